@@ -1,0 +1,1 @@
+"""Workbook templates, readers, validation and writers (data-contract.md §1)."""

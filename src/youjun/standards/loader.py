@@ -1,0 +1,412 @@
+"""Load and validate rule sets: TOML files, one per national or provincial standard.
+
+A variant names its parent with ``extends`` and overrides keys: tables merge key by key, any other value
+(number, string, list) replaces the parent's. Every mistake is reported with the file and the dotted key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast
+
+from youjun.errors import Location, Problem, YoujunError
+from youjun.standards.model import (
+    EVALUATED_STAGES,
+    Balance,
+    Condition,
+    Indicator,
+    Precision,
+    Relaxation,
+    RuleSet,
+    SchoolRule,
+    Scope,
+    Split,
+    Stage,
+    Term,
+)
+
+BUILTIN_DIR = Path(__file__).with_name("rulesets")
+DEFAULT_RULE_SET = "national-2017"
+
+#: Unit-level fields an indicator numerator may use: per-stage counts by their base name, shared resources.
+UNIT_FIELDS = frozenset(
+    {
+        "teachers",
+        "qualified_teachers",
+        "backbone_teachers",
+        "pe_teachers",
+        "music_teachers",
+        "art_teachers",
+        "itinerant_pe_art_teachers",
+        "titled_teachers",
+        "teaching_aux_area",
+        "indoor_sports_area",
+        "outdoor_sports_area",
+        "extra_sports_area",
+        "equipment_value",
+        "multimedia_rooms",
+        "books",
+        "computers",
+    }
+)
+SHAREABLE_FIELDS = frozenset(
+    {
+        "teaching_aux_area",
+        "indoor_sports_area",
+        "outdoor_sports_area",
+        "extra_sports_area",
+        "equipment_value",
+        "multimedia_rooms",
+        "books",
+        "computers",
+    }
+)
+FLAG_FIELDS = frozenset({"dense_city_centre", "boarding"})
+TOP_LEVEL_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "method",
+        "extends",
+        "stages",
+        "stage_names",
+        "scope",
+        "split",
+        "indicators",
+        "relaxations",
+        "school_rule",
+        "balance",
+        "precision",
+        "eligibility",
+        "guarantee",
+        "quality",
+        "recognition",
+    }
+)
+LATER_SECTIONS = ("eligibility", "guarantee", "quality", "recognition")
+
+
+def available_rule_sets() -> list[str]:
+    """Identifiers of the rule sets shipped with youjun."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
+
+
+def load_rule_set(ref: str | os.PathLike[str] = DEFAULT_RULE_SET) -> RuleSet:
+    """Load a shipped rule set by id (``national-2017``) or a rule-set file by path, resolving ``extends``."""
+    merged, sources = _resolve(ref, chain=())
+    return _build(merged, sources)
+
+
+def _locate(ref: str | os.PathLike[str], base: Path | None) -> Path:
+    text = os.fspath(ref)
+    if text.endswith(".toml") or os.sep in text or "/" in text:
+        path = Path(text)
+        if not path.is_absolute() and base is not None and not path.exists():
+            path = base / path
+        return path
+    for folder in (base, BUILTIN_DIR):
+        if folder is not None and (folder / f"{text}.toml").exists():
+            return folder / f"{text}.toml"
+    known = "、".join(available_rule_sets())
+    raise YoujunError.single("ruleset_unknown", f"找不到规则集「{text}」。可用的规则集：{known}")
+
+
+def _resolve(ref: str | os.PathLike[str], chain: tuple[Path, ...]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    path = _locate(ref, chain[-1].parent if chain else None).resolve()
+    if path in chain:
+        names = " → ".join(p.name for p in (*chain, path))
+        raise YoujunError.single("ruleset_cycle", f"规则集继承关系出现循环：{names}", file=path.name)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise YoujunError.single("ruleset_missing", "规则集文件不存在", file=str(ref)) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise YoujunError.single("ruleset_syntax", f"规则集文件格式错误（TOML）：{exc}", file=path.name) from None
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, (path.name,)
+    if not isinstance(parent, str):
+        raise YoujunError.single("ruleset_type", "extends 应为父规则集的标识或文件名", file=path.name, field="extends")
+    base, sources = _resolve(parent, (*chain, path))
+    return _merge(base, data), (*sources, path.name)
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class _Reader:
+    """Typed access to the merged tables, collecting problems with their dotted keys."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def fail(self, key: str, message: str, value: object = None) -> None:
+        shown = None if value is None else repr(value)
+        self.problems.append(
+            Problem("ruleset_invalid", message, "error", Location(file=self.file, field=key, value=shown))
+        )
+
+    def table(self, data: Mapping[str, Any], key: str, path: str, required: bool = True) -> dict[str, Any]:
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(_join(path, key), "缺少该表（table）")
+            return {}
+        if not isinstance(value, dict):
+            self.fail(_join(path, key), "应为表（table）", value)
+            return {}
+        return value
+
+    def get(self, data: Mapping[str, Any], key: str, path: str, kind: type, default: Any = ..., **rules: Any) -> Any:
+        full = _join(path, key)
+        if key not in data:
+            if default is ...:
+                self.fail(full, "缺少必填项")
+                return _EMPTY[kind]
+            return default
+        value = data[key]
+        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if not ok:
+            self.fail(full, f"类型应为{_KIND_NAMES[kind]}", value)
+            return _EMPTY[kind]
+        if "ge" in rules and value < rules["ge"]:
+            self.fail(full, f"应不小于 {rules['ge']}", value)
+        if "gt" in rules and value <= rules["gt"]:
+            self.fail(full, f"应大于 {rules['gt']}", value)
+        if "le" in rules and value > rules["le"]:
+            self.fail(full, f"应不大于 {rules['le']}", value)
+        if "choices" in rules and value not in rules["choices"]:
+            self.fail(full, "取值应为：" + " / ".join(map(str, rules["choices"])), value)
+        return value
+
+    def strings(self, data: Mapping[str, Any], key: str, path: str, default: Any = ...) -> tuple[str, ...]:
+        value = self.get(data, key, path, list, default)
+        if value is None:
+            return cast(tuple[str, ...], default)
+        if not all(isinstance(v, str) for v in value):
+            self.fail(_join(path, key), "应为字符串列表", value)
+            return ()
+        return tuple(value)
+
+    def by_stage(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        stages: tuple[str, ...],
+        required: bool = True,
+        **rules: Any,
+    ) -> dict[str, float] | None:
+        table = self.table(data, key, path, required)
+        if not table:
+            return None
+        for extra in sorted(set(table) - set(stages)):
+            self.fail(_join(path, key, extra), "未知学段（可用：" + "、".join(stages) + "）")
+        return {s: self.get(table, s, _join(path, key), float, **rules) for s in stages}
+
+    def unknown(self, data: Mapping[str, Any], known: set[str] | frozenset[str], path: str) -> None:
+        for key in sorted(set(data) - set(known)):
+            self.fail(_join(path, key), "未知的设置项（请检查拼写）")
+
+
+_EMPTY: dict[type, Any] = {int: 0, float: 0.0, str: "", bool: False, list: [], dict: {}}
+_KIND_NAMES = {
+    int: "整数",
+    float: "数值",
+    str: "字符串",
+    bool: "布尔值（true/false）",
+    list: "列表",
+    dict: "表",
+}
+
+
+def _join(*parts: str) -> str:
+    return ".".join(p for p in parts if p)
+
+
+def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
+    r = _Reader(sources[-1])
+    r.unknown(data, TOP_LEVEL_KEYS, "")
+    rid = r.get(data, "id", "", str)
+    name = r.get(data, "name", "", str)
+    method = r.get(data, "method", "", str, choices=("quality-2017", "basic-2012"))
+    stage_list = r.strings(data, "stages", "")
+    for s in stage_list:
+        if s not in EVALUATED_STAGES:
+            r.fail("stages", "学段应为 primary（小学）或 junior（初中）", s)
+    stages = cast(tuple[Stage, ...], tuple(s for s in stage_list if s in EVALUATED_STAGES))
+    stage_names = {k: str(v) for k, v in r.table(data, "stage_names", "", required=False).items()}
+
+    sc = r.table(data, "scope", "")
+    r.unknown(
+        sc,
+        {"excluded_school_types", "include_private", "teaching_point_type", "teaching_point_min_students"},
+        "scope",
+    )
+    scope = Scope(
+        excluded_school_types=r.strings(sc, "excluded_school_types", "scope", ()),
+        include_private=r.get(sc, "include_private", "scope", bool, True),
+        teaching_point_type=r.get(sc, "teaching_point_type", "scope", str, "教学点"),
+        teaching_point_min_students=r.get(sc, "teaching_point_min_students", "scope", int, 0, ge=0),
+    )
+
+    sp = r.table(data, "split", "")
+    r.unknown(sp, {"method", "weights", "shared"}, "split")
+    weights = r.by_stage(sp, "weights", "split", ("primary", "junior", "senior"), gt=0) or {}
+    shared = r.strings(sp, "shared", "split", ())
+    for f in shared:
+        if f not in SHAREABLE_FIELDS:
+            r.fail("split.shared", "不是可分摊的校舍或设备字段", f)
+    split = Split(
+        method=r.get(sp, "method", "split", str, "weighted_students", choices=("weighted_students", "student_share")),
+        weights=weights,
+        shared=shared,
+    )
+
+    indicators: dict[str, Indicator] = {}
+    for code, spec in r.table(data, "indicators", "").items():
+        path = f"indicators.{code}"
+        if not isinstance(spec, dict):
+            r.fail(path, "应为表（table）", spec)
+            continue
+        r.unknown(spec, {"name", "unit", "per", "numerator", "integral", "standard"}, path)
+        terms = []
+        for raw in r.strings(spec, "numerator", path):
+            field = raw.lstrip("-").strip()
+            if field not in UNIT_FIELDS:
+                r.fail(f"{path}.numerator", "分子中出现未知字段", raw)
+            terms.append(Term(field, -1 if raw.startswith("-") else 1))
+        if not terms:
+            r.fail(f"{path}.numerator", "分子至少包含一个字段")
+        indicators[code] = Indicator(
+            code=code,
+            name=r.get(spec, "name", path, str),
+            unit=r.get(spec, "unit", path, str, ""),
+            per=r.get(spec, "per", path, float, 1.0, gt=0),
+            numerator=tuple(terms),
+            integral=r.get(spec, "integral", path, bool, False),
+            standard=r.by_stage(spec, "standard", path, stages, required=method == "quality-2017", gt=0),
+        )
+    if not indicators:
+        r.fail("indicators", "至少需要一个指标")
+
+    relaxations: dict[str, Relaxation] = {}
+    for key, spec in r.table(data, "relaxations", "", required=False).items():
+        path = f"relaxations.{key}"
+        if not isinstance(spec, dict):
+            r.fail(path, "应为表（table）", spec)
+            continue
+        r.unknown(spec, {"name", "enabled", "indicator", "add", "when"}, path)
+        target = r.get(spec, "indicator", path, str)
+        if target and target not in indicators:
+            r.fail(f"{path}.indicator", "指标代码不存在", target)
+        add = r.strings(spec, "add", path)
+        for f in add:
+            if f not in UNIT_FIELDS:
+                r.fail(f"{path}.add", "未知字段", f)
+        conditions = []
+        for i, cond in enumerate(r.get(spec, "when", path, list)):
+            cpath = f"{path}.when[{i}]"
+            if not isinstance(cond, dict):
+                r.fail(cpath, "应为表（table）", cond)
+                continue
+            r.unknown(cond, {"urban_rural", "school_types", "min_students", "max_students", "flags"}, cpath)
+            flags = r.strings(cond, "flags", cpath, ())
+            for f in flags:
+                if f not in FLAG_FIELDS:
+                    r.fail(f"{cpath}.flags", "未知的是/否字段", f)
+            conditions.append(
+                Condition(
+                    urban_rural=r.strings(cond, "urban_rural", cpath, None),
+                    school_types=r.strings(cond, "school_types", cpath, None),
+                    min_students=r.get(cond, "min_students", cpath, int, None, ge=0),
+                    max_students=r.get(cond, "max_students", cpath, int, None, ge=0),
+                    flags=flags,
+                )
+            )
+        if not conditions:
+            r.fail(f"{path}.when", "至少需要一个适用条件")
+        relaxations[key] = Relaxation(
+            key=key,
+            name=r.get(spec, "name", path, str),
+            enabled=r.get(spec, "enabled", path, bool, False),
+            indicator=target,
+            add=add,
+            when=tuple(conditions),
+        )
+
+    school_rule = None
+    if "school_rule" in data:
+        sr = r.table(data, "school_rule", "")
+        r.unknown(sr, {"min_met", "min_ratio", "allow_exceptions"}, "school_rule")
+        school_rule = SchoolRule(
+            min_met=r.get(sr, "min_met", "school_rule", int, ge=0, le=len(indicators)),
+            min_ratio=r.get(sr, "min_ratio", "school_rule", float, ge=0, le=1),
+            allow_exceptions=r.get(sr, "allow_exceptions", "school_rule", bool, False),
+        )
+    elif method == "quality-2017":
+        r.fail("school_rule", "quality-2017 方法需要每所学校的达标规则（school_rule）")
+
+    ba = r.table(data, "balance", "")
+    r.unknown(ba, {"cv_limit", "single_unit_cv", "composite", "composite_limit"}, "balance")
+    composite = r.get(ba, "composite", "balance", str, "none", choices=("none", "mean"))
+    balance = Balance(
+        cv_limit=r.by_stage(ba, "cv_limit", "balance", stages, required=composite == "none", gt=0),
+        single_unit_cv=r.get(ba, "single_unit_cv", "balance", float, 0.0, ge=0),
+        composite=composite,
+        composite_limit=r.by_stage(ba, "composite_limit", "balance", stages, required=composite == "mean", gt=0),
+    )
+
+    pr = r.table(data, "precision", "")
+    keys = {"display_cv_decimals", "display_value_decimals", "compare", "compare_cv_decimals"}
+    r.unknown(pr, keys | {"compare_value_decimals", "tolerance"}, "precision")
+    precision = Precision(
+        display_cv_decimals=r.get(pr, "display_cv_decimals", "precision", int, 3, ge=0, le=10),
+        display_value_decimals=r.get(pr, "display_value_decimals", "precision", int, 2, ge=0, le=10),
+        compare=r.get(pr, "compare", "precision", str, "unrounded", choices=("unrounded", "rounded")),
+        compare_cv_decimals=r.get(pr, "compare_cv_decimals", "precision", int, 2, ge=0, le=10),
+        compare_value_decimals=r.get(pr, "compare_value_decimals", "precision", int, 2, ge=0, le=10),
+        tolerance=r.get(pr, "tolerance", "precision", float, 1e-9, ge=0, le=1e-6),
+    )
+
+    sections: dict[str, Any] = {}
+    for section in LATER_SECTIONS:
+        table = r.table(data, section, "", required=False)
+        for code, item in table.items():
+            if section in ("guarantee", "quality") and not (
+                isinstance(item, dict) and isinstance(item.get("name"), str)
+            ):
+                r.fail(f"{section}.{code}", "每个条目应为表，且有名称（name）", item)
+        sections[section] = table
+
+    if r.problems:
+        raise YoujunError(r.problems)
+    return RuleSet(
+        id=rid,
+        name=name,
+        method=method,
+        sources=sources,
+        stages=stages,
+        stage_names=stage_names,
+        scope=scope,
+        split=split,
+        indicators=indicators,
+        relaxations=relaxations,
+        school_rule=school_rule,
+        balance=balance,
+        precision=precision,
+        sections=sections,
+    )
