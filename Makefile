@@ -22,7 +22,7 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 ## demo: install, generate a demo province, evaluate it and show the result
 demo: $(STAMP)
 	@mkdir -p out
-	$(BIN)/youjun synth --counties 12 --seed 2024 --out out/demo-province.xlsx
+	$(BIN)/youjun synth --counties 12 --seed 2024 --province 34 --out out/demo-province.xlsx
 	$(BIN)/youjun check out/demo-province.xlsx --quiet
 	$(BIN)/youjun evaluate out/demo-province.xlsx --format table --limit 5
 	$(BIN)/youjun evaluate out/demo-province.xlsx --format xlsx --out out/demo-report.xlsx

@@ -7,8 +7,8 @@ import json
 import math
 
 import pytest
-from conftest import frame, school
 
+from conftest import frame, school
 from youjun.engine import evaluate_resources
 from youjun.io.evaluation_json import to_dict, write_json
 from youjun.standards.model import RuleSet

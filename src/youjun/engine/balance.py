@@ -49,6 +49,12 @@ def _cv_parts(code: str, per: float) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     return mean, deviations, pl.col(f"a_{code}").null_count() > 0
 
 
+def stage_order(rules: RuleSet) -> pl.Expr:
+    """Sort key putting stages in the rule set's order (小学 before 初中)."""
+    order = {stage: i for i, stage in enumerate(rules.stages)}
+    return pl.col("stage").replace_strict(order, default=len(order), return_dtype=pl.Int32)
+
+
 def balance_by_stage(units: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
     """One row per county, year and stage: unit counts, county values, CVs, their verdicts and the composite."""
     precision = rules.precision
@@ -72,7 +78,7 @@ def balance_by_stage(units: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
             .otherwise(cv)
             .alias(f"cv_{code}"),
         ]
-    stages = units.group_by(GROUP, maintain_order=True).agg(aggs).sort(GROUP)
+    stages = units.group_by(GROUP, maintain_order=True).agg(aggs).sort(["year", "county_code", stage_order(rules)])
     if "units_passed" not in stages.columns:
         stages = stages.with_columns(pl.lit(None, pl.UInt32).alias("units_passed"))
 
@@ -192,4 +198,4 @@ def influence(units: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
         "levelling_school_id",
         "levelling_school_name",
         "cv_after_levelling",
-    ).sort([*GROUP, "indicator"])
+    ).sort(["year", "county_code", stage_order(rules), "indicator"])

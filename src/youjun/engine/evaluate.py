@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from youjun.engine.balance import balance_by_stage, influence
+from youjun.engine.balance import balance_by_stage, influence, stage_order
 from youjun.engine.resources import indicator_values, school_unit_passes
 from youjun.engine.scope import scope_schools
 from youjun.engine.split import split_shared_resources
@@ -49,7 +49,7 @@ def evaluate_resources(schools: pl.DataFrame, rules: RuleSet) -> ResourceEvaluat
     in_scope, excluded = scope_schools(schools, rules.scope)
     units = split_shared_resources(in_scope, rules.split, rules.stages)
     units = school_unit_passes(indicator_values(units, rules), rules)
-    units = units.sort([*COUNTY, "stage", "school_id"])
+    units = units.sort([*COUNTY, stage_order(rules), "school_id"])
     stages = balance_by_stage(units, rules)
     most = influence(units, rules)
 

@@ -282,7 +282,7 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
         if not isinstance(spec, dict):
             r.fail(path, "应为表（table）", spec)
             continue
-        r.unknown(spec, {"name", "unit", "per", "numerator", "integral", "standard"}, path)
+        r.unknown(spec, {"name", "short", "unit", "per", "numerator", "integral", "standard"}, path)
         terms = []
         for raw in r.strings(spec, "numerator", path):
             field = raw.lstrip("-").strip()
@@ -294,6 +294,7 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
         indicators[code] = Indicator(
             code=code,
             name=r.get(spec, "name", path, str),
+            short=r.get(spec, "short", path, str, ""),
             unit=r.get(spec, "unit", path, str, ""),
             per=r.get(spec, "per", path, float, 1.0, gt=0),
             numerator=tuple(terms),

@@ -27,6 +27,11 @@ class Indicator:
     numerator: tuple[Term, ...]
     integral: bool = False
     standard: Mapping[str, float] | None = None  # by stage; None for methods without per-school standards
+    short: str = ""  # a short Chinese label for narrow tables
+
+    @property
+    def label(self) -> str:
+        return self.short or self.name
 
 
 @dataclass(frozen=True, slots=True)

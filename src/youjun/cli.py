@@ -1,0 +1,359 @@
+"""``youjun`` command line: template, check, evaluate, synth, standards.
+
+Messages are Simplified Chinese; any failure reaches the user as a located Chinese message, never a traceback
+(the detail of an unexpected failure goes to a log file).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from youjun.errors import Problem, YoujunError
+
+if TYPE_CHECKING:
+    from youjun.engine.evaluate import ResourceEvaluation
+
+app = typer.Typer(
+    name="youjun",
+    help="优均：县域义务教育优质均衡发展评估工具（教督〔2017〕6号）。",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+LOG = Path(tempfile.gettempdir()) / "youjun-error.log"
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    xlsx = "xlsx"
+
+
+Files = Annotated[list[Path], typer.Argument(help="学校年度数据表：.xlsx 或 .csv，可多个", show_default=False)]
+
+
+def _print_problems(problems: list[Problem], limit: int, console: Console = err) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    for title, items, style in (("错误", errors, "red"), ("提醒", warnings, "yellow")):
+        if not items:
+            continue
+        table = Table(title=f"{title}（{len(items)} 条）", title_style=f"bold {style}", show_lines=False, expand=False)
+        for col in ("文件", "工作表", "行", "列", "值", "问题"):
+            table.add_column(col, overflow="fold")
+        for p in items[:limit]:
+            loc = p.location
+            table.add_row(
+                loc.file or "",
+                loc.sheet or "",
+                "" if loc.row is None else str(loc.row),
+                loc.column or loc.field or "",
+                loc.value or "",
+                Text(p.message, style=style),
+            )
+        console.print(table)
+        if len(items) > limit:
+            console.print(f"[{style}]……另有 {len(items) - limit} 条{title}未显示（可用 --limit 调整）[/]")
+
+
+def _read(files: list[Path]):  # type: ignore[no-untyped-def]
+    from youjun.io.reader import read_school_data
+
+    with err.status("正在读取并校验数据……", spinner="dots"):
+        return read_school_data(files)
+
+
+@app.command()
+def template(
+    out_path: Annotated[Path, typer.Argument(metavar="OUT.xlsx", help="输出的空白模板文件")],
+) -> None:
+    """生成空白的学校年度数据表模板（含中文表头、单位、下拉选项和填表说明）。"""
+    from youjun.io.workbook import write_template
+
+    write_template(out_path)
+    out.print(f"已生成模板：{out_path}")
+
+
+@app.command()
+def check(
+    files: Files,
+    limit: Annotated[int, typer.Option(help="每类最多显示的问题条数")] = 50,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="没有错误时只输出一行")] = False,
+) -> None:
+    """校验学校年度数据表：列出所有错误（位置精确到工作表、行、列）和提醒。有错误时退出码为 1。"""
+    try:
+        data = _read(files)
+    except YoujunError as exc:
+        _print_problems(exc.problems, limit, out)
+        out.print(f"[bold red]校验未通过：{len(exc.errors)} 个错误，数据未导入。[/]")
+        raise typer.Exit(1) from None
+    schools = data.schools
+    if not quiet:
+        _print_problems(list(data.warnings), limit, out)
+    counties = schools.select("year", "county_code").unique().height
+    out.print(
+        f"[bold green]校验通过[/]：{schools.height} 所学校，{counties} 个县（区）年度，"
+        f"{len(data.warnings)} 条提醒需确认或说明。"
+    )
+
+
+@app.command()
+def evaluate(
+    files: Files,
+    standard: Annotated[str, typer.Option("--standard", "-s", help="规则集标识或规则集文件路径")] = "national-2017",
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="输出格式")] = Format.table,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件（json 缺省输出到标准输出）")] = None,
+    limit: Annotated[int, typer.Option(help="表格输出时展开的县数和每县列出的未达标学校数")] = 20,
+) -> None:
+    """评估资源配置（R1–R7）：逐校达标、校际差异系数、差距清单和影响最大的学校。"""
+    from youjun.engine import evaluate_resources
+    from youjun.standards import load_rule_set
+
+    rules = load_rule_set(standard)
+    data = _read(files)
+    started = time.perf_counter()
+    ev = evaluate_resources(data.schools, rules)
+    elapsed = time.perf_counter() - started
+    if fmt is Format.json:
+        from youjun.io.evaluation_json import write_json
+
+        if out_path is None:
+            write_json(ev, sys.stdout)
+        else:
+            write_json(ev, out_path)
+            err.print(f"已写出评估结果 JSON：{out_path}")
+    elif fmt is Format.xlsx:
+        from youjun.io.report_xlsx import write_report
+
+        target = out_path or Path("评估报告.xlsx")
+        with err.status("正在写出 Excel 报告……", spinner="dots"):
+            write_report(ev, target)
+        err.print(f"已写出 Excel 报告：{target}")
+    else:
+        _render(ev, limit)
+        out.print(f"[dim]规则集：{rules.name}（{rules.id}）；评估用时 {elapsed:.2f} 秒。[/]")
+    if data.warnings and fmt is not Format.json:
+        err.print(f"[yellow]数据有 {len(data.warnings)} 条提醒，请用 youjun check 查看并确认。[/]")
+
+
+def _fmt(value: float | None, decimals: int) -> str:
+    from youjun.engine.precision import round_half_up_scalar
+
+    if value is None:
+        return "—"
+    return f"{round_half_up_scalar(value, decimals):,.{decimals}f}"
+
+
+def _render(ev: ResourceEvaluation, limit: int) -> None:
+    import polars as pl
+
+    from youjun.io.report import shortfalls
+
+    rules = ev.rules
+    precision = rules.precision
+    codes = ev.codes
+    counties = ev.counties
+    short = shortfalls(ev)
+    summary = Table(title="县域资源配置评估汇总", title_style="bold")
+    for col in ("年度", "代码", "县（区）", "评估单元", "达标单元", "差异系数超限", "结论"):
+        summary.add_column(col, justify="right" if col in ("评估单元", "达标单元") else "left")
+    over = (
+        ev.stages.unpivot(index=["year", "county_code", "stage"], on=[f"cv_passed_{c}" for c in codes])
+        .filter(~pl.col("value"))
+        .group_by(["year", "county_code"])
+        .len()
+        if f"cv_passed_{codes[0]}" in ev.stages.columns
+        else pl.DataFrame({"year": [], "county_code": [], "len": []})
+    )
+    over_map = {(r[0], r[1]): r[2] for r in over.iter_rows()}
+    for row in counties.head(max(limit, 50)).iter_rows(named=True):
+        key = (row["year"], row["county_code"])
+        verdict = Text("达标", style="bold green") if row["passed"] else Text("未达标", style="bold red")
+        summary.add_row(
+            str(row["year"]),
+            row["county_code"],
+            row["county_name"],
+            str(row["units"]),
+            str(row["units_passed"]),
+            str(over_map.get(key, 0)),
+            verdict,
+        )
+    out.print(summary)
+    if counties.height > max(limit, 50):
+        out.print(f"……共 {counties.height} 个县（区）年度，其余未显示；完整结果请用 --format xlsx 或 json。")
+    passed = counties.filter(pl.col("passed")).height
+    out.print(f"[bold]{passed} / {counties.height}[/] 个县（区）资源配置达标。")
+
+    for row in counties.head(limit).iter_rows(named=True):
+        key = (row["year"], row["county_code"])
+        stages = ev.stages.filter((pl.col("year") == key[0]) & (pl.col("county_code") == key[1]))
+        verdict = "[green]达标[/]" if row["passed"] else "[red]未达标[/]"
+        table = Table(title=f"{row['county_name']}（{row['county_code']}，{row['year']} 年）资源配置：{verdict}")
+        table.add_column("指标")
+        found = {s["stage"]: s for s in stages.iter_rows(named=True)}
+        stage_rows = {stage: found[stage] for stage in rules.stages if stage in found}
+        for stage in rules.stages:
+            if stage in stage_rows:
+                s = stage_rows[stage]
+                name = rules.stage_name(stage)
+                table.add_column(f"{name}县域值", justify="right")
+                table.add_column(f"{name}差异系数", justify="right")
+        for code, ind in rules.indicators.items():
+            cells: list[str | Text] = [f"{code} {ind.label}"]
+            for stage in rules.stages:
+                if stage not in stage_rows:
+                    continue
+                s = stage_rows[stage]
+                cells.append(_fmt(s[f"county_value_{code}"], precision.display_value_decimals))
+                cv_text = _fmt(s[f"cv_{code}"], precision.display_cv_decimals)
+                if f"cv_passed_{code}" in s:
+                    ok = s[f"cv_passed_{code}"]
+                    mark = (" ✓" if ok else " ✗") + (" ⚠临界" if s[f"cv_boundary_{code}"] else "")
+                    cells.append(Text(cv_text + mark, style="green" if ok else "bold red"))
+                else:
+                    cells.append(cv_text)
+            table.add_row(*cells)
+        if "composite" in stages.columns:
+            cells = ["综合差异系数"]
+            for stage in rules.stages:
+                if stage in stage_rows:
+                    s = stage_rows[stage]
+                    cells += [
+                        "",
+                        f"{_fmt(s['composite'], precision.display_cv_decimals)}（≤{s['composite_limit']}）",
+                    ]
+            table.add_row(*cells)
+        line = "，".join(
+            f"{rules.stage_name(s['stage'])} {s['units_passed']}/{s['units']} 个单元达标"
+            + ("" if s.get("cv_limit") is None else f"、差异系数限值 ≤ {s['cv_limit']:.2f}")
+            for s in stage_rows.values()
+        )
+        out.print(table)
+        out.print(f"  {line}")
+        if short.height:
+            failing = short.filter((pl.col("year") == key[0]) & (pl.col("county_code") == key[1]) & ~pl.col("passed"))
+            if failing.height:
+                lines = (
+                    failing.group_by(["school_id", "school_name", "stage"], maintain_order=True)
+                    .agg(pl.col("indicator"), pl.col("shortfall"), pl.col("unit"))
+                    .head(limit)
+                )
+                fail_table = Table(title="未达标学校及差距", title_style="red")
+                for col in ("学校", "学段", "差距（达到标准还需）"):
+                    fail_table.add_column(col, overflow="fold")
+                for r in lines.iter_rows(named=True):
+                    gaps = "；".join(
+                        f"{c} {_fmt(v, 0 if rules.indicators[c].integral else precision.display_value_decimals)} {u}"
+                        for c, v, u in zip(r["indicator"], r["shortfall"], r["unit"], strict=True)
+                    )
+                    fail_table.add_row(r["school_name"], rules.stage_name(r["stage"]), gaps)
+                out.print(fail_table)
+                total = failing.select("school_id", "stage").unique().height
+                if total > lines.height:
+                    out.print(f"  ……另有 {total - lines.height} 个未达标学校单元，完整清单见 Excel 报告。")
+    if counties.height > limit:
+        out.print(f"[dim]仅展开前 {limit} 个县（区），可用 --limit 调整。[/]")
+
+
+@app.command()
+def synth(
+    counties: Annotated[int, typer.Option(help="县（区）数量")] = 12,
+    seed: Annotated[int, typer.Option(help="随机种子（相同种子生成相同数据）")] = 2024,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="输出文件：.csv 或 .xlsx")] = Path("synthetic.csv"),
+    year: Annotated[int, typer.Option(help="统计年度")] = 2024,
+    province: Annotated[str | None, typer.Option(help="只生成某省（2 位代码，如 34）")] = None,
+) -> None:
+    """生成确定性的模拟数据（全国或一个省），用于演示和性能测试。"""
+    from youjun.io.synth import generate, write_csv
+
+    with err.status("正在生成模拟数据……", spinner="dots"):
+        data = generate(counties, seed, year=year, province=province)
+        if out_path.suffix.lower() == ".xlsx":
+            from youjun.io.columns import COUNTY_SHEET, SCHOOL_SHEET
+            from youjun.io.workbook import write_data_workbook
+
+            write_data_workbook(out_path, {SCHOOL_SHEET: data.schools, COUNTY_SHEET: data.counties})
+        else:
+            write_csv(data.schools, out_path)
+    out.print(f"已生成 {data.schools.height} 所学校、{data.counties.height} 个县（区）的模拟数据：{out_path}")
+
+
+@app.command()
+def standards() -> None:
+    """列出内置的规则集（国家标准、2012 年基本均衡办法和省级示例）。"""
+    from youjun.standards import available_rule_sets, load_rule_set
+
+    table = Table(title="内置规则集")
+    for col in ("标识", "名称", "继承自"):
+        table.add_column(col)
+    for rid in available_rule_sets():
+        rules = load_rule_set(rid)
+        table.add_row(rid, rules.name, " → ".join(s.removesuffix(".toml") for s in rules.sources[:-1]) or "—")
+    out.print(table)
+
+
+USAGE_PHRASES = (
+    ("No such option", "没有这个选项"),
+    ("No such command", "没有这个命令"),
+    ("Missing argument", "缺少参数"),
+    ("Missing option", "缺少选项"),
+    ("Invalid value for", "取值无效："),
+    ("Got unexpected extra argument", "多余的参数"),
+    ("Option", "选项"),
+    ("requires an argument", "需要一个值"),
+    ("is not a valid integer", "不是有效的整数"),
+    ("is not one of", "不在可选范围内："),
+    ("Did you mean", "您是否想输入"),
+)
+
+
+def _usage_message(text: str) -> str:
+    for english, chinese in USAGE_PHRASES:
+        text = text.replace(english, chinese)
+    return text
+
+
+def main() -> None:
+    """Entry point: every failure becomes a Chinese message and an exit code, never a traceback."""
+    try:
+        code = typer.main.get_command(app).main(prog_name="youjun", standalone_mode=False)
+    except YoujunError as exc:
+        _print_problems(exc.problems, 50)
+        err.print(f"[bold red]输入有误：{len(exc.errors) or len(exc.problems)} 个问题，未进行处理。[/]")
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("已取消。")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # a usage error of the command parser
+            err.print(f"[red]命令用法有误：{_usage_message(exc.format_message())}[/]")
+            err.print("运行 [bold]youjun --help[/] 或 [bold]youjun 命令 --help[/] 查看用法。")
+            sys.exit(2)
+        # The last line of defence: log the detail, show a clear message.
+        logging.basicConfig(filename=LOG, level=logging.ERROR)
+        logging.getLogger("youjun").exception("unexpected failure: %s", sys.argv)
+        err.print(f"[bold red]程序内部错误，处理已中止。详细信息已记录到 {LOG}，请反馈给维护人员。[/]")
+        sys.exit(3)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""The ``youjun`` command as a user runs it: exit codes, Chinese reports, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+import pytest
+
+from conftest import frame, school
+from youjun.io.columns import SCHOOL_BY_KEY, SCHOOL_COLUMNS
+from youjun.io.synth import generate, write_csv
+
+
+def run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "youjun.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"COLUMNS": "160", "PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"},
+        timeout=120,
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def province_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "province.csv"
+    write_csv(generate(4, seed=7, province="34").schools, path)
+    return path
+
+
+def _csv(tmp_path: Path, rows: list[dict[str, object]], name: str = "schools.csv") -> Path:
+    path = tmp_path / name
+    frame(rows).rename({c.key: c.header for c in SCHOOL_COLUMNS}).write_csv(path)
+    return path
+
+
+def test_template_writes_the_blank_workbook(tmp_path: Path) -> None:
+    target = tmp_path / "模板.xlsx"
+    result = run("template", target)
+    assert result.returncode == 0
+    sheets = fastexcel.read_excel(target).sheet_names
+    assert {"学校", "县级指标", "填表说明"} <= set(sheets)
+
+
+def test_check_accepts_a_valid_file(province_csv: Path) -> None:
+    result = run("check", province_csv)
+    assert result.returncode == 0
+    assert "校验通过" in result.stdout
+
+
+def test_evaluate_json_to_stdout_follows_the_contract(province_csv: Path) -> None:
+    result = run("evaluate", province_csv, "--format", "json")
+    assert result.returncode == 0
+    doc = json.loads(result.stdout)
+    assert doc["schema_version"] == 1 and len(doc["counties"]) == 4
+    assert all("resource_allocation" in c for c in doc["counties"])
+
+
+def test_evaluate_table_names_counties_and_verdicts(province_csv: Path) -> None:
+    result = run("evaluate", province_csv)
+    assert result.returncode == 0
+    assert "县域资源配置评估汇总" in result.stdout
+    assert "达标" in result.stdout
+    names = pl.read_csv(province_csv)["县级区划名称"].unique().to_list()
+    assert all(name in result.stdout for name in names)
+
+
+def test_evaluate_xlsx_report_opens_with_every_sheet(province_csv: Path, tmp_path: Path) -> None:
+    target = tmp_path / "报告.xlsx"
+    result = run("evaluate", province_csv, "--format", "xlsx", "--out", target)
+    assert result.returncode == 0
+    reader = fastexcel.read_excel(target)
+    assert reader.sheet_names == ["县域汇总", "学校单元", "差距清单", "影响最大学校", "不纳入评估学校", "评估规则"]
+    units = reader.load_sheet("学校单元").to_polars()
+    assert units.height == len(
+        json.loads(run("evaluate", province_csv, "-f", "json").stdout)["counties"][0]["resource_allocation"]["units"]
+    ) + sum(
+        len(c["resource_allocation"]["units"])
+        for c in json.loads(run("evaluate", province_csv, "-f", "json").stdout)["counties"][1:]
+    )
+
+
+def test_evaluate_exits_zero_when_the_county_fails(tmp_path: Path) -> None:
+    path = _csv(tmp_path, [school(), school(school_id="b", qualified_teachers_primary=1, multimedia_rooms=1)])
+    result = run("evaluate", path, "-f", "json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["counties"][0]["resource_allocation"]["passed"] is False
+
+
+def test_evaluate_with_the_2012_standard_reports_the_composite(province_csv: Path) -> None:
+    result = run("evaluate", province_csv, "--standard", "basic-2012", "-f", "json")
+    assert result.returncode == 0
+    stage = json.loads(result.stdout)["counties"][0]["resource_allocation"]["stages"]["primary"]
+    assert set(stage["cv"]) == {f"K{k}" for k in range(1, 9)}
+    assert stage["composite"] == pytest.approx(sum(stage["cv"].values()) / 8)
+
+
+def _malformed(tmp_path: Path) -> Path:
+    rows = [
+        school(school_id="a"),
+        school(school_id="a"),  # duplicate id
+        school(school_id="c", teaching_aux_area=-5.0),  # negative area
+        school(school_id="d", pe_teachers_primary=99),  # more PE teachers than teachers
+    ]
+    df = frame(rows).rename({c.key: c.header for c in SCHOOL_COLUMNS})
+    df = df.with_columns(pl.col(SCHOOL_BY_KEY["students_primary"].header).cast(pl.String))
+    df = df.with_columns(
+        pl.when(pl.int_range(pl.len()) == 3)
+        .then(pl.lit("五百"))
+        .otherwise(pl.col(SCHOOL_BY_KEY["students_primary"].header))
+        .alias(SCHOOL_BY_KEY["students_primary"].header)
+    ).drop(SCHOOL_BY_KEY["multimedia_rooms"].header)
+    path = tmp_path / "bad.csv"
+    df.write_csv(path)
+    return path
+
+
+def test_malformed_workbook_gives_a_complete_chinese_report_and_exit_1(tmp_path: Path) -> None:
+    result = run("check", _malformed(tmp_path))
+    assert result.returncode == 1
+    text = result.stdout
+    assert "网络多媒体教室数(间)" in text  # missing required column
+    assert "校验未通过" in text
+    evaluated = run("evaluate", _malformed(tmp_path))
+    assert evaluated.returncode == 1
+    assert "未进行处理" in evaluated.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("empty.csv", b""),
+        ("fake.xlsx", b"this is not a workbook at all"),
+        ("blank.xlsx", b""),
+        ("header-only.csv", ",".join(c.header for c in SCHOOL_COLUMNS).encode()),
+    ],
+)
+def test_unusable_files_are_refused_in_chinese(tmp_path: Path, name: str, content: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    for command in ("check", "evaluate"):
+        result = run(command, path)
+        assert result.returncode == 1
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in result.stdout + result.stderr)
+
+
+def test_missing_file_is_refused(tmp_path: Path) -> None:
+    result = run("evaluate", tmp_path / "nope.xlsx")
+    assert result.returncode == 1
+    assert "不存在" in result.stderr
+
+
+def test_unknown_standard_lists_the_available_ones(province_csv: Path) -> None:
+    result = run("evaluate", province_csv, "--standard", "nowhere-2030")
+    assert result.returncode == 1
+    assert "national-2017" in result.stderr
+
+
+def test_usage_mistakes_are_explained_in_chinese() -> None:
+    result = run("evaluate", "--no-such-option")
+    assert result.returncode == 2
+    assert "命令用法有误" in result.stderr
+
+
+def test_standards_lists_the_shipped_rule_sets() -> None:
+    result = run("standards")
+    assert result.returncode == 0
+    assert "example-province-2017" in result.stdout and "national-2017" in result.stdout
+
+
+def test_synth_writes_a_deterministic_csv(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert run("synth", "--counties", "2", "--seed", "3", "--out", first).returncode == 0
+    assert run("synth", "--counties", "2", "--seed", "3", "--out", second).returncode == 0
+    assert first.read_bytes() == second.read_bytes()
