@@ -13,6 +13,7 @@ and levelling (the county mean becomes X̄₋ⱼ, unit j adds no deviation) give
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -21,6 +22,18 @@ from youjun.engine.precision import at_most, round_half_up
 from youjun.standards.model import RuleSet
 
 GROUP = ["year", "county_code", "stage"]
+INFLUENCE_SCHEMA = {
+    "year": pl.Int64,
+    "county_code": pl.String,
+    "stage": pl.String,
+    "indicator": pl.String,
+    "removal_school_id": pl.String,
+    "removal_school_name": pl.String,
+    "cv_after_removal": pl.Float64,
+    "levelling_school_id": pl.String,
+    "levelling_school_name": pl.String,
+    "cv_after_levelling": pl.Float64,
+}
 
 
 def difference_coefficient(values: Sequence[float], students: Sequence[float]) -> float:
@@ -41,46 +54,69 @@ def difference_coefficient(values: Sequence[float], students: Sequence[float]) -
     return float(np.sqrt(np.sum(p * (x - mean) ** 2) / np.sum(p)) / mean)
 
 
-def _cv_parts(code: str, per: float) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(county mean X̄, weighted squared deviations D, whether any numerator is missing) in a group context."""
-    p = pl.col("students").cast(pl.Float64)
-    mean = per * pl.col(f"a_{code}").sum() / p.sum()
-    deviations = (p * (pl.col(f"value_{code}") - mean) ** 2).sum()
-    return mean, deviations, pl.col(f"a_{code}").null_count() > 0
-
-
 def stage_order(rules: RuleSet) -> pl.Expr:
     """Sort key putting stages in the rule set's order (小学 before 初中)."""
     order = {stage: i for i, stage in enumerate(rules.stages)}
     return pl.col("stage").replace_strict(order, default=len(order), return_dtype=pl.Int32)
 
 
-def balance_by_stage(units: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+@dataclass(frozen=True, slots=True)
+class Groups:
+    """Contiguous (year, county, stage) groups of a unit frame: a dense id per unit and the first row of each."""
+
+    index: np.ndarray
+    first: np.ndarray
+    head: pl.DataFrame
+
+    @property
+    def count(self) -> int:
+        return len(self.first)
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.index, values, self.count)
+
+
+def unit_groups(units: pl.DataFrame) -> Groups:
+    """Group ids of units already ordered so that each (year, county, stage) is contiguous."""
+    index = units.select(pl.struct(GROUP).rle_id()).to_series().to_numpy().astype(np.int64)
+    first = np.flatnonzero(np.r_[True, index[1:] != index[:-1]]) if len(index) else np.zeros(0, np.int64)
+    head = units.select(pl.col(*GROUP, "county_name").gather(pl.Series(first, dtype=pl.Int64)))
+    if head.select(pl.struct(GROUP).is_duplicated().any()).item():
+        raise ValueError("units must be ordered so that each (year, county_code, stage) group is contiguous")
+    return Groups(index, first, head)
+
+
+def balance_by_stage(units: pl.DataFrame, rules: RuleSet, groups: Groups | None = None) -> pl.DataFrame:
     """One row per county, year and stage: unit counts, county values, CVs, their verdicts and the composite."""
     precision = rules.precision
     codes = list(rules.indicators)
-    aggs: list[pl.Expr] = [
-        pl.col("county_name").first(),
-        pl.len().alias("units"),
-        pl.col("students").sum().alias("students"),
-    ]
-    if "passed" in units.columns:
-        aggs.append(pl.col("passed").sum().alias("units_passed"))
-    for code in codes:
-        mean, deviations, missing = _cv_parts(code, rules.indicators[code].per)
-        cv = (deviations / pl.col("students").sum()).sqrt() / mean
-        aggs += [
-            pl.when(missing).then(None).otherwise(mean).alias(f"county_value_{code}"),
-            pl.when(missing | (mean == 0))
-            .then(None)
-            .when(pl.len() == 1)
-            .then(rules.balance.single_unit_cv)
-            .otherwise(cv)
-            .alias(f"cv_{code}"),
-        ]
-    stages = units.group_by(GROUP, maintain_order=True).agg(aggs).sort(["year", "county_code", stage_order(rules)])
-    if "units_passed" not in stages.columns:
-        stages = stages.with_columns(pl.lit(None, pl.UInt32).alias("units_passed"))
+    groups = groups or unit_groups(units)
+    g = groups.index
+    p = units["students"].to_numpy().astype(float)
+    total = groups.sum(p)
+    size = np.bincount(g, minlength=groups.count)
+    columns: dict[str, pl.Series] = {
+        "units": pl.Series(size, dtype=pl.UInt32),
+        "students": pl.Series(total.astype(np.int64)),
+        "units_passed": pl.Series(
+            groups.sum(units["passed"].fill_null(False).to_numpy().astype(float)), dtype=pl.UInt32
+        )
+        if "passed" in units.columns
+        else pl.Series([None] * groups.count, dtype=pl.UInt32),
+    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for code, ind in rules.indicators.items():
+            a = units[f"a_{code}"].to_numpy().astype(float)
+            x = units[f"value_{code}"].to_numpy().astype(float)
+            missing = groups.sum(np.isnan(a).astype(float)) > 0
+            mean = ind.per * groups.sum(np.nan_to_num(a)) / total
+            deviations = groups.sum(p * (np.nan_to_num(x) - mean[g]) ** 2)  # two-pass: about the group mean
+            cv = np.sqrt(deviations / total) / mean
+            cv = np.where(size == 1, rules.balance.single_unit_cv, cv)
+            cv = np.where(missing | (mean == 0), np.nan, cv)
+            columns[f"county_value_{code}"] = pl.Series(np.where(missing, np.nan, mean)).fill_nan(None)
+            columns[f"cv_{code}"] = pl.Series(cv).fill_nan(None)
+    stages = groups.head.with_columns(**columns)
 
     limit = rules.balance.cv_limit
     decimals = precision.compare_cv_decimals
@@ -112,90 +148,70 @@ def balance_by_stage(units: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
         cv_ok = cv_ok & at_most(pl.col("composite"), pl.col("composite_limit"), precision, decimals).fill_null(False)
     rule = rules.school_rule
     units_ok = pl.lit(True) if rule is None or rule.allow_exceptions else pl.col("units_passed") == pl.col("units")
-    return stages.with_columns((cv_ok & units_ok).alias("passed"))
+    stages = stages.with_columns((cv_ok & units_ok).alias("passed"))
+    return stages.sort(["year", "county_code", stage_order(rules)])
 
 
-def influence(units: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:
+def _first_of_groups(group: np.ndarray, starts: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Index of the lowest score in each contiguous group (NaN last; ties: the first in input order)."""
+    filled = np.where(np.isnan(score), np.inf, score)
+    lowest = np.minimum.reduceat(filled, starts)
+    hits = np.flatnonzero(filled == lowest[group])
+    return hits[np.flatnonzero(np.r_[True, group[hits][1:] != group[hits][:-1]])]
+
+
+def influence(units: pl.DataFrame, rules: RuleSet, groups: Groups | None = None) -> pl.DataFrame:
     """For each county, stage and indicator: the unit whose removal, and the one whose levelling to the mean of
     the other units, would most reduce the CV, with the CV that would result.
 
     The closed form ranks every unit at once; the CV reported for the chosen unit is then recomputed exactly
     (two-pass sums), because the closed form loses digits when one unit carries almost all the dispersion.
+    Units must be grouped by (year, county, stage), as ``evaluate_resources`` leaves them; rows come out by
+    indicator, then in the order of the groups.
     """
-    units = units.filter(pl.len().over(GROUP) >= 2)  # with one unit there is nothing to compare
-    p = pl.col("students").cast(pl.Float64)
-    total = p.sum().over(GROUP)
-    rest = total - p
-    scores: list[pl.Expr] = []
-    for code, ind in rules.indicators.items():
-        a = pl.col(f"a_{code}")
-        mean = ind.per * a.sum().over(GROUP) / total
-        mean_rest = ind.per * (a.sum().over(GROUP) - a) / rest
-        deviations = (p * (pl.col(f"value_{code}") - mean) ** 2).sum().over(GROUP)
-        others = (deviations - p * total / rest * (pl.col(f"value_{code}") - mean) ** 2).clip(lower_bound=0)
-        defined = (rest > 0) & (mean_rest > 0)
-        scores += [
-            pl.when(defined).then((others / rest).sqrt() / mean_rest).alias(f"_rm_{code}"),
-            pl.when(defined).then((others / total).sqrt() / mean_rest).alias(f"_lv_{code}"),
-            mean_rest.alias(f"_mr_{code}"),
-        ]
-    scored = units.with_columns(scores)
-
-    picks: list[pl.Expr] = []
-    for code in rules.indicators:
-        for kind in ("rm", "lv"):
-            order = pl.col("school_id").sort_by([f"_{kind}_{code}", "school_id"], nulls_last=True)
-            picks += [
-                order.first().alias(f"_{kind}_id_{code}"),
-                pl.col(f"_mr_{code}")
-                .sort_by([f"_{kind}_{code}", "school_id"], nulls_last=True)
-                .first()
-                .alias(f"_{kind}_mean_{code}"),
-                pl.col(f"_{kind}_{code}").is_not_null().any().alias(f"_{kind}_ok_{code}"),
-            ]
-    chosen = scored.group_by(GROUP).agg(picks)
-
-    exact: list[pl.Expr] = [p.sum().alias("_P")]
-    for code in rules.indicators:
-        value = pl.col(f"value_{code}")
-        for kind in ("rm", "lv"):
-            keep = pl.col("school_id") != pl.col(f"_{kind}_id_{code}")
-            exact.append(
-                (p * (value - pl.col(f"_{kind}_mean_{code}")) ** 2).filter(keep).sum().alias(f"_{kind}_d_{code}")
-            )
-        exact.append(p.filter(pl.col("school_id") != pl.col(f"_rm_id_{code}")).sum().alias(f"_rm_p_{code}"))
-    sums = units.join(chosen, on=GROUP).group_by(GROUP).agg(exact).join(chosen, on=GROUP)
-
-    names = units.select("school_id", "school_name", *GROUP).unique(["school_id", *GROUP])
-    rows = []
-    for code in rules.indicators:
-        row = sums.select(
-            *GROUP,
-            pl.lit(code).alias("indicator"),
-            pl.when(pl.col(f"_rm_ok_{code}")).then(pl.col(f"_rm_id_{code}")).alias("removal_school_id"),
-            pl.when(pl.col(f"_rm_ok_{code}"))
-            .then((pl.col(f"_rm_d_{code}") / pl.col(f"_rm_p_{code}")).sqrt() / pl.col(f"_rm_mean_{code}"))
-            .alias("cv_after_removal"),
-            pl.when(pl.col(f"_lv_ok_{code}")).then(pl.col(f"_lv_id_{code}")).alias("levelling_school_id"),
-            pl.when(pl.col(f"_lv_ok_{code}"))
-            .then((pl.col(f"_lv_d_{code}") / pl.col("_P")).sqrt() / pl.col(f"_lv_mean_{code}"))
-            .alias("cv_after_levelling"),
-        )
-        rows.append(row)
-    result = pl.concat(rows)
-    for role in ("removal", "levelling"):
-        result = result.join(
-            names.rename({"school_id": f"{role}_school_id", "school_name": f"{role}_school_name"}),
-            on=[*GROUP, f"{role}_school_id"],
-            how="left",
-        )
-    return result.select(
-        *GROUP,
-        "indicator",
-        "removal_school_id",
-        "removal_school_name",
-        "cv_after_removal",
-        "levelling_school_id",
-        "levelling_school_name",
-        "cv_after_levelling",
-    ).sort(["year", "county_code", stage_order(rules), "indicator"])
+    if units.height == 0:
+        return pl.DataFrame(schema=INFLUENCE_SCHEMA)
+    groups = groups or unit_groups(units)
+    group, first, n_groups = groups.index, groups.first, groups.count
+    p = units["students"].to_numpy().astype(float)
+    total = groups.sum(p)
+    rest = total[group] - p
+    labels = units.select("school_id", "school_name")
+    head = groups.head.select(GROUP)
+    several = pl.Series(np.bincount(group, minlength=n_groups) >= 2)  # with one unit there is nothing to compare
+    rows: list[pl.DataFrame] = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for code, ind in rules.indicators.items():
+            a = units[f"a_{code}"].to_numpy().astype(float)
+            x = units[f"value_{code}"].to_numpy().astype(float)
+            a_sum = np.bincount(group, a, n_groups)
+            mean = ind.per * a_sum / total
+            dev2 = (x - mean[group]) ** 2
+            deviations = np.bincount(group, p * dev2, n_groups)
+            mean_rest = ind.per * (a_sum[group] - a) / rest
+            others = np.maximum(deviations[group] - p * total[group] / rest * dev2, 0.0)
+            defined = (rest > 0) & (mean_rest > 0)
+            scores = {
+                "removal": np.where(defined, np.sqrt(others / rest) / mean_rest, np.nan),
+                "levelling": np.where(defined, np.sqrt(others / total[group]) / mean_rest, np.nan),
+            }
+            parts: list[pl.DataFrame] = [head.with_columns(pl.lit(code).alias("indicator"))]
+            for role, score in scores.items():
+                chosen = _first_of_groups(group, first, score)
+                ok = ~np.isnan(score[chosen])
+                target = mean_rest[chosen][group]  # the chosen unit's "mean of the others", per row
+                contribution = p * (x - target) ** 2
+                contribution[chosen] = 0.0  # the chosen unit is removed, or sits exactly at the new mean
+                exact = np.bincount(group, contribution, n_groups)
+                weight = total - p[chosen] if role == "removal" else total
+                cv = np.sqrt(exact / weight) / mean_rest[chosen]
+                valid = pl.Series(ok)
+                picked = labels.select(pl.all().gather(pl.Series(chosen))).select(
+                    pl.when(valid).then(pl.col("school_id")).alias(f"{role}_school_id"),
+                    pl.when(valid).then(pl.col("school_name")).alias(f"{role}_school_name"),
+                )
+                parts.append(
+                    picked.with_columns(pl.Series(f"cv_after_{role}", np.where(ok, cv, np.nan)).fill_nan(None))
+                )
+            rows.append(pl.concat(parts, how="horizontal").filter(several))
+    return pl.concat(rows).select(*INFLUENCE_SCHEMA)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from youjun.engine.balance import balance_by_stage, influence, stage_order
+from youjun.engine.balance import balance_by_stage, influence, unit_groups
 from youjun.engine.resources import indicator_values, school_unit_passes
 from youjun.engine.scope import scope_schools
 from youjun.engine.split import split_shared_resources
@@ -44,14 +44,27 @@ class ResourceEvaluation:
         return list(self.rules.indicators)
 
 
+def _ordered(schools: pl.DataFrame) -> pl.DataFrame:
+    """Schools ordered by year, county and school id; most files already are, and are then left as they are."""
+    keys = ["year", "county_code", "school_id"]
+    at_or_after = pl.lit(True)
+    for name in reversed(keys):  # lexicographic: this row ≥ the previous row
+        previous = pl.col(name).shift(1)
+        at_or_after = (pl.col(name) > previous) | ((pl.col(name) == previous) & at_or_after)
+    if schools.select(at_or_after.fill_null(True).all()).item():
+        return schools
+    return schools.sort(keys)
+
+
 def evaluate_resources(schools: pl.DataFrame, rules: RuleSet) -> ResourceEvaluation:
     """Evaluate resource allocation for every (year, county) in ``schools`` (one row per school and year)."""
-    in_scope, excluded = scope_schools(schools, rules.scope)
+    in_scope, excluded = scope_schools(_ordered(schools), rules.scope)
+    # Units come out stage by stage, each stage ordered by county and school: groups are contiguous.
     units = split_shared_resources(in_scope, rules.split, rules.stages)
     units = school_unit_passes(indicator_values(units, rules), rules)
-    units = units.sort([*COUNTY, stage_order(rules), "school_id"])
-    stages = balance_by_stage(units, rules)
-    most = influence(units, rules)
+    groups = unit_groups(units)
+    stages = balance_by_stage(units, rules, groups)
+    most = influence(units, rules, groups)
 
     every = schools.group_by(COUNTY, maintain_order=True).agg(pl.col("county_name").first()).sort(COUNTY)
     verdicts = stages.group_by(COUNTY).agg(

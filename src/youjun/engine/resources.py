@@ -43,7 +43,10 @@ def numerator(code: str, rules: RuleSet) -> pl.Expr:
 def standard_of(code: str, rules: RuleSet) -> pl.Expr:
     """The unit's standard for indicator ``code`` (by its stage)."""
     standard = rules.indicators[code].standard or {}
-    return pl.col("stage").replace_strict(dict(standard), default=None, return_dtype=pl.Float64)
+    expr = pl.lit(None, pl.Float64)
+    for stage, value in standard.items():
+        expr = pl.when(pl.col("stage") == stage).then(pl.lit(value, pl.Float64)).otherwise(expr)
+    return expr
 
 
 def indicator_values(units: pl.DataFrame, rules: RuleSet) -> pl.DataFrame:

@@ -6,6 +6,7 @@ import os
 
 import polars as pl
 
+from youjun.engine.balance import stage_order
 from youjun.engine.evaluate import ResourceEvaluation
 from youjun.io.report import shortfalls, stage_label
 from youjun.io.workbook import Table, write_tables
@@ -109,7 +110,8 @@ def unit_sheet(ev: ResourceEvaluation) -> Table:
             columns.append(_verdict(f"met_{code}"))
     if "n_met" in ev.units.columns:
         columns += ["n_met", "min_ratio", _verdict("passed")]
-    return Table(sheet="学校单元", frame=ev.units.select(columns), headers=headers, formats=formats)
+    units = ev.units.sort(["year", "county_code", stage_order(rules), "school_id"])
+    return Table(sheet="学校单元", frame=units.select(columns), headers=headers, formats=formats)
 
 
 def shortfall_sheet(ev: ResourceEvaluation) -> Table:
@@ -141,18 +143,22 @@ def influence_sheet(ev: ResourceEvaluation) -> Table:
         index=["year", "county_code", "stage"], on=[f"cv_{c}" for c in ev.codes], variable_name="indicator"
     ).with_columns(pl.col("indicator").str.strip_prefix("cv_"), pl.col("value").alias("cv"))
     frame = ev.influence.join(cv.drop("value"), on=["year", "county_code", "stage", "indicator"], how="left")
-    frame = frame.with_columns(stage_label(ev)).select(
-        "year",
-        "county_code",
-        "stage",
-        "indicator",
-        "cv",
-        "removal_school_id",
-        "removal_school_name",
-        "cv_after_removal",
-        "levelling_school_id",
-        "levelling_school_name",
-        "cv_after_levelling",
+    frame = (
+        frame.sort(["year", "county_code", stage_order(ev.rules), "indicator"])
+        .with_columns(stage_label(ev))
+        .select(
+            "year",
+            "county_code",
+            "stage",
+            "indicator",
+            "cv",
+            "removal_school_id",
+            "removal_school_name",
+            "cv_after_removal",
+            "levelling_school_id",
+            "levelling_school_name",
+            "cv_after_levelling",
+        )
     )
     headers = {
         **BASE_HEADERS,
