@@ -57,6 +57,7 @@ def test_json_has_the_contract_shape(county_rows: list[dict[str, object]], natio
     assert {"school_id", "stage", "students", "values", "met", "passed"} <= set(unit)
     assert unit["passed"] is False
     assert unit["shortfall"]["R1"] == 11.0 and unit["shortfall"]["R2"] is None
+    assert "shortfall" not in next(u for u in ra["units"] if u["school_id"] == "a")
     assert ra["excluded"] == [{"school_id": "d", "school_name": "示例小学", "reason": "教学点在校生不足50人"}]
 
 

@@ -132,7 +132,9 @@ def evaluate(
         from youjun.io.evaluation_json import write_json
 
         if out_path is None:
-            write_json(ev, sys.stdout)
+            sys.stdout.flush()
+            write_json(ev, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
         else:
             write_json(ev, out_path)
             err.print(f"已写出评估结果 JSON：{out_path}")

@@ -8,9 +8,9 @@ stages.
 
 from __future__ import annotations
 
+import io
 import json
 import os
-from collections.abc import Iterator
 from typing import IO, Any
 
 import polars as pl
@@ -18,6 +18,7 @@ import polars as pl
 from youjun.engine.evaluate import COUNTY, ResourceEvaluation
 
 SCHEMA_VERSION = 1
+STAGE_KEYS = [*COUNTY, "stage"]
 
 
 def _struct(prefix: str, codes: list[str]) -> pl.Expr:
@@ -33,92 +34,144 @@ def _unit_json(ev: ResourceEvaluation) -> pl.DataFrame:
         pl.col("students"),
         _struct("value", codes).alias("values"),
     ]
-    if "met_" + codes[0] in ev.units.columns:
-        fields += [
-            _struct("met", codes).alias("met"),
-            pl.col("passed"),
-            _struct("shortfall", codes).alias("shortfall"),
-        ]
-    encoded = ev.units.select(*COUNTY, pl.struct(fields).struct.json_encode().alias("json"))
-    return encoded.group_by(COUNTY, maintain_order=True).agg(pl.col("json").str.join(","))
+    if "met_" + codes[0] not in ev.units.columns:
+        return _joined(ev.units, COUNTY, pl.struct(fields).struct.json_encode())
+    fields += [_struct("met", codes).alias("met"), pl.col("passed")]
+    plain = pl.struct(fields).struct.json_encode()
+    # Units with a gap also carry "shortfall" (null for the indicators that are met).
+    with_gap = pl.concat_str(
+        plain.str.strip_suffix("}"),
+        pl.lit(',"shortfall":'),
+        _struct("shortfall", codes).struct.json_encode(),
+        pl.lit("}"),
+    )
+    has_gap = ~pl.all_horizontal([pl.col(f"met_{c}") for c in codes])
+    return _joined(ev.units, COUNTY, pl.when(has_gap).then(with_gap).otherwise(plain))
 
 
 def _excluded_json(ev: ResourceEvaluation) -> pl.DataFrame:
-    encoded = ev.excluded.select(
-        *COUNTY, pl.struct("school_id", "school_name", "reason").struct.json_encode().alias("json")
+    return _joined(ev.excluded, COUNTY, pl.struct("school_id", "school_name", "reason").struct.json_encode())
+
+
+def _joined(frame: pl.DataFrame, keys: list[str], piece: pl.Expr) -> pl.DataFrame:
+    """One string per key group: the pieces joined by commas, in frame order (group order does not matter: the
+    groups are joined onto the counties)."""
+    return frame.select(*keys, piece.alias("json")).group_by(keys).agg(pl.col("json").str.join(","))
+
+
+def _influence_json(ev: ResourceEvaluation) -> pl.DataFrame:
+    """Per (year, county, stage): ``{"R1": {"removal": {...}, "levelling": {...}}, ...}``."""
+    role = {
+        r: pl.struct(pl.col(f"{r}_school_id").alias("school_id"), pl.col(f"cv_after_{r}").alias("cv_after")).alias(r)
+        for r in ("removal", "levelling")
+    }
+    piece = pl.concat_str(
+        pl.lit('"'),
+        pl.col("indicator"),
+        pl.lit('":'),
+        pl.struct(role["removal"], role["levelling"]).struct.json_encode(),
     )
-    return encoded.group_by(COUNTY, maintain_order=True).agg(pl.col("json").str.join(","))
+    by_stage = _joined(ev.influence.sort(["year", "county_code", "stage", "indicator"]), STAGE_KEYS, piece)
+    return by_stage.with_columns(pl.concat_str(pl.lit("{"), pl.col("json"), pl.lit("}")).alias("json"))
 
 
-def _stage_objects(ev: ResourceEvaluation) -> dict[tuple[int, str], dict[str, Any]]:
+def _stages_json(ev: ResourceEvaluation) -> pl.DataFrame:
+    """Per county: ``"primary": {...}, "junior": {...}`` with every stage figure, in the rule set's stage order."""
     codes = ev.codes
-    influence: dict[tuple[int, str, str], dict[str, Any]] = {}
-    for row in ev.influence.iter_rows(named=True):
-        influence.setdefault((row["year"], row["county_code"], row["stage"]), {})[row["indicator"]] = {
-            "removal": {"school_id": row["removal_school_id"], "cv_after": row["cv_after_removal"]},
-            "levelling": {"school_id": row["levelling_school_id"], "cv_after": row["cv_after_levelling"]},
-        }
-    out: dict[tuple[int, str], dict[str, Any]] = {}
-    has_limits = "cv_passed_" + codes[0] in ev.stages.columns
-    for row in ev.stages.iter_rows(named=True):
-        stage: dict[str, Any] = {
-            "units": row["units"],
-            "units_passed": row["units_passed"],
-            "students": row["students"],
-            "county_value": {c: row[f"county_value_{c}"] for c in codes},
-            "cv": {c: row[f"cv_{c}"] for c in codes},
-        }
-        if has_limits:
-            stage["cv_limit"] = row["cv_limit"]
-            stage["cv_passed"] = {c: row[f"cv_passed_{c}"] for c in codes}
-            stage["cv_boundary"] = [c for c in codes if row[f"cv_boundary_{c}"]]
-        if "composite" in row:
-            stage["composite"] = row["composite"]
-            stage["composite_limit"] = row["composite_limit"]
-        stage["passed"] = row["passed"]
-        stage["influence"] = influence.get((row["year"], row["county_code"], row["stage"]), {})
-        out.setdefault((row["year"], row["county_code"]), {})[row["stage"]] = stage
-    order: dict[str, int] = {stage: i for i, stage in enumerate(ev.rules.stages)}
-    return {key: dict(sorted(value.items(), key=lambda kv: order[kv[0]])) for key, value in out.items()}
+    stages = ev.stages
+    fields: list[pl.Expr] = [
+        pl.col("units"),
+        pl.col("units_passed"),
+        pl.col("students"),
+        _struct("county_value", codes).alias("county_value"),
+        _struct("cv", codes).alias("cv"),
+    ]
+    if "cv_passed_" + codes[0] in stages.columns:
+        boundary = pl.concat_list([pl.when(pl.col(f"cv_boundary_{c}")).then(pl.lit(c)) for c in codes])
+        fields += [
+            pl.col("cv_limit"),
+            _struct("cv_passed", codes).alias("cv_passed"),
+            boundary.list.drop_nulls().alias("cv_boundary"),
+        ]
+    if "composite" in stages.columns:
+        fields += [pl.col("composite"), pl.col("composite_limit")]
+    fields.append(pl.col("passed"))
+    influence = _influence_json(ev).rename({"json": "influence"})
+    encoded = stages.join(influence, on=STAGE_KEYS, how="left", maintain_order="left")
+    body = pl.struct(fields).struct.json_encode().str.strip_suffix("}")
+    piece = pl.concat_str(
+        pl.lit('"'),
+        pl.col("stage"),
+        pl.lit('":'),
+        body,
+        pl.lit(',"influence":'),
+        pl.col("influence").fill_null("{}"),
+        pl.lit("}"),
+    )
+    return _joined(encoded, COUNTY, piece)
 
 
-def iter_json(ev: ResourceEvaluation) -> Iterator[str]:
-    """The evaluation JSON as text chunks (concatenate them, or write them one by one)."""
-    units = {(r[0], r[1]): r[2] for r in _unit_json(ev).iter_rows()}
-    excluded = {(r[0], r[1]): r[2] for r in _excluded_json(ev).iter_rows()}
-    stages = _stage_objects(ev)
-    dumps = json.dumps
-    yield f'{{"schema_version":{SCHEMA_VERSION},"standard":{dumps(ev.rules.id)},"counties":['
-    for i, row in enumerate(ev.counties.iter_rows(named=True)):
-        key = (row["year"], row["county_code"])
-        head = {"county_code": row["county_code"], "county_name": row["county_name"], "year": row["year"]}
-        resource = {"passed": row["passed"], "stages": stages.get(key, {})}
-        yield (
-            ("," if i else "")
-            + dumps(head, ensure_ascii=False)[:-1]
-            + ',"resource_allocation":'
-            + dumps(resource, ensure_ascii=False)[:-1]
-            + ',"units":['
-            + units.get(key, "")
-            + '],"excluded":['
-            + excluded.get(key, "")
-            + "]}}"
+def county_json(ev: ResourceEvaluation) -> pl.Series:
+    """One JSON object per county (year, county) of the evaluation, in county order."""
+    parts = {
+        "stages": _stages_json(ev),
+        "units": _unit_json(ev),
+        "excluded": _excluded_json(ev),
+    }
+    frame = ev.counties
+    for name, part in parts.items():
+        frame = frame.join(part.rename({"json": f"_{name}"}), on=COUNTY, how="left", maintain_order="left")
+    head = pl.struct("county_code", "county_name", "year").struct.json_encode().str.strip_suffix("}")
+    return frame.select(
+        pl.concat_str(
+            head,
+            pl.lit(',"resource_allocation":{"passed":'),
+            pl.when(pl.col("passed")).then(pl.lit("true")).otherwise(pl.lit("false")),
+            pl.lit(',"stages":{'),
+            pl.col("_stages").fill_null(""),
+            pl.lit('},"units":['),
+            pl.col("_units").fill_null(""),
+            pl.lit('],"excluded":['),
+            pl.col("_excluded").fill_null(""),
+            pl.lit("]}}"),
         )
-    yield "]}\n"
+    ).to_series()
 
 
-def write_json(ev: ResourceEvaluation, target: str | os.PathLike[str] | IO[str]) -> None:
-    """Write the evaluation JSON to a path or an open text stream."""
+def write_json(ev: ResourceEvaluation, target: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
+    """Write the evaluation JSON to a path or an open stream: one county object per line, values unrounded.
+
+    The county lines go from Polars to the file without becoming Python strings (national scale: ~100 MB).
+    """
+    lines = county_json(ev).to_frame()
+
+    def body(sink: IO[bytes]) -> None:  # counties separated by ",\n"; no copy of the ~100 MB of text
+        lines.head(-1).write_csv(sink, include_header=False, quote_style="never", line_terminator=",\n")
+        lines.tail(1).write_csv(sink, include_header=False, quote_style="never")
+
+    head = f'{{"schema_version":{SCHEMA_VERSION},"standard":{json.dumps(ev.rules.id)},"counties":[\n'.encode()
+    tail = b"]}\n"
     if isinstance(target, (str, os.PathLike)):
         partial = f"{os.fspath(target)}.partial"
-        with open(partial, "w", encoding="utf-8") as fh:
-            fh.writelines(iter_json(ev))
+        with open(partial, "wb") as fh:
+            fh.write(head)
+            body(fh)
+            fh.write(tail)
         os.replace(partial, target)  # a reader never sees a half-written file
+        return
+    buffer = io.BytesIO()
+    buffer.write(head)
+    body(buffer)
+    buffer.write(tail)
+    if isinstance(target, io.TextIOBase):
+        target.write(buffer.getvalue().decode())
     else:
-        target.writelines(iter_json(ev))
+        target.write(buffer.getvalue())  # type: ignore[arg-type]
 
 
 def to_dict(ev: ResourceEvaluation) -> dict[str, Any]:
     """The evaluation JSON as Python objects (for library users and tests)."""
-    result: dict[str, Any] = json.loads("".join(iter_json(ev)))
+    buffer = io.BytesIO()
+    write_json(ev, buffer)
+    result: dict[str, Any] = json.loads(buffer.getvalue())
     return result
