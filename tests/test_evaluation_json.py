@@ -56,8 +56,11 @@ def test_json_has_the_contract_shape(county_rows: list[dict[str, object]], natio
     unit = next(u for u in ra["units"] if u["school_id"] == "c")
     assert {"school_id", "stage", "students", "values", "met", "passed"} <= set(unit)
     assert unit["passed"] is False
-    assert unit["shortfall"]["R1"] == 11.0 and unit["shortfall"]["R2"] is None
-    assert "shortfall" not in next(u for u in ra["units"] if u["school_id"] == "a")
+    gaps = {(g["school_id"], g["stage"], g["indicator"]): g for g in ra["shortfalls"]}
+    assert gaps["c", "primary", "R1"]["shortfall"] == 11.0
+    assert gaps["c", "primary", "R1"]["unit"] == "人" and gaps["c", "primary", "R1"]["unit_passed"] is False
+    assert ("c", "primary", "R2") not in gaps
+    assert not any(school == "a" for school, _, _ in gaps)
     assert ra["excluded"] == [{"school_id": "d", "school_name": "示例小学", "reason": "教学点在校生不足50人"}]
 
 

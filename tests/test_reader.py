@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import re
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -540,7 +539,8 @@ def test_broken_plausibility_config_is_a_youjun_error(tmp_path: Path) -> None:
 # Scale
 
 
-def test_200000_rows_read_and_validate_quickly(tmp_path: Path) -> None:
+def test_200000_rows_read_and_validate_whole(tmp_path: Path) -> None:
+    """National scale is read in one piece (speed is measured by bench/, not here)."""
     n = 200_000
     row = {c.header: str(VALID.get(c.key, "")) for c in SCHOOL_COLUMNS}
     row |= {HEADER["built_year"]: "2005", HEADER["classes_primary"]: "18", HEADER["max_class_size_primary"]: "45"}
@@ -551,13 +551,9 @@ def test_200000_rows_read_and_validate_quickly(tmp_path: Path) -> None:
     )
     path = tmp_path / "national.csv"
     frame.write_csv(path)
-    start = time.perf_counter()
     data = read_school_data([path])
-    elapsed = time.perf_counter() - start
-    print(f"\n200,000 rows × {len(SCHOOL_COLUMNS)} columns read and validated in {elapsed:.2f} s")
     assert data.schools.height == n and data.warnings == ()
     assert data.schools["source_row"][-1] == n + 1
-    assert elapsed < 5  # about 0.5 s on two cores; loose for busy CI machines
 
 
 def test_required_columns_of_the_fixture_are_complete() -> None:

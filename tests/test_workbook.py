@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -370,16 +369,13 @@ def test_data_workbook_streams_thousands_of_full_rows(tmp_path: Path) -> None:
     frame = pl.DataFrame(data)
     path = tmp_path / "big.xlsx"
 
-    started = time.perf_counter()
     write_data_workbook(path, {SCHOOL_SHEET: frame})
-    elapsed = time.perf_counter() - started
 
     back = _read(path, SCHOOL_SHEET)
     assert back.shape == (rows, len(SCHOOL_COLUMNS))
     last = dict(zip([c.key for c in SCHOOL_COLUMNS], back.row(rows - 1), strict=True))
     assert last["school_id"] == f"school_id-{rows - 1}"
     assert float(last["teaching_aux_area"]) == (rows - 1) * 1.5
-    assert elapsed < 60  # a generous bound: about 2 s on a small machine
 
 
 # ---------------------------------------------------------------------------------------------------------

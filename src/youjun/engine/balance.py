@@ -108,9 +108,13 @@ def balance_by_stage(units: pl.DataFrame, rules: RuleSet, groups: Groups | None 
         for code, ind in rules.indicators.items():
             a = units[f"a_{code}"].to_numpy().astype(float)
             x = units[f"value_{code}"].to_numpy().astype(float)
-            missing = groups.sum(np.isnan(a).astype(float)) > 0
-            mean = ind.per * groups.sum(np.nan_to_num(a)) / total
-            deviations = groups.sum(p * (np.nan_to_num(x) - mean[g]) ** 2)  # two-pass: about the group mean
+            if units[f"a_{code}"].null_count():  # a missing numerator leaves the CV of its group undefined
+                missing = groups.sum(np.isnan(a).astype(float)) > 0
+                a, x = np.nan_to_num(a), np.nan_to_num(x)
+            else:
+                missing = np.zeros(groups.count, dtype=bool)
+            mean = ind.per * groups.sum(a) / total
+            deviations = groups.sum(p * (x - mean[g]) ** 2)  # two-pass: about the group mean
             cv = np.sqrt(deviations / total) / mean
             cv = np.where(size == 1, rules.balance.single_unit_cv, cv)
             cv = np.where(missing | (mean == 0), np.nan, cv)
@@ -176,10 +180,10 @@ def influence(units: pl.DataFrame, rules: RuleSet, groups: Groups | None = None)
     p = units["students"].to_numpy().astype(float)
     total = groups.sum(p)
     rest = total[group] - p
-    labels = units.select("school_id", "school_name")
-    head = groups.head.select(GROUP)
-    several = pl.Series(np.bincount(group, minlength=n_groups) >= 2)  # with one unit there is nothing to compare
-    rows: list[pl.DataFrame] = []
+    several = np.bincount(group, minlength=n_groups) >= 2  # with one unit there is nothing to compare
+    codes: list[str] = []
+    picks: dict[str, list[np.ndarray]] = {"removal": [], "levelling": []}
+    cvs: dict[str, list[np.ndarray]] = {"removal": [], "levelling": []}
     with np.errstate(divide="ignore", invalid="ignore"):
         for code, ind in rules.indicators.items():
             a = units[f"a_{code}"].to_numpy().astype(float)
@@ -195,23 +199,29 @@ def influence(units: pl.DataFrame, rules: RuleSet, groups: Groups | None = None)
                 "removal": np.where(defined, np.sqrt(others / rest) / mean_rest, np.nan),
                 "levelling": np.where(defined, np.sqrt(others / total[group]) / mean_rest, np.nan),
             }
-            parts: list[pl.DataFrame] = [head.with_columns(pl.lit(code).alias("indicator"))]
+            codes.append(code)
             for role, score in scores.items():
                 chosen = _first_of_groups(group, first, score)
-                ok = ~np.isnan(score[chosen])
                 target = mean_rest[chosen][group]  # the chosen unit's "mean of the others", per row
                 contribution = p * (x - target) ** 2
                 contribution[chosen] = 0.0  # the chosen unit is removed, or sits exactly at the new mean
                 exact = np.bincount(group, contribution, n_groups)
                 weight = total - p[chosen] if role == "removal" else total
                 cv = np.sqrt(exact / weight) / mean_rest[chosen]
-                valid = pl.Series(ok)
-                picked = labels.select(pl.all().gather(pl.Series(chosen))).select(
-                    pl.when(valid).then(pl.col("school_id")).alias(f"{role}_school_id"),
-                    pl.when(valid).then(pl.col("school_name")).alias(f"{role}_school_name"),
-                )
-                parts.append(
-                    picked.with_columns(pl.Series(f"cv_after_{role}", np.where(ok, cv, np.nan)).fill_nan(None))
-                )
-            rows.append(pl.concat(parts, how="horizontal").filter(several))
-    return pl.concat(rows).select(*INFLUENCE_SCHEMA)
+                ok = ~np.isnan(score[chosen])
+                picks[role].append(np.where(ok, chosen, -1)[several])
+                cvs[role].append(np.where(ok, cv, np.nan)[several])
+    head = groups.head.select(GROUP).filter(pl.Series(several))
+    out = pl.concat([head] * len(codes)).with_columns(
+        pl.Series("indicator", np.repeat(codes, head.height), dtype=pl.String)
+    )
+    labels = units.select("school_id", "school_name")
+    for role in ("removal", "levelling"):
+        index = pl.Series(np.concatenate(picks[role]))
+        found = labels.select(pl.all().gather(index.clip(lower_bound=0)))
+        out = out.with_columns(
+            pl.when(index >= 0).then(found["school_id"]).alias(f"{role}_school_id"),
+            pl.when(index >= 0).then(found["school_name"]).alias(f"{role}_school_name"),
+            pl.Series(f"cv_after_{role}", np.concatenate(cvs[role])).fill_nan(None),
+        )
+    return out.select(*INFLUENCE_SCHEMA)

@@ -2,8 +2,8 @@
 
 Per-unit objects are encoded by Polars (vectorised, shortest round-trip floats, no rounding) and joined per county;
 only the ~3,000 county envelopes are assembled in Python. Keys beyond the contract are additive (see
-docs/decisions.md): ``school_name`` and ``shortfall`` on units, ``cv_limit``, ``cv_boundary`` and ``influence`` on
-stages.
+docs/decisions.md): ``school_name`` on units, ``cv_limit``, ``cv_boundary`` and ``influence`` on stages, and a
+``shortfalls`` list per county.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import IO, Any
 import polars as pl
 
 from youjun.engine.evaluate import COUNTY, ResourceEvaluation
+from youjun.io.report import shortfalls
 
 SCHEMA_VERSION = 1
 STAGE_KEYS = [*COUNTY, "stage"]
@@ -34,19 +35,19 @@ def _unit_json(ev: ResourceEvaluation) -> pl.DataFrame:
         pl.col("students"),
         _struct("value", codes).alias("values"),
     ]
-    if "met_" + codes[0] not in ev.units.columns:
-        return _joined(ev.units, COUNTY, pl.struct(fields).struct.json_encode())
-    fields += [_struct("met", codes).alias("met"), pl.col("passed")]
-    plain = pl.struct(fields).struct.json_encode()
-    # Units with a gap also carry "shortfall" (null for the indicators that are met).
-    with_gap = pl.concat_str(
-        plain.str.strip_suffix("}"),
-        pl.lit(',"shortfall":'),
-        _struct("shortfall", codes).struct.json_encode(),
-        pl.lit("}"),
-    )
-    has_gap = ~pl.all_horizontal([pl.col(f"met_{c}") for c in codes])
-    return _joined(ev.units, COUNTY, pl.when(has_gap).then(with_gap).otherwise(plain))
+    if "met_" + codes[0] in ev.units.columns:
+        fields += [_struct("met", codes).alias("met"), pl.col("passed")]
+    return _joined(ev.units, COUNTY, pl.struct(fields).struct.json_encode())
+
+
+def _shortfalls_json(ev: ResourceEvaluation) -> pl.DataFrame:
+    """Per county: every unmet indicator of every unit, with what is missing to meet it."""
+    gaps = shortfalls(ev)
+    if gaps.height == 0:
+        return pl.DataFrame(schema={"year": pl.Int64, "county_code": pl.String, "json": pl.String})
+    fields = ["school_id", "stage", "indicator", "value", "standard", "ratio", "shortfall", "unit"]
+    piece = pl.struct(*fields, pl.col("passed").alias("unit_passed")).struct.json_encode()
+    return _joined(gaps, COUNTY, piece)
 
 
 def _excluded_json(ev: ResourceEvaluation) -> pl.DataFrame:
@@ -111,31 +112,34 @@ def _stages_json(ev: ResourceEvaluation) -> pl.DataFrame:
     return _joined(encoded, COUNTY, piece)
 
 
-def county_json(ev: ResourceEvaluation) -> pl.Series:
-    """One JSON object per county (year, county) of the evaluation, in county order."""
+def county_fragments(ev: ResourceEvaluation) -> pl.DataFrame:
+    """One row per county (in county order) whose string columns, written side by side, form its JSON object.
+
+    Keeping the fragments apart spares a copy of the ~100 MB of unit text at national scale; the writer puts a
+    space (JSON whitespace) between them.
+    """
     parts = {
         "stages": _stages_json(ev),
         "units": _unit_json(ev),
         "excluded": _excluded_json(ev),
+        "shortfalls": _shortfalls_json(ev),
     }
     frame = ev.counties
     for name, part in parts.items():
         frame = frame.join(part.rename({"json": f"_{name}"}), on=COUNTY, how="left", maintain_order="left")
     head = pl.struct("county_code", "county_name", "year").struct.json_encode().str.strip_suffix("}")
+    verdict = pl.when(pl.col("passed")).then(pl.lit("true")).otherwise(pl.lit("false"))
     return frame.select(
-        pl.concat_str(
-            head,
-            pl.lit(',"resource_allocation":{"passed":'),
-            pl.when(pl.col("passed")).then(pl.lit("true")).otherwise(pl.lit("false")),
-            pl.lit(',"stages":{'),
-            pl.col("_stages").fill_null(""),
-            pl.lit('},"units":['),
-            pl.col("_units").fill_null(""),
-            pl.lit('],"excluded":['),
-            pl.col("_excluded").fill_null(""),
-            pl.lit("]}}"),
-        )
-    ).to_series()
+        pl.concat_str(head, pl.lit(',"resource_allocation":{"passed":'), verdict, pl.lit(',"stages":{')).alias("a"),
+        pl.col("_stages").fill_null(""),
+        pl.lit('},"units":[').alias("b"),
+        pl.col("_units").fill_null(""),
+        pl.lit('],"excluded":[').alias("c"),
+        pl.col("_excluded").fill_null(""),
+        pl.lit('],"shortfalls":[').alias("d"),
+        pl.col("_shortfalls").fill_null(""),
+        pl.lit("]}}").alias("e"),
+    )
 
 
 def write_json(ev: ResourceEvaluation, target: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
@@ -143,11 +147,12 @@ def write_json(ev: ResourceEvaluation, target: str | os.PathLike[str] | IO[str] 
 
     The county lines go from Polars to the file without becoming Python strings (national scale: ~100 MB).
     """
-    lines = county_json(ev).to_frame()
+    lines = county_fragments(ev)
+    options: dict[str, Any] = {"include_header": False, "quote_style": "never", "separator": " "}
 
-    def body(sink: IO[bytes]) -> None:  # counties separated by ",\n"; no copy of the ~100 MB of text
-        lines.head(-1).write_csv(sink, include_header=False, quote_style="never", line_terminator=",\n")
-        lines.tail(1).write_csv(sink, include_header=False, quote_style="never")
+    def body(sink: IO[bytes]) -> None:  # one county per line, separated by ",\n"
+        lines.head(-1).write_csv(sink, line_terminator=",\n", **options)
+        lines.tail(1).write_csv(sink, **options)
 
     head = f'{{"schema_version":{SCHEMA_VERSION},"standard":{json.dumps(ev.rules.id)},"counties":[\n'.encode()
     tail = b"]}\n"
