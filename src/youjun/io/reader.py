@@ -785,12 +785,13 @@ def _read_csv(path: Path, data: bytes, shown: str, file_index: int, sink: _Sink)
     # Leading blank lines would confuse the field count: drop them and shift the row numbers.
     bom = b"\xef\xbb\xbf"
     skipped = 0
-    if body.removeprefix(bom)[:1] in (b"\r", b"\n"):
-        rest = body.removeprefix(bom)
+    start = len(bom) if body.startswith(bom) else 0  # look at the first bytes only: no copy of a large file
+    if body[start : start + 1] in (b"\r", b"\n"):
+        rest = body[start:]
         stripped = rest.lstrip(b"\r\n")
         skipped = rest[: len(rest) - len(stripped)].count(b"\n")
-        body = stripped
-    if not body[:65536].removeprefix(bom).strip() and not body.removeprefix(bom).strip():
+        body, start = stripped, 0
+    if not body[start : start + 65536].strip() and not body[start:].strip():
         return fail("empty_file", "文件没有任何内容（没有表头和数据）")
     try:
         grid = _parse_csv(body)
