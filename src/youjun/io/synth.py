@@ -45,6 +45,7 @@ from youjun.io.columns import (
     YES_NO,
     Column,
 )
+from youjun.standards import load_rule_set
 
 __all__ = ["PROVINCES", "PROVINCE_TABLE", "SyntheticData", "generate", "write_csv"]
 
@@ -161,12 +162,14 @@ _PRIMARY_RANGE: Final = np.array([[20, 3200], [0, 0], [20, 2600], [30, 2000], [0
 _JUNIOR_RANGE: Final = np.array([[0, 0], [40, 3600], [10, 1800], [30, 1800], [60, 3000], [0, 0], [0, 120]])
 _SENIOR_RANGE: Final = np.array([[0, 0], [0, 0], [0, 0], [50, 3000], [100, 4000], [0, 0], [0, 0]])
 
-# Calibration targets: the 2017 standard per stage (primary, junior) for R1…R7 (standard-2017.md §3) and the split
-# weights of shared resources (§2). The synthetic data are centred near them; the engine reads its own rule set.
+# Calibration targets, read from the national rule set: the 2017 standard per stage (primary, junior) for R1…R7
+# and the split weights of shared resources. The synthetic data are centred near them.
+_NATIONAL: Final = load_rule_set("national-2017")
 _STANDARD: Final = np.array(
-    [[4.2, 1.0, 0.9, 4.5, 7.5, 2000.0, 2.3], [5.3, 1.0, 0.9, 5.8, 10.2, 2500.0, 2.4]], dtype=np.float64
+    [[(_NATIONAL.indicators[f"R{k}"].standard or {})[stage] for k in range(1, 8)] for stage in ("primary", "junior")],
+    dtype=np.float64,
 )
-_WEIGHTS: Final = (1.0, 1.1, 1.32)
+_WEIGHTS: Final = tuple(_NATIONAL.split.weights[s] for s in ("primary", "junior", "senior"))
 # Per indicator: median excess over the standard, dispersion multiplier, shortfall-probability multiplier.
 _EXCESS: Final = np.array([0.35, 0.45, 0.50, 0.45, 0.50, 0.60, 0.40])
 _DISPERSION: Final = np.array([1.05, 1.10, 1.05, 1.00, 1.05, 1.05, 1.05])
