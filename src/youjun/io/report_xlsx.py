@@ -8,6 +8,7 @@ import polars as pl
 
 from youjun.engine.balance import stage_order
 from youjun.engine.evaluate import ResourceEvaluation
+from youjun.engine.scope import SCHOOL_KEYS
 from youjun.io.report import shortfalls, stage_label
 from youjun.io.workbook import Table, write_tables
 
@@ -89,17 +90,7 @@ def unit_sheet(ev: ResourceEvaluation) -> Table:
     rules = ev.rules
     headers = dict(BASE_HEADERS)
     formats = {"share": "0.0000", "min_ratio": "0.0%"}
-    columns: list[pl.Expr | str] = [
-        "year",
-        "county_code",
-        "county_name",
-        "school_id",
-        "school_name",
-        "school_type",
-        stage_label(ev),
-        "students",
-        "share",
-    ]
+    columns: list[pl.Expr | str] = [*SCHOOL_KEYS, stage_label(ev), "students", "share"]
     value_fmt = "#,##0." + "0" * rules.precision.display_value_decimals
     for code, ind in rules.indicators.items():
         headers[f"value_{code}"] = f"{code} {ind.name}"
