@@ -1,0 +1,409 @@
+"""Writes of the collection workflow. Views call these; nothing else changes collection data.
+
+- Values are validated by the same reader as the command line (``youjun.io.reader``): the same hard errors, the
+  same soft warnings, the same Chinese messages, whether a school types into the form or uploads a workbook.
+- A county upload succeeds whole or changes nothing (one transaction, validated before the first write).
+- Records are state machines (``RECORD_MOVES``), county submissions too (``SUBMISSION_MOVES``); each transition is
+  checked against the actor's role and jurisdiction, then logged with actor, time and reason.
+- Concurrent edits: every save names the version it was based on; a stale version is refused, nothing is lost.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from youjun.errors import Location, Problem, YoujunError
+from youjun.io.columns import SCHOOL_COLUMNS
+from youjun.io.reader import SchoolData, read_school_data
+from youjun.web.accounts.models import Role, User
+from youjun.web.accounts.scoping import can_see_unit
+from youjun.web.collection.models import (
+    CollectionYear,
+    CountySubmission,
+    RecordStatus,
+    SchoolRecord,
+    SubmissionStatus,
+    Transition,
+    ValueChange,
+)
+from youjun.web.organisation.models import Level, OrgUnit, School
+
+IDENTITY = ("year", "school_id", "school_name", "county_code", "county_name")
+VALUE_KEYS = tuple(c.key for c in SCHOOL_COLUMNS if c.key not in IDENTITY)
+UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+
+
+def fail(code: str, message: str, **where: Any) -> YoujunError:
+    return YoujunError([Problem(code, message, "error", Location(**where))])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Windows and permissions
+
+
+def open_collection(county: OrgUnit, year: int) -> CollectionYear | None:
+    """The collection year whose scope covers the county and whose window is open now."""
+    now = timezone.now()
+    for window in CollectionYear.objects.filter(year=year, opens_at__lte=now, closes_at__gte=now).select_related(
+        "scope"
+    ):
+        if window.scope.contains(county.code):
+            return window
+    return None
+
+
+def _require_window(county: OrgUnit, year: int) -> None:
+    if open_collection(county, year) is None:
+        raise fail("window_closed", f"{year} 年度数据采集未开放或已截止，不能修改数据。")
+
+
+def _require_county_user(user: User, county: OrgUnit) -> None:
+    if user.role != Role.COUNTY or user.org_unit_id != county.pk:
+        raise fail("forbidden", "只有本县（区）教育行政部门可以执行此操作。")
+
+
+def _require_school_or_county(user: User, record: SchoolRecord) -> None:
+    if user.role == Role.SCHOOL and user.school_id == record.school_id:
+        return
+    if user.role == Role.COUNTY and user.org_unit_id == record.county_id:
+        return
+    raise fail("forbidden", "只有本校或本县（区）可以修改该校数据。")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Validation through the workbook reader
+
+
+def _safe_name(name: str) -> str:
+    """A file name without directories or odd characters, keeping its suffix (path tricks are neutralised)."""
+    base = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = re.sub(r"[^\w\u4e00-\u9fff.-]+", "_", stem).strip("._") or "upload"
+    return f"{stem[:80]}{suffix}"
+
+
+def validate_upload(name: str, chunks: Iterable[bytes], size: int) -> SchoolData:
+    """Validate an uploaded workbook; raises ``YoujunError`` with every problem, located with the user's file name."""
+    shown = _safe_name(name)
+    if Path(shown).suffix not in UPLOAD_SUFFIXES:
+        raise fail("unsupported_format", "只能上传 Excel 工作簿（.xlsx）或 CSV 文件。", file=shown)
+    if size > settings.YOUJUN_MAX_UPLOAD_BYTES:
+        limit = settings.YOUJUN_MAX_UPLOAD_BYTES // (1024 * 1024)
+        raise fail("too_large", f"文件过大（上限 {limit} MB），请检查是否上传了错误的文件。", file=shown)
+    with tempfile.TemporaryDirectory(prefix="youjun-upload-") as folder:
+        path = Path(folder) / shown
+        with path.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        return read_school_data([path])
+
+
+def validate_row(values: Mapping[str, Any]) -> SchoolData:
+    """Validate one school's values (as typed in the web form) with the workbook rules."""
+    with tempfile.TemporaryDirectory(prefix="youjun-form-") as folder:
+        path = Path(folder) / "网页填报.csv"
+        header = [c.key for c in SCHOOL_COLUMNS]
+        frame = pl.DataFrame({k: [None if values.get(k) in (None, "") else str(values.get(k))] for k in header})
+        frame.write_csv(path)
+        return read_school_data([path])
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def _values_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _json_value(row.get(k)) for k in VALUE_KEYS}
+
+
+def _warnings_by_row(data: SchoolData) -> dict[int, list[Problem]]:
+    out: dict[int, list[Problem]] = {}
+    for w in data.warnings:
+        if w.location.row is not None:
+            out.setdefault(w.location.row, []).append(w)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Records
+
+
+def _log_transition(kind: str, obj_id: int, county: OrgUnit, year: int, source: str, target: str, actor: User,
+                    reason: str = "") -> None:  # fmt: skip
+    Transition.objects.create(
+        kind=kind, object_id=obj_id, county=county, year=year, source=source, target=target, actor=actor, reason=reason
+    )
+
+
+def _record_changes(record: SchoolRecord, new: Mapping[str, Any], actor: User, reason: str, source: str) -> int:
+    changes = [
+        ValueChange(record=record, field=k, old=record.values.get(k), new=v, reason=reason, source=source, actor=actor)
+        for k, v in new.items()
+        if record.values.get(k) != v
+    ]
+    ValueChange.objects.bulk_create(changes)
+    return len(changes)
+
+
+@dataclass
+class SaveResult:
+    record: SchoolRecord
+    changed: int
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def save_record(
+    user: User,
+    record: SchoolRecord,
+    raw: Mapping[str, Any],
+    based_on_version: int,
+    reason: str = "",
+    explanations: Mapping[str, str] | None = None,
+) -> SaveResult:
+    """Save a school's values from the web form: validated, audited, refused if someone saved in between."""
+    _require_school_or_county(user, record)
+    if record.locked:
+        raise fail("locked", "该校数据已审核锁定，需由县（区）解锁后才能修改。")
+    _require_window(record.county, record.year)
+    identity = {
+        "year": record.year,
+        "school_id": record.school.school_id,
+        "school_name": record.school.name,
+        "county_code": record.county.code,
+        "county_name": record.county.name,
+    }
+    data = validate_row({**raw, **identity})
+    row = data.schools.row(0, named=True)
+    values = _values_of(row)
+    with transaction.atomic():
+        updated = SchoolRecord.objects.filter(pk=record.pk, version=based_on_version).update(version=F("version") + 1)
+        if not updated:
+            raise fail(
+                "conflict",
+                "保存失败：在您编辑期间，该校数据已被他人修改。请刷新页面查看最新数据后再修改，您输入的内容未保存。",
+            )
+        record.refresh_from_db()
+        changed = _record_changes(record, values, user, reason, "form")
+        record.values = values
+        record.explanations = dict(explanations or {})
+        record.updated_by = user
+        if record.status == RecordStatus.RETURNED and user.role == Role.SCHOOL:
+            record.status = RecordStatus.DRAFT
+        record.save(update_fields=["values", "explanations", "updated_by", "status", "updated_at"])
+    return SaveResult(record, changed, list(data.warnings))
+
+
+RECORD_MOVES: dict[tuple[str, str], frozenset[str]] = {
+    (RecordStatus.DRAFT, RecordStatus.SUBMITTED): frozenset({Role.SCHOOL, Role.COUNTY}),
+    (RecordStatus.RETURNED, RecordStatus.SUBMITTED): frozenset({Role.SCHOOL, Role.COUNTY}),
+    (RecordStatus.SUBMITTED, RecordStatus.APPROVED): frozenset({Role.COUNTY}),
+    (RecordStatus.SUBMITTED, RecordStatus.RETURNED): frozenset({Role.COUNTY}),
+    (RecordStatus.APPROVED, RecordStatus.RETURNED): frozenset({Role.COUNTY}),  # unlock, with a reason
+}
+NEEDS_REASON = {(RecordStatus.SUBMITTED, RecordStatus.RETURNED), (RecordStatus.APPROVED, RecordStatus.RETURNED)}
+
+
+def move_record(user: User, record: SchoolRecord, target: str, reason: str = "") -> SchoolRecord:
+    """Move a record along the workflow: submit, approve, return, unlock."""
+    move = (record.status, target)
+    roles = RECORD_MOVES.get(move)
+    labels = dict(RecordStatus.choices)
+    if roles is None:
+        raise fail("bad_transition", f"当前状态「{labels[record.status]}」不能变为「{labels.get(target, target)}」。")
+    if user.role not in roles:
+        raise fail("forbidden", "您的角色不能执行此操作。")
+    _require_school_or_county(user, record)
+    if move in NEEDS_REASON and not reason.strip():
+        raise fail("reason_required", "退回或解锁必须填写原因。")
+    if target == RecordStatus.SUBMITTED and not record.values:
+        raise fail("empty", "尚未填写数据，不能提交。")
+    submission = CountySubmission.objects.filter(county=record.county, year=record.year).first()
+    if submission and submission.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED):
+        raise fail("county_submitted", "本县（区）该年度数据已报送上级，需上级退回后才能变更。")
+    with transaction.atomic():
+        source = record.status
+        record.status = target
+        record.return_reason = reason if target == RecordStatus.RETURNED else ""
+        record.version += 1
+        record.updated_by = user
+        record.save(update_fields=["status", "return_reason", "version", "updated_by", "updated_at"])
+        _log_transition("record", record.pk, record.county, record.year, source, target, user, reason)
+        if RecordStatus.APPROVED in move:
+            from youjun.web.evaluation.services import recompute
+
+            transaction.on_commit(lambda: recompute(record.county, record.year))
+    return record
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# County workbook upload
+
+
+@dataclass
+class ImportResult:
+    created_schools: int
+    created_records: int
+    updated_records: int
+    warnings: list[Problem]
+
+
+def import_county_workbook(user: User, county: OrgUnit, year: int, name: str, chunks: Iterable[bytes],
+                           size: int) -> ImportResult:  # fmt: skip
+    """Import the whole county workbook for one year: every row valid and in this county, or nothing changes."""
+    _require_county_user(user, county)
+    _require_window(county, year)
+    data = validate_upload(name, chunks, size)
+    schools = data.schools
+    shown = _safe_name(name)
+    problems: list[Problem] = []
+
+    def refuse(code: str, message: str, row: int | None = None, key: str | None = None, value: object = None) -> None:
+        shown_value = None if value is None else str(value)
+        problems.append(Problem(code, message, "error", Location(file=shown, row=row, field=key, value=shown_value)))
+
+    for row in schools.iter_rows(named=True):
+        if row["county_code"] != county.code:
+            message = f"该行学校属于县级区划代码 {row['county_code']}，不是本县（区）（{county.code}），不能导入。"
+            refuse("other_county", message, row["source_row"], "county_code", row["county_code"])
+        if row["year"] != year:
+            refuse("other_year", f"统计年度应为 {year}。", row["source_row"], "year", row["year"])
+    existing = {s.school_id: s for s in School.objects.filter(school_id__in=schools["school_id"].to_list())}
+    foreign = [sid for sid, s in existing.items() if s.county_id != county.pk]
+    for sid in foreign:
+        refuse(
+            "school_elsewhere", f"学校标识码 {sid} 已登记在其他县（区），不能导入到本县（区）。", None, "school_id", sid
+        )
+    locked = set(
+        SchoolRecord.objects.filter(
+            year=year, school__school_id__in=list(existing), status=RecordStatus.APPROVED
+        ).values_list("school__school_id", flat=True)
+    )
+    for sid in sorted(locked):
+        refuse("locked", f"学校 {sid} 的 {year} 年度数据已审核锁定，请先解锁再导入。", None, "school_id", sid)
+    if problems:
+        raise YoujunError([*problems, *data.warnings])
+    created_schools = created_records = updated_records = 0
+    with transaction.atomic():
+        submission, _ = CountySubmission.objects.get_or_create(county=county, year=year)
+        if submission.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED):
+            raise fail("county_submitted", "本县（区）该年度数据已报送上级，需上级退回后才能导入。")
+        for row in schools.iter_rows(named=True):
+            school = existing.get(row["school_id"])
+            registry = {
+                "name": row["school_name"],
+                "school_type": row["school_type"],
+                "ownership": row["ownership"],
+                "urban_rural": row["urban_rural"],
+            }
+            if school is None:
+                school = School.objects.create(school_id=row["school_id"], county=county, opened_year=year, **registry)
+                created_schools += 1
+            else:
+                for key, value in registry.items():
+                    setattr(school, key, value)
+                school.save()
+            values = _values_of(row)
+            record, created = SchoolRecord.objects.get_or_create(
+                school=school, year=year, defaults={"county": county, "values": {}, "updated_by": user}
+            )
+            _record_changes(record, values, user, "县级批量导入", "county-upload")
+            source = record.status
+            record.values = values
+            record.status = RecordStatus.SUBMITTED
+            record.updated_by = user
+            record.version += 0 if created else 1
+            record.save()
+            if source != RecordStatus.SUBMITTED:
+                _log_transition("record", record.pk, county, year, source, RecordStatus.SUBMITTED, user, "县级批量导入")
+            created_records += int(created)
+            updated_records += int(not created)
+    return ImportResult(created_schools, created_records, updated_records, list(data.warnings))
+
+
+def import_school_workbook(user: User, record: SchoolRecord, name: str, chunks: Iterable[bytes], size: int,
+                           based_on_version: int) -> SaveResult:  # fmt: skip
+    """A school uploads its own one-row workbook; the row must be this school in this year."""
+    _require_school_or_county(user, record)
+    data = validate_upload(name, chunks, size)
+    shown = _safe_name(name)
+    rows = data.schools.filter(pl.col("school_id") == record.school.school_id)
+    if data.schools.height != 1 or rows.height != 1:
+        raise fail("not_this_school", f"文件中应只有本校（{record.school.school_id}）一行数据。", file=shown)
+    row = rows.row(0, named=True)
+    if row["year"] != record.year:
+        raise fail("other_year", f"统计年度应为 {record.year}。", file=shown, row=row["source_row"], field="year")
+    raw = {k: row[k] for k in VALUE_KEYS}
+    return save_record(user, record, raw, based_on_version, reason="上传工作簿")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# County submission upward
+
+
+SUBMISSION_MOVES: dict[tuple[str, str], str] = {
+    (SubmissionStatus.OPEN, SubmissionStatus.SUBMITTED): "county",
+    (SubmissionStatus.RETURNED, SubmissionStatus.SUBMITTED): "county",
+    (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED): "above",
+    (SubmissionStatus.SUBMITTED, SubmissionStatus.RETURNED): "above",
+}
+
+
+def move_submission(user: User, county: OrgUnit, year: int, target: str, reason: str = "") -> CountySubmission:
+    """County submits its approved year upward; the province (or prefecture, ministry) accepts or returns it."""
+    submission, _ = CountySubmission.objects.get_or_create(county=county, year=year)
+    who = SUBMISSION_MOVES.get((submission.status, target))
+    labels = dict(SubmissionStatus.choices)
+    if who is None:
+        raise fail(
+            "bad_transition", f"当前状态「{labels[submission.status]}」不能变为「{labels.get(target, target)}」。"
+        )
+    if who == "county":
+        _require_county_user(user, county)
+        pending = SchoolRecord.objects.filter(county=county, year=year).exclude(status=RecordStatus.APPROVED).count()
+        if pending:
+            raise fail("not_all_approved", f"还有 {pending} 所学校的数据未审核，全部审核后才能报送。")
+        if not SchoolRecord.objects.filter(county=county, year=year).exists():
+            raise fail("empty", "本县（区）该年度还没有学校数据。")
+    else:
+        above = user.role in (Role.PROVINCE, Role.PREFECTURE, Role.MINISTRY) and user.org_unit is not None
+        if not above or not can_see_unit(user, county) or user.org_unit_id == county.pk:
+            raise fail("forbidden", "只有上级教育行政部门可以接收或退回。")
+        if target == SubmissionStatus.RETURNED and not reason.strip():
+            raise fail("reason_required", "退回必须填写原因。")
+    with transaction.atomic():
+        source = submission.status
+        submission.status = target
+        submission.reason = reason
+        submission.save()
+        _log_transition("submission", submission.pk, county, year, source, target, user, reason)
+    return submission
+
+
+def ensure_records(county: OrgUnit, year: int) -> int:
+    """Create empty draft records for the county's active schools that have none this year."""
+    have = set(SchoolRecord.objects.filter(county=county, year=year).values_list("school_id", flat=True))
+    new = [
+        SchoolRecord(school=s, county=county, year=year)
+        for s in School.objects.filter(county=county)
+        if s.pk not in have and s.active_in(year)
+    ]
+    SchoolRecord.objects.bulk_create(new)
+    return len(new)
+
+
+def counties_of(unit: OrgUnit) -> Iterable[OrgUnit]:
+    return OrgUnit.objects.filter(level=Level.COUNTY, prefix__startswith=unit.prefix)

@@ -1,0 +1,10 @@
+"""URL configuration. Every view below is scoped by the user's jurisdiction (see accounts.scoping)."""
+
+from django.urls import include, path
+
+from youjun.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("youjun.web.accounts.urls")),
+]

@@ -1,0 +1,12 @@
+"""Top-level pages: the home page sends each role to its own workspace."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "youjun/home.html", {"user": request.user})
