@@ -7,4 +7,7 @@ from youjun.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("youjun.web.accounts.urls")),
+    path("collection/", include("youjun.web.collection.urls")),
+    path("evaluation/", include("youjun.web.evaluation.urls")),
+    path("api/", include("youjun.web.api.urls")),
 ]
