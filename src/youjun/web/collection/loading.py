@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import polars as pl
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from youjun.web.collection.models import RecordStatus, SchoolRecord
 from youjun.web.collection.services import VALUE_KEYS, _values_of
@@ -24,15 +27,69 @@ def onto_real_counties(frame: pl.DataFrame, counties: list[OrgUnit]) -> pl.DataF
     )
 
 
+def _copy(table: str, frame: pl.DataFrame) -> None:
+    """COPY a frame into a PostgreSQL table (columns named as in the table)."""
+    body = io.BytesIO()
+    frame.write_csv(body, include_header=False, quote_style="non_numeric", null_value="")
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(body.getvalue())
+
+
+def _copy_load(frame: pl.DataFrame, counties: dict[str, OrgUnit], status: str) -> tuple[int, int]:
+    county_ids = {code: unit.pk for code, unit in counties.items()}
+    in_counties = School.objects.filter(county_id__in=list(county_ids.values()))  # no giant IN list of school ids
+    known = set(in_counties.values_list("school_id", flat=True))
+    registry = frame.unique("school_id", keep="first").filter(~pl.col("school_id").is_in(list(known)))
+    _copy(
+        School._meta.db_table,
+        registry.select(
+            "school_id",
+            pl.col("school_name").alias("name"),
+            pl.col("county_code").replace_strict(county_ids, return_dtype=pl.Int64).alias("county_id"),
+            "school_type",
+            "ownership",
+            "urban_rural",
+            pl.col("built_year").alias("opened_year"),
+        ),
+    )
+    ids = pl.DataFrame(
+        list(in_counties.values_list("school_id", "pk")),
+        schema={"school_id": pl.String, "school_pk": pl.Int64},
+        orient="row",
+    )
+    now = timezone.now().isoformat()
+    records = frame.join(ids, on="school_id", how="left").select(
+        pl.col("school_pk").alias("school_id"),
+        pl.col("county_code").replace_strict(county_ids, return_dtype=pl.Int64).alias("county_id"),
+        "year",
+        pl.struct(*[pl.col(k).fill_nan(None) if frame.schema[k] == pl.Float64 else pl.col(k) for k in VALUE_KEYS])
+        .struct.json_encode()
+        .alias("values"),
+        pl.lit("{}").alias("explanations"),
+        pl.lit(status).alias("status"),
+        pl.lit(1).alias("version"),
+        pl.lit("").alias("return_reason"),
+        pl.lit(now).alias("updated_at"),
+    )
+    _copy(SchoolRecord._meta.db_table, records)
+    return registry.height, records.height
+
+
 @transaction.atomic
 def load_frame(frame: pl.DataFrame, status: str = RecordStatus.APPROVED, batch: int = 5000) -> tuple[int, int]:
-    """Create the schools of ``frame`` (one row per school and year, workbook keys) and their records."""
+    """Create the schools of ``frame`` (one row per school and year, workbook keys) and their records.
+
+    On PostgreSQL the rows go in with COPY (national scale in seconds); elsewhere with bulk inserts.
+    """
     counties = {
         u.code: u for u in OrgUnit.objects.filter(level=Level.COUNTY, code__in=frame["county_code"].unique().to_list())
     }
     missing = set(frame["county_code"].unique()) - set(counties)
     if missing:
         raise ValueError(f"unknown county codes: {sorted(missing)[:5]}")
+    if connection.vendor == "postgresql":
+        return _copy_load(frame, counties, status)
     known = dict(School.objects.filter(school_id__in=frame["school_id"].to_list()).values_list("school_id", "pk"))
     registry = frame.unique("school_id", keep="first").filter(~pl.col("school_id").is_in(list(known)))
     School.objects.bulk_create(
