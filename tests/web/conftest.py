@@ -55,6 +55,12 @@ def make_user(role: str, unit_code: str | None = None, school_id: str | None = N
     return user
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Argon2 is deliberately slow; the tests create many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def own_county() -> OrgUnit:
     return OrgUnit.objects.get(code=OWN_COUNTY)

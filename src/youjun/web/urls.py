@@ -10,4 +10,5 @@ urlpatterns = [
     path("collection/", include("youjun.web.collection.urls")),
     path("evaluation/", include("youjun.web.evaluation.urls")),
     path("api/", include("youjun.web.api.urls")),
+    path("registry/", include("youjun.web.organisation.urls")),
 ]

@@ -1,0 +1,86 @@
+"""The school registry of a county: list by year, register a new school, close or merge one."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from youjun.errors import YoujunError
+from youjun.web.accounts.models import Role, User
+from youjun.web.accounts.scoping import can_see_unit
+from youjun.web.organisation import services
+from youjun.web.organisation.models import Level, OrgUnit, School
+
+
+def _county(request: HttpRequest, code: str) -> OrgUnit:
+    county = OrgUnit.objects.filter(code=code, level=Level.COUNTY).first()
+    if county is None or not can_see_unit(request.user, county):  # type: ignore[arg-type]
+        raise Http404("没有找到该县（区）")
+    return county
+
+
+def _year(text: str | None, default: int) -> int:
+    """A year from a query string; anything else (or out of range) gives the default."""
+    try:
+        year = int(text or default)
+    except ValueError:
+        return default
+    return year if 1900 <= year <= 2100 else default
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registry(request: HttpRequest, code: str) -> HttpResponse:
+    county = _county(request, code)
+    user: User = request.user  # type: ignore[assignment]
+    year = _year(request.GET.get("year"), timezone.localdate().year)
+    can_edit = user.role == Role.COUNTY and user.org_unit_id == county.pk
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied("只有本县（区）教育行政部门可以变更学校名册。")
+    if request.method == "POST":
+        try:
+            services.register_school(
+                user, county, request.POST.get("school_id", ""), request.POST.get("name", ""),
+                request.POST.get("school_type", ""), request.POST.get("ownership", "公办"),
+                request.POST.get("urban_rural", "城区"), _year(request.POST.get("year"), year),
+            )  # fmt: skip
+            messages.success(request, "已登记新学校。")
+            return redirect(f"{request.path}?year={year}")
+        except (YoujunError, ValueError) as exc:
+            messages.error(request, str(exc))
+    schools = list(School.objects.filter(county=county).select_related("merged_into").order_by("school_id"))
+    context = {
+        "county": county,
+        "year": year,
+        "active": [s for s in schools if s.active_in(year)],
+        "inactive": [s for s in schools if not s.active_in(year)],
+        "can_edit": can_edit,
+        "types": services.REGISTRY_TYPES,
+    }
+    return render(request, "youjun/organisation/registry.html", context)
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, code: str, school_id: str) -> HttpResponse:
+    county = _county(request, code)
+    if not (request.user.role == Role.COUNTY and request.user.org_unit_id == county.pk):  # type: ignore[union-attr]
+        raise PermissionDenied("只有本县（区）教育行政部门可以变更学校名册。")
+    school = get_object_or_404(School, county=county, school_id=school_id)
+    into_id = request.POST.get("merged_into", "").strip()
+    merged_into = School.objects.filter(county=county, school_id=into_id).first() if into_id else None
+    try:
+        year = int(request.POST.get("year", ""))
+        services.close_school(request.user, school, year, merged_into)
+        messages.success(
+            request,
+            f"已登记 {school.name} 自 {year} 年起撤销" + (f"并入 {merged_into.name}。" if merged_into else "。"),
+        )
+    except (YoujunError, ValueError) as exc:
+        messages.error(request, str(exc) if isinstance(exc, YoujunError) else "请填写正确的年度。")
+    return redirect("organisation:registry", code=county.code)
