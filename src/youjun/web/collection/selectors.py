@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import polars as pl
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from youjun.io.columns import SCHOOL_COLUMNS
 from youjun.web.accounts.models import User
-from youjun.web.accounts.scoping import scoped
-from youjun.web.collection.models import RecordStatus, SchoolRecord
-from youjun.web.organisation.models import OrgUnit
+from youjun.web.accounts.scoping import jurisdiction_prefix, scoped, visible_units
+from youjun.web.collection.models import (
+    CollectionYear,
+    CountySubmission,
+    RecordStatus,
+    SchoolRecord,
+    Transition,
+    ValueChange,
+)
+from youjun.web.organisation.models import Level, OrgUnit, School
 
 DTYPES = {"int": pl.Int64, "number": pl.Float64, "year": pl.Int64}
 SCHEMA = {c.key: DTYPES.get(c.kind, pl.String) for c in SCHOOL_COLUMNS}
@@ -21,8 +31,13 @@ def records_for(user: User) -> QuerySet[SchoolRecord]:
 
 def records_frame(records: QuerySet[SchoolRecord]) -> pl.DataFrame:
     """School records as the engine's school frame (one row per school, typed like the workbook reader's)."""
+    return frame_of(records.select_related("school", "county"))
+
+
+def frame_of(records: Iterable[SchoolRecord]) -> pl.DataFrame:
+    """``records_frame`` of records already loaded (with their school and county), in the order given."""
     rows = []
-    for r in records.select_related("school", "county"):
+    for r in records:
         rows.append(
             {
                 **r.values,
@@ -38,3 +53,109 @@ def records_frame(records: QuerySet[SchoolRecord]) -> pl.DataFrame:
 
 def approved_frame(county: OrgUnit, year: int) -> pl.DataFrame:
     return records_frame(SchoolRecord.objects.filter(county=county, year=year, status=RecordStatus.APPROVED))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pages of the collection workflow
+
+
+def county_records(user: User, county: OrgUnit, year: int) -> QuerySet[SchoolRecord]:
+    """The county's records of the year that the user may see, in school order."""
+    return (
+        records_for(user)
+        .filter(county=county, year=year)
+        .select_related("school", "county", "updated_by")
+        .order_by("school__school_id")
+    )
+
+
+def record_changes(record: SchoolRecord, limit: int = 300) -> QuerySet[ValueChange]:
+    """The latest value changes of a record the caller already reached through ``records_for``."""
+    return ValueChange.objects.filter(record=record).select_related("actor").order_by("-at", "-pk")[:limit]
+
+
+def record_transitions(record: SchoolRecord) -> QuerySet[Transition]:
+    return Transition.objects.filter(kind="record", object_id=record.pk).select_related("actor").order_by("-at", "-pk")
+
+
+def submission_for(user: User, county: OrgUnit, year: int) -> CountySubmission | None:
+    """The county's submission of the year, if the user may see it (``None`` when there is none yet)."""
+    return scoped(CountySubmission.objects.filter(county=county, year=year), user, "county__code").first()
+
+
+def submission_transitions(submission: CountySubmission) -> QuerySet[Transition]:
+    return (
+        Transition.objects.filter(kind="submission", object_id=submission.pk)
+        .select_related("actor")
+        .order_by("-at", "-pk")
+    )
+
+
+def missing_record_count(county: OrgUnit, year: int) -> int:
+    """Registered schools of the county active in the year that have no record yet."""
+    have = set(SchoolRecord.objects.filter(county=county, year=year).values_list("school_id", flat=True))
+    return sum(1 for s in School.objects.filter(county=county) if s.pk not in have and s.active_in(year))
+
+
+def collection_years_for(user: User) -> list[CollectionYear]:
+    """Collection windows that concern the user: opened above or at the user's unit, or inside the jurisdiction."""
+    prefix = jurisdiction_prefix(user)
+    return [
+        w
+        for w in CollectionYear.objects.select_related("scope", "opened_by").order_by("-year", "scope__code")
+        if prefix.startswith(w.scope.prefix) or w.scope.prefix.startswith(prefix)
+    ]
+
+
+def years_for(user: User) -> list[int]:
+    """Years the user can pick: those with records in the jurisdiction and those with a collection window."""
+    years = set(records_for(user).order_by().values_list("year", flat=True).distinct())
+    years |= {w.year for w in collection_years_for(user)}
+    return sorted(years, reverse=True)
+
+
+@dataclass
+class CountyRow:
+    """One county of a supervising unit's overview for a year."""
+
+    county: OrgUnit
+    total: int = 0
+    draft: int = 0
+    submitted: int = 0
+    returned: int = 0
+    approved: int = 0
+    submission: CountySubmission | None = None
+
+    @property
+    def status(self) -> str:
+        return self.submission.status if self.submission else "open"
+
+
+def county_overview(user: User, year: int) -> tuple[list[CountyRow], int]:
+    """The counties of the user's jurisdiction that have records or a submission in the year, and how many
+    counties of the jurisdiction have neither."""
+    counties = {u.pk: u for u in visible_units(user).filter(level=Level.COUNTY).select_related("parent")}
+    stats = (
+        records_for(user)
+        .filter(year=year)
+        .order_by()
+        .values("county_id")
+        .annotate(
+            total=Count("id"),
+            draft=Count("id", filter=Q(status=RecordStatus.DRAFT)),
+            submitted=Count("id", filter=Q(status=RecordStatus.SUBMITTED)),
+            returned=Count("id", filter=Q(status=RecordStatus.RETURNED)),
+            approved=Count("id", filter=Q(status=RecordStatus.APPROVED)),
+        )
+    )
+    rows: dict[int, CountyRow] = {}
+    for row in stats:
+        unit = counties.get(row.pop("county_id"))
+        if unit is not None:
+            rows[unit.pk] = CountyRow(unit, **row)
+    for sub in scoped(CountySubmission.objects.filter(year=year), user, "county__code"):
+        unit = counties.get(sub.county_id)
+        if unit is not None:
+            rows.setdefault(unit.pk, CountyRow(unit)).submission = sub
+    ordered = sorted(rows.values(), key=lambda r: r.county.code)
+    return ordered, len(counties) - len(ordered)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from youjun.errors import Location, Problem, YoujunError
-from youjun.io.columns import SCHOOL_COLUMNS
+from youjun.io.columns import SCHOOL_BY_KEY, SCHOOL_COLUMNS
 from youjun.io.reader import SchoolData, read_school_data
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import can_see_unit
@@ -107,17 +108,91 @@ def validate_upload(name: str, chunks: Iterable[bytes], size: int) -> SchoolData
         with path.open("wb") as out:
             for chunk in chunks:
                 out.write(chunk)
-        return read_school_data([path])
+        try:
+            data = read_school_data([path])
+        except YoujunError as exc:
+            raise YoujunError([_as_uploaded(p, str(path), shown) for p in exc.problems]) from None
+    return replace(data, warnings=tuple(_as_uploaded(w, str(path), shown) for w in data.warnings))
+
+
+def _as_uploaded(problem: Problem, path: str, shown: str) -> Problem:
+    """The problem located in the file as the user named it (never the server's temporary path)."""
+    location = problem.location
+    if location.file is not None:
+        location = replace(location, file=shown)
+    return replace(problem, message=problem.message.replace(path, shown), location=location)
+
+
+def for_form(problem: Problem, path: str | None = None) -> Problem:
+    """The problem located by field only (Chinese header, key, value): no temporary file name, no CSV row."""
+    loc = problem.location
+    column = SCHOOL_BY_KEY[loc.field].header if loc.field in SCHOOL_BY_KEY else loc.column
+    message = problem.message.replace(path, "网页填报数据") if path else problem.message
+    return replace(problem, message=message, location=Location(column=column, field=loc.field, value=loc.value))
 
 
 def validate_row(values: Mapping[str, Any]) -> SchoolData:
-    """Validate one school's values (as typed in the web form) with the workbook rules."""
+    """Validate one school's values (as typed in the web form) with the workbook rules.
+
+    Problems are located by field (``for_form``), so the form can show them beside the inputs."""
     with tempfile.TemporaryDirectory(prefix="youjun-form-") as folder:
         path = Path(folder) / "网页填报.csv"
         header = [c.key for c in SCHOOL_COLUMNS]
         frame = pl.DataFrame({k: [None if values.get(k) in (None, "") else str(values.get(k))] for k in header})
         frame.write_csv(path)
-        return read_school_data([path])
+        try:
+            data = read_school_data([path])
+        except YoujunError as exc:
+            raise YoujunError([for_form(p, str(path)) for p in exc.problems]) from None
+    return replace(data, warnings=tuple(for_form(w, str(path)) for w in data.warnings))
+
+
+def warning_key(problem: Problem) -> str:
+    """The key of a soft warning in ``SchoolRecord.explanations``: check code and field."""
+    return f"{problem.code}:{problem.location.field or ''}"
+
+
+def warnings_of(records: Sequence[SchoolRecord]) -> dict[int, list[Problem]]:
+    """The soft warnings of saved records (by record id), validated together with the same schools' records of
+    the year before, so the year-on-year checks apply as in the statistics system. Records without values have
+    none."""
+    from youjun.web.collection.selectors import frame_of
+
+    filled = [r for r in records if r.values]
+    if not filled:
+        return {}
+    wanted = {(r.school_id, r.year - 1) for r in filled}
+    candidates = SchoolRecord.objects.filter(year__in={y for _, y in wanted}).exclude(values={})
+    if len(filled) <= 200:  # a few schools: by school; a whole county: by county (no long IN list)
+        candidates = candidates.filter(school_id__in={s for s, _ in wanted})
+    else:
+        candidates = candidates.filter(county_id__in={r.county_id for r in filled})
+    previous = [r for r in candidates.select_related("school", "county") if (r.school_id, r.year) in wanted]
+    frame = pl.concat([frame_of(filled), frame_of(previous)], how="vertical_relaxed")
+    with tempfile.TemporaryDirectory(prefix="youjun-check-") as folder:
+        path = Path(folder) / "已保存数据.csv"
+        frame.write_csv(path)
+        try:
+            problems = list(read_school_data([path]).warnings)
+        except YoujunError as exc:  # rows saved before a rule was added: still count their warnings
+            problems = [p for p in exc.problems if p.severity == "warning"]
+    out: dict[int, list[Problem]] = {}
+    for p in problems:
+        index = (p.location.row or 0) - 2  # row 1 is the header
+        if 0 <= index < len(filled):
+            out.setdefault(filled[index].pk, []).append(for_form(p, str(path)))
+    return out
+
+
+def record_warnings(record: SchoolRecord) -> list[Problem]:
+    """The soft warnings of one saved record (see ``warnings_of``)."""
+    return warnings_of([record]).get(record.pk, [])
+
+
+def unexplained_warnings(record: SchoolRecord) -> list[Problem]:
+    """The record's warnings that have no explanation yet."""
+    given = record.explanations or {}
+    return [w for w in record_warnings(record) if not str(given.get(warning_key(w), "")).strip()]
 
 
 def _json_value(value: Any) -> Any:
@@ -217,8 +292,13 @@ RECORD_MOVES: dict[tuple[str, str], frozenset[str]] = {
 NEEDS_REASON = {(RecordStatus.SUBMITTED, RecordStatus.RETURNED), (RecordStatus.APPROVED, RecordStatus.RETURNED)}
 
 
-def move_record(user: User, record: SchoolRecord, target: str, reason: str = "") -> SchoolRecord:
-    """Move a record along the workflow: submit, approve, return, unlock."""
+def move_record(
+    user: User, record: SchoolRecord, target: str, reason: str = "", *, recompute: bool = True
+) -> SchoolRecord:
+    """Move a record along the workflow: submit, approve, return, unlock.
+
+    Submitting is refused while a soft warning has no explanation. ``recompute=False`` leaves the county's
+    evaluation to the caller (bulk approval recomputes once)."""
     move = (record.status, target)
     roles = RECORD_MOVES.get(move)
     labels = dict(RecordStatus.choices)
@@ -231,6 +311,10 @@ def move_record(user: User, record: SchoolRecord, target: str, reason: str = "")
         raise fail("reason_required", "退回或解锁必须填写原因。")
     if target == RecordStatus.SUBMITTED and not record.values:
         raise fail("empty", "尚未填写数据，不能提交。")
+    if target == RecordStatus.SUBMITTED:
+        missing = unexplained_warnings(record)
+        if missing:
+            raise fail("unexplained_warnings", f"还有 {len(missing)} 条数据提醒未填写说明，请逐条说明后再提交。")
     submission = CountySubmission.objects.filter(county=record.county, year=record.year).first()
     if submission and submission.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED):
         raise fail("county_submitted", "本县（区）该年度数据已报送上级，需上级退回后才能变更。")
@@ -242,11 +326,28 @@ def move_record(user: User, record: SchoolRecord, target: str, reason: str = "")
         record.updated_by = user
         record.save(update_fields=["status", "return_reason", "version", "updated_by", "updated_at"])
         _log_transition("record", record.pk, record.county, record.year, source, target, user, reason)
-        if RecordStatus.APPROVED in move:
-            from youjun.web.evaluation.services import recompute
+        if recompute and RecordStatus.APPROVED in move:
+            from youjun.web.evaluation.services import recompute as evaluate
 
-            transaction.on_commit(lambda: recompute(record.county, record.year))
+            transaction.on_commit(lambda: evaluate(record.county, record.year))
     return record
+
+
+def approve_records(user: User, county: OrgUnit, year: int, records: Iterable[SchoolRecord]) -> int:
+    """Approve several submitted records of one county and year at once (all or none); one recomputation."""
+    _require_county_user(user, county)
+    approved = 0
+    with transaction.atomic():
+        for record in records:
+            if record.county_id != county.pk or record.year != year:
+                raise fail("other_county", "只能批量审核本县（区）本年度的学校数据。")
+            move_record(user, record, RecordStatus.APPROVED, recompute=False)
+            approved += 1
+        if approved:
+            from youjun.web.evaluation.services import recompute as evaluate
+
+            transaction.on_commit(lambda: evaluate(county, year))
+    return approved
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -347,7 +448,7 @@ def import_school_workbook(user: User, record: SchoolRecord, name: str, chunks: 
     if row["year"] != record.year:
         raise fail("other_year", f"统计年度应为 {record.year}。", file=shown, row=row["source_row"], field="year")
     raw = {k: row[k] for k in VALUE_KEYS}
-    return save_record(user, record, raw, based_on_version, reason="上传工作簿")
+    return save_record(user, record, raw, based_on_version, reason="上传工作簿", explanations=record.explanations)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -391,6 +492,34 @@ def move_submission(user: User, county: OrgUnit, year: int, target: str, reason:
         submission.save()
         _log_transition("submission", submission.pk, county, year, source, target, user, reason)
     return submission
+
+
+def open_collection_year(user: User, year: int, opens_at: datetime, closes_at: datetime) -> tuple[CollectionYear, bool]:
+    """The ministry (whole country) or a province (its counties) opens a collection year, or changes its window."""
+    unit = user.org_unit
+    allowed = {Role.PROVINCE: Level.PROVINCE, Role.MINISTRY: Level.MINISTRY}
+    if unit is None or allowed.get(user.role) != unit.level:
+        raise fail("forbidden", "只有教育部或省级教育行政部门可以开放采集年度。")
+    if not 2000 <= year <= 2100:
+        raise fail("bad_year", "统计年度应为 2000 至 2100 之间的年份。", field="year")
+    if closes_at <= opens_at:
+        raise fail("bad_window", "截止时间必须晚于开始时间。", field="closes_at")
+    with transaction.atomic():
+        window, created = CollectionYear.objects.select_for_update().get_or_create(
+            year=year, scope=unit, defaults={"opens_at": opens_at, "closes_at": closes_at, "opened_by": user}
+        )
+        if not created:
+            window.opens_at, window.closes_at = opens_at, closes_at
+            window.save(update_fields=["opens_at", "closes_at"])
+    return window, created
+
+
+def create_year_records(user: User, county: OrgUnit, year: int) -> int:
+    """The county creates this year's (empty, draft) records of its registered schools, during the window."""
+    _require_county_user(user, county)
+    _require_window(county, year)
+    with transaction.atomic():
+        return ensure_records(county, year)
 
 
 def ensure_records(county: OrgUnit, year: int) -> int:
