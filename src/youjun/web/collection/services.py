@@ -42,6 +42,8 @@ from youjun.web.collection.models import (
 from youjun.web.organisation.models import Level, OrgUnit, School
 
 IDENTITY = ("year", "school_id", "school_name", "county_code", "county_name")
+#: The ``ValueChange.field`` of the audit row that records a record's first values all at once.
+ALL_FIELDS = "*"
 VALUE_KEYS = tuple(c.key for c in SCHOOL_COLUMNS if c.key not in IDENTITY)
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 
@@ -217,8 +219,9 @@ def _warnings_by_row(data: SchoolData) -> dict[int, list[Problem]]:
 # Records
 
 
-def _log_transition(kind: str, obj_id: int, county: OrgUnit, year: int, source: str, target: str, actor: User,
-                    reason: str = "") -> None:  # fmt: skip
+def _log_transition(
+    kind: str, obj_id: int, county: OrgUnit, year: int, source: str, target: str, actor: User, reason: str = ""
+) -> None:
     Transition.objects.create(
         kind=kind, object_id=obj_id, county=county, year=year, source=source, target=target, actor=actor, reason=reason
     )
@@ -362,8 +365,9 @@ class ImportResult:
     warnings: list[Problem]
 
 
-def import_county_workbook(user: User, county: OrgUnit, year: int, name: str, chunks: Iterable[bytes],
-                           size: int) -> ImportResult:  # fmt: skip
+def import_county_workbook(
+    user: User, county: OrgUnit, year: int, name: str, chunks: Iterable[bytes], size: int
+) -> ImportResult:
     """Import the whole county workbook for one year: every row valid and in this county, or nothing changes."""
     _require_county_user(user, county)
     _require_window(county, year)
@@ -402,41 +406,104 @@ def import_county_workbook(user: User, county: OrgUnit, year: int, name: str, ch
         submission, _ = CountySubmission.objects.get_or_create(county=county, year=year)
         if submission.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED):
             raise fail("county_submitted", "本县（区）该年度数据已报送上级，需上级退回后才能导入。")
-        for row in schools.iter_rows(named=True):
-            school = existing.get(row["school_id"])
-            registry = {
-                "name": row["school_name"],
-                "school_type": row["school_type"],
-                "ownership": row["ownership"],
-                "urban_rural": row["urban_rural"],
-            }
-            if school is None:
-                school = School.objects.create(school_id=row["school_id"], county=county, opened_year=year, **registry)
-                created_schools += 1
-            else:
-                for key, value in registry.items():
-                    setattr(school, key, value)
-                school.save()
-            values = _values_of(row)
-            record, created = SchoolRecord.objects.get_or_create(
-                school=school, year=year, defaults={"county": county, "values": {}, "updated_by": user}
+        # Batched writes: a few statements for the whole county, whatever its size.
+        rows = list(schools.iter_rows(named=True))
+        registry_fields = ("name", "school_type", "ownership", "urban_rural")
+
+        def registry(row: Mapping[str, Any]) -> dict[str, Any]:
+            return dict(
+                zip(
+                    registry_fields,
+                    (row["school_name"], row["school_type"], row["ownership"], row["urban_rural"]),
+                    strict=True,
+                )
             )
-            _record_changes(record, values, user, "县级批量导入", "county-upload")
-            source = record.status
+
+        new_schools = [
+            School(school_id=row["school_id"], county=county, opened_year=year, **registry(row))
+            for row in rows
+            if row["school_id"] not in existing
+        ]
+        School.objects.bulk_create(new_schools)
+        changed_schools = []
+        for row in rows:
+            school = existing.get(row["school_id"])
+            if school is not None and any(getattr(school, k) != v for k, v in registry(row).items()):
+                for key, value in registry(row).items():
+                    setattr(school, key, value)
+                changed_schools.append(school)
+        School.objects.bulk_update(changed_schools, list(registry_fields))
+        by_id = {
+            s.school_id: s for s in School.objects.filter(county=county, school_id__in=[r["school_id"] for r in rows])
+        }
+        records = {r.school_id: r for r in SchoolRecord.objects.filter(year=year, school__in=by_id.values())}
+        missing = [
+            SchoolRecord(school=by_id[row["school_id"]], county=county, year=year, values={}, updated_by=user)
+            for row in rows
+            if by_id[row["school_id"]].pk not in records
+        ]
+        SchoolRecord.objects.bulk_create(missing)
+        fresh = {r.pk for r in missing}
+        records = {r.school_id: r for r in SchoolRecord.objects.filter(year=year, school__in=by_id.values())}
+        changes: list[ValueChange] = []
+        moves: list[Transition] = []
+        for row in rows:
+            record = records[by_id[row["school_id"]].pk]
+            values = _values_of(row)
+            if not record.values:  # first values of the record: one audit row carries them all
+                changes.append(
+                    ValueChange(
+                        record=record,
+                        field=ALL_FIELDS,
+                        old=None,
+                        new=values,
+                        reason="县级批量导入",
+                        source="county-upload",
+                        actor=user,
+                    )
+                )
+            else:
+                changes += [
+                    ValueChange(
+                        record=record,
+                        field=k,
+                        old=record.values.get(k),
+                        new=v,
+                        reason="县级批量导入",
+                        source="county-upload",
+                        actor=user,
+                    )
+                    for k, v in values.items()
+                    if record.values.get(k) != v
+                ]
+            if record.status != RecordStatus.SUBMITTED:
+                moves.append(
+                    Transition(
+                        kind="record",
+                        object_id=record.pk,
+                        county=county,
+                        year=year,
+                        source=record.status,
+                        target=RecordStatus.SUBMITTED,
+                        actor=user,
+                        reason="县级批量导入",
+                    )
+                )
             record.values = values
             record.status = RecordStatus.SUBMITTED
             record.updated_by = user
-            record.version += 0 if created else 1
-            record.save()
-            if source != RecordStatus.SUBMITTED:
-                _log_transition("record", record.pk, county, year, source, RecordStatus.SUBMITTED, user, "县级批量导入")
-            created_records += int(created)
-            updated_records += int(not created)
+            record.version += 0 if record.pk in fresh else 1
+        ValueChange.objects.bulk_create(changes, batch_size=2000)
+        Transition.objects.bulk_create(moves)
+        SchoolRecord.objects.bulk_update(list(records.values()), ["values", "status", "updated_by", "version"])
+        created_schools, created_records = len(new_schools), len(missing)
+        updated_records = len(rows) - created_records
     return ImportResult(created_schools, created_records, updated_records, list(data.warnings))
 
 
-def import_school_workbook(user: User, record: SchoolRecord, name: str, chunks: Iterable[bytes], size: int,
-                           based_on_version: int) -> SaveResult:  # fmt: skip
+def import_school_workbook(
+    user: User, record: SchoolRecord, name: str, chunks: Iterable[bytes], size: int, based_on_version: int
+) -> SaveResult:
     """A school uploads its own one-row workbook; the row must be this school in this year."""
     _require_school_or_county(user, record)
     data = validate_upload(name, chunks, size)

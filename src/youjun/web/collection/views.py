@@ -484,9 +484,11 @@ def _render_record(
         {
             "at": c.at,
             "actor": c.actor,
-            "field": SCHOOL_BY_KEY[c.field].header if c.field in SCHOOL_BY_KEY else c.field,
+            "field": SCHOOL_BY_KEY[c.field].header if c.field in SCHOOL_BY_KEY else "全部字段（首次填报）",
             "old": _shown(c.old),
-            "new": _shown(c.new),
+            "new": f"{len(c.new)} 项数据"
+            if c.field == services.ALL_FIELDS and isinstance(c.new, dict)
+            else _shown(c.new),
             "reason": c.reason,
             "source": SOURCE_LABELS.get(c.source, c.source),
         }
