@@ -1,0 +1,255 @@
+"""The read-only JSON API (django-ninja): stored evaluation results and the organisation hierarchy.
+
+Authentication: ``Authorization: Bearer <token>`` (see ``auth.TokenAuth``); the request acts as the token's user and
+sees exactly that user's jurisdiction. Anything outside it answers 404, the same as something that does not exist.
+The interactive docs page is disabled (it loads assets from a CDN); the schema is at ``/api/openapi.json``.
+
+Evaluation results are sent as stored (data-contract.md §2, values in full precision): the database hands over the
+JSON text and the API streams it without decoding, so a province of a hundred counties costs no Python parsing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from ninja import Field, NinjaAPI, Path, Query, Schema
+from ninja.errors import AuthenticationError
+
+from youjun.io.evaluation_json import SCHEMA_VERSION
+from youjun.web.accounts.models import User
+from youjun.web.accounts.scoping import can_see_unit
+from youjun.web.api.auth import TokenAuth
+from youjun.web.evaluation import selectors
+from youjun.web.evaluation.models import CountyEvaluation
+from youjun.web.organisation.models import Level, OrgUnit
+
+api = NinjaAPI(
+    title="优均数据接口",
+    version="1",
+    description=(
+        "县域义务教育优质均衡评估的只读数据接口。认证方式：请求头 `Authorization: Bearer <令牌>`；"
+        "令牌代表其所属用户，只能读取该用户辖区内的数据，辖区外的资源一律返回 404。"
+        "评估结果的格式见数据约定（evaluation JSON，schema_version 1），数值为全精度、未经舍入。"
+    ),
+    docs_url=None,
+    urls_namespace="api",
+    auth=TokenAuth(),
+)
+
+NOT_FOUND = "未找到，或不在当前令牌的辖区内"
+JSON = "application/json"
+
+
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return api.create_response(request, {"detail": NOT_FOUND}, status=404)
+
+
+def _unauthorised(request: HttpRequest, exc: Exception) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": "未认证：请在请求头中提供有效的令牌（Authorization: Bearer <令牌>）"}, status=401
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="youjun"'
+    return response
+
+
+api.add_exception_handler(Http404, _not_found)
+api.add_exception_handler(AuthenticationError, _unauthorised)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Schemas (documentation of the responses; evaluation results are streamed as stored)
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="错误说明")
+
+
+class InfluenceChoice(Schema):
+    school_id: str = Field(description="学校标识码")
+    cv_after: float | None = Field(description="调整该校后的差异系数")
+
+
+class Influence(Schema):
+    removal: InfluenceChoice = Field(description="移除后差异系数降幅最大的学校")
+    levelling: InfluenceChoice = Field(description="拉平至其他学校均值后差异系数降幅最大的学校")
+
+
+class StageOut(Schema):
+    units: int = Field(description="评估单元数")
+    units_passed: int = Field(description="达标单元数")
+    students: int = Field(description="在校生数")
+    county_value: dict[str, float | None] = Field(description="县域值（按指标代码 R1…R7）")
+    cv: dict[str, float | None] = Field(description="差异系数（无法计算时为 null）")
+    cv_limit: float | None = Field(None, description="差异系数限值")
+    cv_passed: dict[str, bool] | None = Field(None, description="各指标差异系数是否达标")
+    cv_boundary: list[str] = Field(default_factory=list, description="临界指标：全精度与四舍五入后比较结论不同")
+    passed: bool = Field(description="本学段是否达标")
+    influence: dict[str, Influence] = Field(default_factory=dict, description="各指标影响最大的学校")
+
+
+class UnitOut(Schema):
+    school_id: str = Field(description="学校标识码")
+    school_name: str = Field(description="学校名称")
+    stage: str = Field(description="学段：primary 小学 / junior 初中")
+    students: int = Field(description="在校生数")
+    values: dict[str, float | None] = Field(description="各指标值")
+    met: dict[str, bool] | None = Field(None, description="各指标是否达到标准")
+    passed: bool | None = Field(None, description="单元是否达标")
+
+
+class ExcludedOut(Schema):
+    school_id: str = Field(description="学校标识码")
+    school_name: str = Field(description="学校名称")
+    reason: str = Field(description="不纳入评估的原因")
+
+
+class ShortfallOut(Schema):
+    school_id: str = Field(description="学校标识码")
+    stage: str = Field(description="学段")
+    indicator: str = Field(description="指标代码")
+    value: float | None = Field(description="现值")
+    standard: float | None = Field(description="标准")
+    ratio: float | None = Field(description="达标比例（现值 ÷ 标准）")
+    shortfall: float | None = Field(description="达到标准还需的数量")
+    unit: str = Field(description="计量单位")
+    unit_passed: bool = Field(description="该学校单元是否达标")
+
+
+class ResourceAllocationOut(Schema):
+    passed: bool = Field(description="资源配置是否达标")
+    stages: dict[str, StageOut] = Field(description="按学段（primary、junior）的汇总；没有单元的学段不出现")
+    units: list[UnitOut] = Field(description="全部评估单元")
+    excluded: list[ExcludedOut] = Field(description="不纳入评估的学校")
+    shortfalls: list[ShortfallOut] = Field(default_factory=list, description="未达标指标的差距清单")
+
+
+class CountyEvaluationOut(Schema):
+    county_code: str = Field(description="县级区划代码")
+    county_name: str = Field(description="县（区）名称")
+    year: int = Field(description="统计年度")
+    resource_allocation: ResourceAllocationOut = Field(description="资源配置评估")
+
+
+class EvaluationDocument(Schema):
+    schema_version: int = Field(description="格式版本（当前为 1）")
+    standard: str = Field(description="规则集标识，如 national-2017")
+    counties: list[CountyEvaluationOut] = Field(description="各县（区）的评估结果，按区划代码排序")
+
+
+class UnitRef(Schema):
+    code: str = Field(description="行政区划代码（教育部为 000000）")
+    name: str = Field(description="名称")
+    level: str = Field(description="层级：ministry / province / prefecture / county")
+    level_name: str = Field(description="层级中文名")
+
+
+class UnitDetail(UnitRef):
+    full_name: str = Field(description="全称（含所属省份）")
+    parent: UnitRef | None = Field(description="上级单位（不在辖区内时为 null）")
+    children: list[UnitRef] = Field(description="下级单位")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Endpoints
+
+
+def _user(request: HttpRequest) -> User:
+    user: User = request.auth  # type: ignore[attr-defined]
+    return user
+
+
+def _raw(queryset: QuerySet[CountyEvaluation]) -> QuerySet[CountyEvaluation]:
+    """The stored JSON as text, straight from the database (no decode / encode in Python)."""
+    return queryset.annotate(raw=Cast("result", TextField())).order_by("county__code").values_list("raw", flat=True)  # type: ignore[return-value]
+
+
+@api.get(
+    "/evaluations/{year}",
+    response={200: EvaluationDocument, 401: ErrorOut, 404: ErrorOut},
+    summary="辖区内各县某年度的评估结果",
+    description=(
+        '返回数据约定 §2 的评估 JSON：`{"schema_version":1,"standard":…,"counties":[…]}`，'
+        "包含令牌辖区内该年度已生成评估结果的每个县（区）。可用 `county` 参数只取一个县；"
+        "该县不在辖区内时返回 404，在辖区内但没有结果时 `counties` 为空。"
+    ),
+    tags=["评估结果"],
+    operation_id="list_evaluations",
+)
+def list_evaluations(
+    request: HttpRequest,
+    year: int = Path(..., description="统计年度，如 2024"),
+    county: str | None = Query(None, description="只取这个县（区）：6 位县级区划代码"),
+) -> StreamingHttpResponse:
+    user = _user(request)
+    queryset = selectors.evaluations_for(user).filter(year=year)
+    if county:
+        unit = selectors.visible_unit(user, county)
+        if unit.level != Level.COUNTY:
+            raise Http404
+        queryset = queryset.filter(county=unit)
+    texts = _raw(queryset)
+    head = f'{{"schema_version":{SCHEMA_VERSION},"standard":{json.dumps(selectors.current_standard())},"counties":['
+
+    def stream() -> Iterator[str]:
+        yield head
+        for i, text in enumerate(texts.iterator(chunk_size=50)):
+            yield ("," if i else "") + "\n" + text
+        yield "\n]}\n"
+
+    return StreamingHttpResponse(stream(), content_type=JSON)
+
+
+@api.get(
+    "/counties/{code}/evaluations/{year}",
+    response={200: CountyEvaluationOut, 401: ErrorOut, 404: ErrorOut},
+    summary="一个县某年度的评估结果",
+    description=(
+        "返回该县（区）该年度评估 JSON 中的县级对象（数据约定 §2 `counties` 的一项）。不在辖区内或没有结果时返回 404。"
+    ),
+    tags=["评估结果"],
+    operation_id="get_county_evaluation",
+)
+def county_evaluation(
+    request: HttpRequest,
+    code: str = Path(..., description="6 位县级区划代码"),
+    year: int = Path(..., description="统计年度，如 2024"),
+) -> HttpResponse:
+    user = _user(request)
+    unit = selectors.visible_unit(user, code)
+    if unit.level != Level.COUNTY:
+        raise Http404
+    text = _raw(selectors.evaluations_for(user).filter(county=unit, year=year)).first()
+    if text is None:
+        raise Http404
+    return HttpResponse(text, content_type=JSON)
+
+
+def _ref(unit: OrgUnit) -> dict[str, str]:
+    return {"code": unit.code, "name": unit.name, "level": unit.level, "level_name": unit.get_level_display()}
+
+
+@api.get(
+    "/units/{code}",
+    response={200: UnitDetail, 401: ErrorOut, 404: ErrorOut},
+    summary="一个行政单位及其下级单位",
+    description="返回单位的代码、名称、层级、上级和下级单位（教育部的代码为 000000）。不在辖区内时返回 404。",
+    tags=["行政区划"],
+    operation_id="get_unit",
+)
+def unit_detail(
+    request: HttpRequest, code: str = Path(..., description="6 位行政区划代码（教育部为 000000）")
+) -> dict[str, object]:
+    user = _user(request)
+    unit = selectors.visible_unit(user, code)
+    parent = unit.parent
+    children = OrgUnit.objects.filter(parent=unit).only("code", "name", "level").order_by("code")
+    return {
+        **_ref(unit),
+        "full_name": unit.full_name,
+        "parent": _ref(parent) if parent is not None and can_see_unit(user, parent) else None,
+        "children": [_ref(c) for c in children],
+    }
