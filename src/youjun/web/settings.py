@@ -16,6 +16,11 @@ DATA_DIR = Path(os.environ.get("YOUJUN_DATA_DIR", Path.cwd() / "var"))
 PRODUCTION = os.environ.get("YOUJUN_ENV") == "production"
 
 if PRODUCTION:
+    from django.core.exceptions import ImproperlyConfigured
+
+    missing = [name for name in ("YOUJUN_SECRET_KEY", "YOUJUN_ALLOWED_HOSTS") if not os.environ.get(name)]
+    if missing:
+        raise ImproperlyConfigured("生产环境必须设置环境变量：" + "、".join(missing))
     SECRET_KEY = os.environ["YOUJUN_SECRET_KEY"]
     ALLOWED_HOSTS = [h.strip() for h in os.environ["YOUJUN_ALLOWED_HOSTS"].split(",") if h.strip()]
     DEBUG = False
