@@ -36,6 +36,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 
 PROVINCE = "130000"  # 河北省: 167 county-level units
 COUNTY = "340207"  # 鸠江区, the big county
+UPLOAD_COUNTY = "340202"  # 镜湖区: the county that uploads its workbook
 YEAR = 2024
 
 
@@ -114,6 +115,41 @@ def timed(client: Client, url: str, requests: int, headers: dict[str, str] | Non
     return times, len(queries)
 
 
+def time_upload(schools: int, seed: int, runs: int = 3) -> None:
+    """A county uploads its whole workbook (``schools`` schools, .xlsx) through the web: first import and re-imports."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from youjun.io.workbook import write_data_workbook
+    from youjun.web.accounts.models import Role, User
+    from youjun.web.collection.loading import onto_real_counties
+    from youjun.web.collection.models import CollectionYear, SchoolRecord
+    from youjun.web.organisation.models import OrgUnit
+
+    county = OrgUnit.objects.get(code=UPLOAD_COUNTY)
+    frame = onto_real_counties(big_county_frame(schools, seed + 1).filter(pl.col("year") == YEAR), [county])
+    path = Path(os.environ["YOUJUN_DATA_DIR"]) / "county.xlsx"
+    write_data_workbook(path, {"学校": frame})
+    user = User.objects.create(username="b-upload", role=Role.COUNTY, org_unit=county)
+    now = timezone.now()
+    CollectionYear.objects.create(year=YEAR, scope=county, opened_by=user, opens_at=now - timedelta(days=1),
+                                  closes_at=now + timedelta(days=1))  # fmt: skip
+    client = Client()
+    client.force_login(user)
+    url = f"/collection/county/{UPLOAD_COUNTY}/{YEAR}/upload/"
+    for run in range(runs):
+        with path.open("rb") as fh:
+            t0 = time.perf_counter()
+            response = client.post(url, {"file": fh})
+            elapsed = (time.perf_counter() - t0) * 1000
+        assert response.status_code == 302, (response.status_code, response.content[:300])  # redirect = imported
+        label = "first import" if run == 0 else "re-import"
+        imported = SchoolRecord.objects.filter(county=county, year=YEAR).count()
+        assert imported == frame.height, imported
+        print(f"{url:<48} {'≤ 2000':>9} {elapsed:7.1f}  ({frame.height} schools, .xlsx, {label})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--counties", type=int, default=120, help="counties of the province page")
@@ -165,6 +201,7 @@ def main() -> None:
                 f"{url:<48} {'':>9} {min(times):7.1f} {statistics.median(times):7.1f} "
                 f"{statistics.fmean(times):7.1f} {max(times):7.1f} {queries:7d}"
             )
+        time_upload(args.schools, args.seed)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
