@@ -538,3 +538,13 @@ def test_county_export_is_the_annual_workbook(users: dict[str, User], client: Cl
     frame = pl.read_excel(io.BytesIO(b"".join(response.streaming_content)), sheet_name="学校")
     assert frame.height == len(own_records(own_county)) and "学校标识码" in frame.columns
     assert logged_in(client, users["other_county"]).get(county_url("county_export")).status_code == 404
+
+
+def test_progress_overview_exports_to_excel(users: dict[str, User], client: Client) -> None:
+    import fastexcel
+
+    client.force_login(users["province"])
+    response = client.get(f"/collection/?year={YEAR}&format=xlsx")
+    assert response.status_code == 200
+    sheet = fastexcel.read_excel(response.content).load_sheet("采集进度", header_row=1).to_polars()
+    assert sheet["县级区划代码"].to_list() == [OWN_COUNTY]

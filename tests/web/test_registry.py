@@ -74,3 +74,20 @@ def test_registering_through_the_page_escapes_names(users: dict[str, User], clie
     client.post(f"/registry/county/{OWN_COUNTY}/schools/?year={YEAR}", form)
     page = client.get(f"/registry/county/{OWN_COUNTY}/schools/?year={YEAR}").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;小学" in page and "<script>alert(1)" not in page
+
+
+def test_registry_exports_to_excel_with_inert_names(users: dict[str, User], client: Client) -> None:
+    import fastexcel
+
+    school = School.objects.filter(county__code=OWN_COUNTY).first()
+    assert school is not None
+    school.name = '=HYPERLINK("http://x","y")'
+    school.save()
+    client.force_login(users["province"])
+    response = client.get(f"/registry/county/{OWN_COUNTY}/schools/?year={YEAR}&format=xlsx")
+    assert response.status_code == 200 and "filename*=UTF-8''" in response["Content-Disposition"]
+    sheet = fastexcel.read_excel(response.content).load_sheet("学校名册", header_row=1).to_polars()
+    assert school.school_id in sheet["学校标识码"].to_list()
+    assert '=HYPERLINK("http://x","y")' in sheet["学校名称"].to_list()
+    client.force_login(users["other_county"])
+    assert client.get(f"/registry/county/{OWN_COUNTY}/schools/?format=xlsx").status_code == 404

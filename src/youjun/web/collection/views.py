@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
+import polars as pl
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,11 +31,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from youjun.errors import Location, Problem, YoujunError
 from youjun.io.columns import SCHOOL_BY_KEY, SCHOOL_COLUMNS, Column
+from youjun.io.workbook import Table
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import can_see_unit
 from youjun.web.collection import exports, selectors, services
 from youjun.web.collection.forms import CollectionYearForm
 from youjun.web.collection.models import RecordStatus, SchoolRecord, SubmissionStatus
+from youjun.web.exports import xlsx_response
 from youjun.web.organisation.models import Level, OrgUnit
 
 ABOVE = (Role.PROVINCE, Role.PREFECTURE, Role.MINISTRY)
@@ -347,6 +350,8 @@ def _overview(request: HttpRequest, user: User, year: int) -> HttpResponse:
     wanted = request.GET.get("status", "")
     if wanted in dict(SubmissionStatus.choices):
         rows = [r for r in rows if r.status == wanted]
+    if request.GET.get("format") == "xlsx":
+        return _overview_xlsx(rows, year)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     windows = [(w, _window_state(w)) for w in selectors.collection_years_for(user)]
     context = {
@@ -363,6 +368,47 @@ def _overview(request: HttpRequest, user: User, year: int) -> HttpResponse:
         "here": request.get_full_path(),
     }
     return render(request, "youjun/collection/overview.html", context)
+
+
+def _overview_xlsx(rows: Sequence[Any], year: int) -> HttpResponse:
+    labels = dict(SubmissionStatus.choices)
+    frame = pl.DataFrame(
+        [
+            {
+                "code": r.county.code,
+                "name": r.county.full_name,
+                "total": r.total,
+                "draft": r.draft,
+                "submitted": r.submitted,
+                "returned": r.returned,
+                "approved": r.approved,
+                "status": labels.get(r.status, r.status),
+            }
+            for r in rows
+        ],
+        schema={
+            "code": pl.String,
+            "name": pl.String,
+            "total": pl.Int64,
+            "draft": pl.Int64,
+            "submitted": pl.Int64,
+            "returned": pl.Int64,
+            "approved": pl.Int64,
+            "status": pl.String,
+        },
+    )
+    headers = {
+        "code": "县级区划代码",
+        "name": "县（区）",
+        "total": "学校数",
+        "draft": "填报中",
+        "submitted": "待审核",
+        "returned": "已退回",
+        "approved": "已审核",
+        "status": "报送状态",
+    }
+    table = Table(sheet="采集进度", frame=frame, headers=headers, title=f"{year} 年度数据采集进度")
+    return xlsx_response([table], f"{year}年度数据采集进度.xlsx", f"collection-{year}.xlsx")
 
 
 @login_required

@@ -7,43 +7,21 @@ ASCII fallback.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import polars as pl
 from django.http import HttpResponse
 
-from youjun.io.workbook import Table, write_tables
+from youjun.io.workbook import Table
 from youjun.web.evaluation.selectors import CountyPage, NationalPage, UnitPage
+from youjun.web.exports import XLSX, content_disposition, xlsx_response
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+__all__ = ["XLSX", "content_disposition", "county_xlsx", "national_xlsx", "unit_xlsx", "xlsx_response"]
 VALUE_FMT = "#,##0.00"
 CV_FMT = "0.000"
 PCT_FMT = "0.0%"
 YES, NO = "达标", "未达标"
-
-
-def content_disposition(filename: str, fallback: str) -> str:
-    """``attachment`` with an ASCII ``filename`` and the UTF-8 ``filename*`` (RFC 5987) for the Chinese name.
-
-    >>> content_disposition("鸠江区.xlsx", "county.xlsx")
-    'attachment; filename="county.xlsx"; filename*=UTF-8\\'\\'%E9%B8%A0%E6%B1%9F%E5%8C%BA.xlsx'
-    """
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def xlsx_response(tables: Sequence[Table], filename: str, fallback: str) -> HttpResponse:
-    with tempfile.TemporaryDirectory(prefix="youjun-export-") as tmp:
-        path = Path(tmp) / "export.xlsx"
-        write_tables(path, tables)
-        content = path.read_bytes()
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition(filename, fallback)
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _frame(rows: Sequence[Mapping[str, Any]], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,8 +12,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from youjun.errors import YoujunError
+from youjun.io.workbook import Table
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import can_see_unit
+from youjun.web.exports import xlsx_response
 from youjun.web.organisation import services
 from youjun.web.organisation.models import Level, OrgUnit, School
 
@@ -54,6 +57,8 @@ def registry(request: HttpRequest, code: str) -> HttpResponse:
         except (YoujunError, ValueError) as exc:
             messages.error(request, str(exc))
     schools = list(School.objects.filter(county=county).select_related("merged_into").order_by("school_id"))
+    if request.GET.get("format") == "xlsx":
+        return _registry_xlsx(county, year, schools)
     context = {
         "county": county,
         "year": year,
@@ -63,6 +68,42 @@ def registry(request: HttpRequest, code: str) -> HttpResponse:
         "types": services.REGISTRY_TYPES,
     }
     return render(request, "youjun/organisation/registry.html", context)
+
+
+def _registry_xlsx(county: OrgUnit, year: int, schools: list[School]) -> HttpResponse:
+    rows = [
+        {
+            "school_id": s.school_id,
+            "name": s.name,
+            "school_type": s.school_type,
+            "ownership": s.ownership,
+            "urban_rural": s.urban_rural,
+            "opened_year": s.opened_year,
+            "closed_year": s.closed_year,
+            "merged_into": s.merged_into.name if s.merged_into else None,
+            "active": "在册" if s.active_in(year) else "不在册",
+        }
+        for s in schools
+    ]
+    headers = {
+        "school_id": "学校标识码",
+        "name": "学校名称",
+        "school_type": "办学类型",
+        "ownership": "举办者",
+        "urban_rural": "城乡分类",
+        "opened_year": "设立年度",
+        "closed_year": "撤销年度",
+        "merged_into": "并入学校",
+        "active": f"{year} 年状态",
+    }
+    schema = {k: pl.Int64 if k.endswith("_year") else pl.String for k in headers}
+    table = Table(
+        sheet="学校名册",
+        frame=pl.DataFrame(rows, schema=schema),
+        headers=headers,
+        title=f"{county.full_name}学校名册（{year} 年）",
+    )
+    return xlsx_response([table], f"{county.name}学校名册-{year}.xlsx", f"registry-{county.code}-{year}.xlsx")
 
 
 @login_required
