@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from web.conftest import OWN_COUNTY, YEAR
+from youjun.errors import YoujunError
 from youjun.io.columns import SCHOOL_BY_KEY, SCHOOL_COLUMNS
 from youjun.web.accounts.models import User
 from youjun.web.collection import services
@@ -548,3 +549,20 @@ def test_progress_overview_exports_to_excel(users: dict[str, User], client: Clie
     assert response.status_code == 200
     sheet = fastexcel.read_excel(response.content).load_sheet("采集进度", header_row=1).to_polars()
     assert sheet["县级区划代码"].to_list() == [OWN_COUNTY]
+
+
+def test_submitted_record_waits_for_the_county(
+    users: dict[str, User], client: Client, open_record: SchoolRecord
+) -> None:
+    services.move_record(users["school"], open_record, RecordStatus.SUBMITTED, recompute=False)
+    client.force_login(users["school"])
+    page = client.get(reverse("collection:record", args=[open_record.pk])).content.decode()
+    assert 'id="f-multimedia_rooms"' in page and 'name="multimedia_rooms" value' in page
+    assert page.count(" disabled") >= 40  # every field shown read-only
+    with pytest.raises(YoujunError, match="已提交县"):
+        services.save_record(users["school"], open_record, dict(open_record.values), open_record.version)
+    # the county can still correct it
+    services.save_record(
+        users["county"], open_record, dict(open_record.values, multimedia_rooms=99), open_record.version
+    )
+    assert SchoolRecord.objects.get(pk=open_record.pk).values["multimedia_rooms"] == 99

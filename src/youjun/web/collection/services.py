@@ -251,11 +251,15 @@ def save_record(
     based_on_version: int,
     reason: str = "",
     explanations: Mapping[str, str] | None = None,
+    source: str = "form",
 ) -> SaveResult:
-    """Save a school's values from the web form: validated, audited, refused if someone saved in between."""
+    """Save a school's values (web form or the school's own workbook): validated, audited with its source,
+    refused if someone saved in between. A submitted record waits for the county: the school cannot change it."""
     _require_school_or_county(user, record)
     if record.locked:
         raise fail("locked", "该校数据已审核锁定，需由县（区）解锁后才能修改。")
+    if record.status == RecordStatus.SUBMITTED and user.role == Role.SCHOOL:
+        raise fail("locked", "数据已提交县（区）审核，不能再修改；如需修改，请联系县（区）退回。")
     _require_window(record.county, record.year)
     identity = {
         "year": record.year,
@@ -275,7 +279,7 @@ def save_record(
                 "保存失败：在您编辑期间，该校数据已被他人修改。请刷新页面查看最新数据后再修改，您输入的内容未保存。",
             )
         record.refresh_from_db()
-        changed = _record_changes(record, values, user, reason, "form")
+        changed = _record_changes(record, values, user, reason, source)
         record.values = values
         record.explanations = dict(explanations or {})
         record.updated_by = user
@@ -515,7 +519,9 @@ def import_school_workbook(
     if row["year"] != record.year:
         raise fail("other_year", f"统计年度应为 {record.year}。", file=shown, row=row["source_row"], field="year")
     raw = {k: row[k] for k in VALUE_KEYS}
-    return save_record(user, record, raw, based_on_version, reason="上传工作簿", explanations=record.explanations)
+    return save_record(
+        user, record, raw, based_on_version, reason="上传工作簿", explanations=record.explanations, source="upload"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------

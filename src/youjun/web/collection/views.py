@@ -518,7 +518,8 @@ def _render_record(
     user = _user(request)
     may_edit = _may_edit(user, record)
     window = services.open_collection(record.county, record.year)
-    editable = may_edit and not record.locked and window is not None
+    waiting = record.status == RecordStatus.SUBMITTED and user.role == Role.SCHOOL  # with the county for review
+    editable = may_edit and not record.locked and not waiting and window is not None
     values = dict(posted) if posted is not None else {k: _shown(record.values.get(k)) for k in services.VALUE_KEYS}
     given = explanations if explanations is not None else (record.explanations or {})
     found = services.record_warnings(record)
@@ -628,10 +629,14 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, RECORD_ACTIONS["submit"][2])
     else:
-        missing = services.unexplained_warnings(saved)
-        if missing:
-            messages.warning(request, f"有 {len(missing)} 条数据提醒需要说明：请在下方逐条填写说明并保存，然后提交。")
+        _ask_for_explanations(request, saved)
     return redirect("collection:record", pk=saved.pk)
+
+
+def _ask_for_explanations(request: HttpRequest, record: SchoolRecord) -> None:
+    missing = services.unexplained_warnings(record)
+    if missing:
+        messages.warning(request, f"有 {len(missing)} 条数据提醒需要说明：请在下方逐条填写说明并保存，然后提交。")
 
 
 def _save_failed(
@@ -746,6 +751,7 @@ def record_upload(request: HttpRequest, pk: int) -> HttpResponse:
         rows = exports.problem_rows(exc.problems)
         return _render_record(request, rec, upload_problems=rows, status=400)
     messages.success(request, f"已导入工作簿，修改了 {result.changed} 项数据。")
+    _ask_for_explanations(request, result.record)
     return redirect("collection:record", pk=rec.pk)
 
 
