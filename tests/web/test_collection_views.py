@@ -566,3 +566,11 @@ def test_submitted_record_waits_for_the_county(
         users["county"], open_record, dict(open_record.values, multimedia_rooms=99), open_record.version
     )
     assert SchoolRecord.objects.get(pk=open_record.pk).values["multimedia_rooms"] == 99
+
+
+def test_submit_upward_is_disabled_while_schools_are_pending(
+    users: dict[str, User], client: Client, open_record: SchoolRecord
+) -> None:
+    client.force_login(users["county"])
+    page = client.get(county_url("county")).content.decode()
+    assert "还有 1 所学校的数据未审核通过" in page and "disabled" in page

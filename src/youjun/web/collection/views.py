@@ -320,6 +320,7 @@ def _county_page(request: HttpRequest, county: OrgUnit, year: int) -> HttpRespon
         "can_upload": is_county and window is not None and not county_locked,
         "can_approve": is_county and not county_locked and counts[RecordStatus.SUBMITTED] > 0,
         "can_submit_up": is_county and status in (SubmissionStatus.OPEN, SubmissionStatus.RETURNED),
+        "pending": len(records) - counts[RecordStatus.APPROVED],
         "can_decide": _is_above(user, county) and user.can_write and status == SubmissionStatus.SUBMITTED,
         "missing_records": selectors.missing_record_count(county, year) if is_county and window else 0,
         "report": request.session.get(_report_key(county, year)) if is_county else None,

@@ -267,6 +267,10 @@ class CountyPage:
     def stage_choices(self) -> list[tuple[str, str]]:
         return [(s.key, s.name) for s in self.stages]
 
+    @property
+    def has_influence(self) -> bool:
+        return any(s.has_influence for s in self.stages)
+
 
 def _stages_of(result: Mapping[str, Any]) -> dict[str, Any]:
     stages: dict[str, Any] = (result.get("resource_allocation") or {}).get("stages") or {}
