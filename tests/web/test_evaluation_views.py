@@ -367,3 +367,22 @@ def test_prefecture_export_has_no_prefecture_summary(
 ) -> None:
     reader = xlsx(login(client, users["prefecture"]).get(PREFECTURE_URL + "?format=xlsx"))
     assert reader.sheet_names == ["县域汇总"]
+
+
+def test_verdict_from_partly_approved_data_is_marked_provisional(users: dict[str, User], client: Client) -> None:
+    from youjun.web.collection.models import RecordStatus, SchoolRecord
+    from youjun.web.evaluation.services import recompute
+    from youjun.web.organisation.models import OrgUnit
+
+    county = OrgUnit.objects.get(code=OWN_COUNTY)
+    recompute(county, YEAR)
+    client.force_login(users["province"])
+    assert "临时结论" not in client.get(f"/evaluation/county/{OWN_COUNTY}/{YEAR}/").content.decode()
+    record = SchoolRecord.objects.filter(county=county, year=YEAR).first()
+    assert record is not None
+    record.status = RecordStatus.SUBMITTED
+    record.save()
+    page = client.get(f"/evaluation/county/{OWN_COUNTY}/{YEAR}/").content.decode()
+    total = SchoolRecord.objects.filter(county=county, year=YEAR).count()
+    assert "临时结论" in page and f"只依据已审核的 {total - 1} 所学校" in page and "另有 1 所" in page
+    assert "临时" in client.get(f"/evaluation/unit/340000/{YEAR}/").content.decode()

@@ -134,6 +134,23 @@ def years_with_results(user: User, prefix: str) -> list[int]:
     return sorted(set(query.values_list("year", flat=True).distinct()), reverse=True)
 
 
+def completeness(prefix: str, year: int) -> dict[str, tuple[int, int]]:
+    """County code → (approved records, all records) of the year, for the counties under ``prefix``.
+
+    A stored result covers the approved records only; while others are still pending it is provisional (临时结论).
+    Counted at read time, so records created, approved or unlocked since the last evaluation are always reflected.
+    """
+    from youjun.web.collection.models import RecordStatus, SchoolRecord
+
+    rows = (
+        SchoolRecord.objects.filter(county__code__startswith=prefix, year=year)
+        .order_by()
+        .values("county__code")
+        .annotate(total=Count("id"), approved=Count("id", filter=Q(status=RecordStatus.APPROVED)))
+    )
+    return {r["county__code"]: (r["approved"], r["total"]) for r in rows}
+
+
 def breadcrumbs(user: User, unit: OrgUnit) -> list[OrgUnit]:
     """The unit's ancestors the user may open (province, prefecture), top first."""
     chain: list[OrgUnit] = []
@@ -254,6 +271,17 @@ class CountyPage:
     previous_passed: bool | None
     years: list[int]
     crumbs: list[OrgUnit] = field(default_factory=list)
+    records_approved: int = 0
+    records_total: int = 0
+
+    @property
+    def provisional(self) -> bool:
+        """Some records of the year are not approved yet: the verdict covers only the approved schools."""
+        return self.records_approved < self.records_total
+
+    @property
+    def records_pending(self) -> int:
+        return self.records_total - self.records_approved
 
     @property
     def codes(self) -> list[str]:
@@ -296,6 +324,7 @@ def county_page(user: User, county: OrgUnit, year: int) -> CountyPage | None:
         .values("passed", "stages")
         .first()
     )
+    complete = completeness(county.code, year).get(county.code, (0, 0))
     result: dict[str, Any] = evaluation.result or {}
     allocation: dict[str, Any] = result.get("resource_allocation") or {}
     names = {u.get("school_id"): u.get("school_name") or "" for u in allocation.get("units") or []}
@@ -330,6 +359,8 @@ def county_page(user: User, county: OrgUnit, year: int) -> CountyPage | None:
         previous_passed=bool(previous["passed"]) if previous else None,
         years=years_with_results(user, county.code),
         crumbs=breadcrumbs(user, county),
+        records_approved=complete[0],
+        records_total=complete[1],
     )
 
 
@@ -491,6 +522,7 @@ class CountyRow:
     units: int
     units_passed: int
     cells: list[CvCell]
+    provisional: bool = False
 
     @property
     def failed_cvs(self) -> int:
@@ -563,6 +595,10 @@ class UnitPage:
         return fmt_pct(self.passed / self.evaluated) if self.evaluated else DASH
 
 
+def _provisional(counts: tuple[int, int] | None) -> bool:
+    return counts is not None and counts[0] < counts[1]
+
+
 def unit_page(user: User, unit: OrgUnit, year: int) -> UnitPage:
     """Every county under a province or prefecture with a stored result for the year (stages only)."""
     rules = rule_set(current_standard())
@@ -585,6 +621,7 @@ def unit_page(user: User, unit: OrgUnit, year: int) -> UnitPage:
         )
     )
     columns = [(s, c, f"{rules.stage_name(s)}{c}") for s in rules.stages for c in rules.indicators]
+    complete = completeness(unit.prefix, year)
     rows = []
     for r in records:
         stages = _as_dict(r["stages"])
@@ -609,6 +646,7 @@ def unit_page(user: User, unit: OrgUnit, year: int) -> UnitPage:
                 units=int(r["units"]),
                 units_passed=int(r["units_passed"]),
                 cells=cells,
+                provisional=_provisional(complete.get(r["county__code"])),
             )
         )
     counties = OrgUnit.objects.filter(level=Level.COUNTY, code__startswith=unit.prefix)

@@ -87,6 +87,7 @@ def page_for(unit: OrgUnit | None, year: int) -> str:
 OK_MARK = '<span class="ok">达标</span>'
 FAIL_MARK = '<span class="error">未达标</span>'
 BOUNDARY_MARK = '<span class="badge warn" title="临界">临</span>'
+PROVISIONAL_MARK = ' <span class="badge warn" title="尚有学校数据未审核，结论为临时结论">临时</span>'
 
 
 def _verdict_html(passed: bool | None) -> str:
@@ -137,7 +138,8 @@ def county_rows_html(page: selectors.UnitPage) -> SafeString:
         prefecture = f"<td>{escape(r.prefecture)}</td>" if with_prefecture else ""
         rows.append(
             f'<tr data-passed="{"1" if r.passed else "0"}"><td>{escape(r.code)}</td>'
-            f'<td><a href="{escape(url)}">{escape(r.name)}</a></td>{prefecture}<td>{_verdict_html(r.passed)}</td>'
+            f'<td><a href="{escape(url)}">{escape(r.name)}</a></td>{prefecture}<td>{_verdict_html(r.passed)}'
+            f"{PROVISIONAL_MARK if r.provisional else ''}</td>"
             f'<td class="num" data-v="{r.units_passed}">{r.units_passed}/{r.units}</td>{cells}</tr>'
         )
     return mark_safe("\n".join(rows))  # every text above is escaped
