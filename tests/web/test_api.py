@@ -152,3 +152,22 @@ def test_openapi_schema_describes_the_endpoints_in_chinese(client: Client) -> No
         assert set(paths[path]["get"]["responses"]) >= {"200", "401", "404"}
     assert any(s.get("scheme") == "bearer" for s in schema["components"]["securitySchemes"].values())
     assert client.get("/api/docs").status_code == 404  # the docs page would load assets from a CDN
+
+
+def test_a_user_creates_a_token_sees_it_once_uses_it_and_revokes_it(users: dict[str, User], client: Client) -> None:
+    import re
+
+    from youjun.web.api.models import ApiToken, digest
+
+    client.force_login(users["province"])
+    page = client.post("/accounts/tokens/", {"name": "省级平台"}).content.decode()
+    raw = re.search(r'<code id="new-token">([^<]+)</code>', page).group(1)  # type: ignore[union-attr]
+    token = ApiToken.objects.get(user=users["province"])
+    assert token.key_digest == digest(raw) and raw not in token.key_digest
+    assert raw not in client.get("/accounts/tokens/").content.decode()  # shown once
+    assert Client().get("/api/units/340000", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    client.post("/accounts/tokens/", {"action": "revoke", "token": token.pk})
+    assert Client().get("/api/units/340000", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+    other = ApiToken.issue(users["county"], "x")[0]
+    client.post("/accounts/tokens/", {"action": "revoke", "token": other.pk})  # not its own: untouched
+    assert ApiToken.objects.filter(pk=other.pk).exists()

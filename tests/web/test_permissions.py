@@ -78,6 +78,7 @@ UNSCOPED = {
     "home": {},
     "accounts:login": {},
     "accounts:logout": {},
+    "accounts:tokens": {},
     "collection:workspace": {},
     "collection:years": {},
     "collection:template": {},
