@@ -17,6 +17,8 @@ from youjun.io.synth import generate
 from youjun.web.accounts.models import Role, User
 from youjun.web.collection.loading import load_frame, onto_real_counties
 from youjun.web.collection.models import CollectionYear, RecordStatus, SchoolRecord
+from youjun.web.evaluation.models import CountyEvaluation
+from youjun.web.evaluation.services import recompute
 from youjun.web.organisation.models import MINISTRY_CODE, OrgUnit
 from youjun.web.organisation.services import load_divisions
 
@@ -89,6 +91,17 @@ def users(db: None) -> dict[str, User]:
         "other_county": make_user(Role.COUNTY, OTHER_COUNTY),
         "other_school": make_user(Role.SCHOOL, school_id=other_school.school.school_id),
     }
+
+
+@pytest.fixture
+def evaluations(db: None) -> dict[str, CountyEvaluation]:
+    """Stored evaluation results of both counties for the year."""
+    stored = {}
+    for code in (OWN_COUNTY, OTHER_COUNTY):
+        evaluation = recompute(OrgUnit.objects.get(code=code), YEAR)
+        assert evaluation is not None
+        stored[code] = evaluation
+    return stored
 
 
 @pytest.fixture

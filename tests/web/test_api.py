@@ -12,20 +12,8 @@ from web.conftest import OTHER_COUNTY, OWN_COUNTY, YEAR
 from youjun.web.accounts.models import User
 from youjun.web.api.models import ApiToken
 from youjun.web.evaluation.models import CountyEvaluation
-from youjun.web.evaluation.services import recompute
-from youjun.web.organisation.models import OrgUnit
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def evaluations(db: None) -> dict[str, CountyEvaluation]:
-    stored = {}
-    for code in (OWN_COUNTY, OTHER_COUNTY):
-        evaluation = recompute(OrgUnit.objects.get(code=code), YEAR)
-        assert evaluation is not None
-        stored[code] = evaluation
-    return stored
 
 
 @pytest.fixture

@@ -30,16 +30,6 @@ PREFECTURE_URL = f"/evaluation/unit/340200/{YEAR}/"
 NATIONAL_URL = f"/evaluation/national/{YEAR}/"
 
 
-@pytest.fixture
-def evaluations(db: None) -> dict[str, CountyEvaluation]:
-    stored = {}
-    for code in (OWN_COUNTY, OTHER_COUNTY):
-        evaluation = recompute(OrgUnit.objects.get(code=code), YEAR)
-        assert evaluation is not None
-        stored[code] = evaluation
-    return stored
-
-
 def login(client: Client, user: User) -> Client:
     client.force_login(user)
     return client
@@ -371,7 +361,6 @@ def test_prefecture_export_has_no_prefecture_summary(
 
 def test_verdict_from_partly_approved_data_is_marked_provisional(users: dict[str, User], client: Client) -> None:
     from youjun.web.collection.models import RecordStatus, SchoolRecord
-    from youjun.web.evaluation.services import recompute
     from youjun.web.organisation.models import OrgUnit
 
     county = OrgUnit.objects.get(code=OWN_COUNTY)

@@ -28,7 +28,6 @@ from youjun.web.collection.models import (
     ValueChange,
 )
 from youjun.web.evaluation.models import CountyEvaluation
-from youjun.web.evaluation.services import recompute
 from youjun.web.organisation.models import OrgUnit, School
 
 pytestmark = pytest.mark.django_db
@@ -125,12 +124,6 @@ def snapshot() -> tuple[Any, ...]:
     )
 
 
-@pytest.fixture
-def evaluated() -> None:
-    for code in (OWN_COUNTY, OTHER_COUNTY):
-        recompute(OrgUnit.objects.get(code=code), YEAR)
-
-
 def _request(client: Client, method: str, url: str, api: bool, token: str | None) -> int:
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if api and token else {}
     call = client.get if method == "GET" else client.post
@@ -145,7 +138,7 @@ def test_every_url_is_in_the_matrix() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
-def test_no_access_outside_the_jurisdiction(name: str, users: dict[str, User], evaluated: None) -> None:
+def test_no_access_outside_the_jurisdiction(name: str, users: dict[str, User], evaluations: object) -> None:
     api = name.startswith("api:")
     tokens = {key: ApiToken.issue(user, "matrix")[1] for key, user in users.items()} if api else {}
     # Users of the own tree against the other tree, and users of the other tree against the own tree.
@@ -172,7 +165,7 @@ def test_no_access_outside_the_jurisdiction(name: str, users: dict[str, User], e
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
-def test_no_server_error_inside_the_jurisdiction(name: str, users: dict[str, User], evaluated: None) -> None:
+def test_no_server_error_inside_the_jurisdiction(name: str, users: dict[str, User], evaluations: object) -> None:
     api = name.startswith("api:")
     for key in ROLES:
         token = ApiToken.issue(users[key], "matrix")[1] if api else None
@@ -186,7 +179,7 @@ def test_no_server_error_inside_the_jurisdiction(name: str, users: dict[str, Use
 
 
 @pytest.mark.parametrize("name", sorted(UNSCOPED))
-def test_unscoped_pages_serve_every_role_without_error(name: str, users: dict[str, User], evaluated: None) -> None:
+def test_unscoped_pages_serve_every_role_without_error(name: str, users: dict[str, User], evaluations: object) -> None:
     url = reverse(name, kwargs=UNSCOPED[name])
     api = name.startswith("api:")
     for key in [*ROLES, "other_county", "other_school"]:
@@ -205,7 +198,7 @@ def test_unscoped_pages_serve_every_role_without_error(name: str, users: dict[st
 
 
 def test_a_user_sees_only_the_counties_of_its_jurisdiction_through_the_api(
-    users: dict[str, User], evaluated: None
+    users: dict[str, User], evaluations: object
 ) -> None:
     token = ApiToken.issue(users["province"], "matrix")[1]
     response = Client().get(f"/api/evaluations/{YEAR}", HTTP_AUTHORIZATION=f"Bearer {token}")

@@ -29,9 +29,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from youjun.engine.split import STAGED_FIELDS
 from youjun.errors import Location, Problem, YoujunError
 from youjun.io.columns import SCHOOL_BY_KEY, SCHOOL_COLUMNS, Column
 from youjun.io.workbook import Table
+from youjun.standards.model import EVALUATED_STAGES
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import can_see_unit
 from youjun.web.collection import exports, selectors, services
@@ -48,6 +50,7 @@ BODY_SLACK = 64 * 1024
 PAGE_SIZE = 100
 #: At most this many problems of an import are kept for the report page and its downloads.
 MAX_REPORT_ROWS = 5000
+TEACHER_FIELDS = tuple(f for f in STAGED_FIELDS if f.endswith("teachers"))
 
 # The record form: every workbook column except the school's identity, in five groups (SCHOOL_COLUMNS order
 # within a group; a column added to the workbook later lands in the last group until it is placed).
@@ -57,20 +60,7 @@ FIELD_GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
         "学生与教师",
         frozenset(
             {"students_primary", "students_junior", "students_senior", "migrant_students", "zoned_students"}
-            | {
-                f"{kind}_{stage}"
-                for stage in ("primary", "junior")
-                for kind in (
-                    "teachers",
-                    "qualified_teachers",
-                    "backbone_teachers",
-                    "pe_teachers",
-                    "music_teachers",
-                    "art_teachers",
-                    "itinerant_pe_art_teachers",
-                    "titled_teachers",
-                )
-            }
+            | {f"{kind}_{stage}" for stage in EVALUATED_STAGES for kind in TEACHER_FIELDS}
             | {"certified_teachers", "trained_360h_teachers"}
         ),
     ),
