@@ -159,3 +159,9 @@ def test_a_user_creates_a_token_sees_it_once_uses_it_and_revokes_it(users: dict[
     other = ApiToken.issue(users["county"], "x")[0]
     client.post("/accounts/tokens/", {"action": "revoke", "token": other.pk})  # not its own: untouched
     assert ApiToken.objects.filter(pk=other.pk).exists()
+
+
+def test_openapi_schema_describes_responses_in_chinese(client: Client) -> None:
+    schema = client.get("/api/openapi.json").json()
+    labels = {r["description"] for p in schema["paths"].values() for o in p.values() for r in o["responses"].values()}
+    assert labels and not labels & {"OK", "Unauthorized", "Not Found"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
@@ -27,7 +28,23 @@ from youjun.web.evaluation import selectors
 from youjun.web.evaluation.models import CountyEvaluation
 from youjun.web.organisation.models import Level, OrgUnit
 
-api = NinjaAPI(
+STATUS_LABELS = {"OK": "成功", "Unauthorized": "未认证或令牌无效", "Not Found": "未找到，或不在辖区内"}
+
+
+class ChineseNinjaAPI(NinjaAPI):
+    """The OpenAPI schema with Chinese response descriptions (django-ninja fills them with English phrases)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for response in operation.get("responses", {}).values():
+                    label = response.get("description")
+                    response["description"] = STATUS_LABELS.get(label, label)
+        return schema
+
+
+api = ChineseNinjaAPI(
     title="优均数据接口",
     version="1",
     description=(
