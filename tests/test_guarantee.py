@@ -4,6 +4,7 @@ relaxations, the provincial G7 floor, the per-school drill-down and counties mis
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import replace
 from typing import Any
@@ -93,11 +94,17 @@ def good_school(**overrides: Any) -> dict[str, Any]:
     return school(**values)
 
 
+Evaluate = Callable[[pl.DataFrame, pl.DataFrame | None, RuleSet], ItemEvaluation]
+
+
 def evaluate(
-    rules: RuleSet, schools: list[dict[str, Any]] | None = None, county_rows: list[dict[str, Any]] | None = None
+    rules: RuleSet,
+    schools: list[dict[str, Any]] | None = None,
+    county_rows: list[dict[str, Any]] | None = None,
+    evaluator: Evaluate = evaluate_guarantee,
 ) -> ItemEvaluation:
     school_frame = frame(schools if schools is not None else [good_school()])
-    return evaluate_guarantee(school_frame, counties(county_rows if county_rows is not None else [county()]), rules)
+    return evaluator(school_frame, counties(county_rows if county_rows is not None else [county()]), rules)
 
 
 def item(ev: ItemEvaluation, code: str, county_code: str = "340207") -> dict[str, Any]:
@@ -106,10 +113,18 @@ def item(ev: ItemEvaluation, code: str, county_code: str = "340207") -> dict[str
     return rows.row(0, named=True)
 
 
-def status(rules: RuleSet, code: str, *, schools: list[dict[str, Any]] | None = None, **county_overrides: Any) -> str:
+def status(
+    rules: RuleSet,
+    code: str,
+    *,
+    schools: list[dict[str, Any]] | None = None,
+    section: str = "guarantee",
+    evaluator: Evaluate = evaluate_guarantee,
+    **county_overrides: Any,
+) -> str:
     """The status of item ``code`` alone (the other items are left out of the rule set to keep tests fast)."""
-    alone = replace(rules, sections={**rules.sections, "guarantee": {code: rules.sections["guarantee"][code]}})
-    return str(item(evaluate(alone, schools, [county(**county_overrides)]), code)["status"])
+    alone = replace(rules, sections={**rules.sections, section: {code: rules.sections[section][code]}})
+    return str(item(evaluate(alone, schools, [county(**county_overrides)], evaluator), code)["status"])
 
 
 def school_status(rules: RuleSet, code: str, **overrides: Any) -> str:

@@ -4,7 +4,6 @@ the per-school drill-down of Q3, Q4, Q6 and counties missing from one of the two
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import hypothesis.strategies as st
@@ -12,8 +11,9 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 
+import test_guarantee as shared
 from conftest import frame
-from test_guarantee import INSUFFICIENT, MET, NOT_MET, counties, county, good_school, setting
+from test_guarantee import INSUFFICIENT, MET, NOT_MET, county, good_school, item, setting
 from youjun.engine.quality import ItemEvaluation, evaluate_quality
 from youjun.errors import YoujunError
 from youjun.standards import load_rule_set
@@ -23,20 +23,13 @@ from youjun.standards.model import RuleSet
 def evaluate(
     rules: RuleSet, schools: list[dict[str, Any]] | None = None, county_rows: list[dict[str, Any]] | None = None
 ) -> ItemEvaluation:
-    school_frame = frame(schools if schools is not None else [good_school()])
-    return evaluate_quality(school_frame, counties(county_rows if county_rows is not None else [county()]), rules)
-
-
-def item(ev: ItemEvaluation, code: str, county_code: str = "340207") -> dict[str, Any]:
-    rows = ev.items.filter((pl.col("code") == code) & (pl.col("county_code") == county_code))
-    assert rows.height == 1
-    return rows.row(0, named=True)
+    return shared.evaluate(rules, schools, county_rows, evaluate_quality)
 
 
 def status(rules: RuleSet, code: str, *, schools: list[dict[str, Any]] | None = None, **county_overrides: Any) -> str:
-    """The status of item ``code`` alone (the other items are left out of the rule set to keep tests fast)."""
-    alone = replace(rules, sections={**rules.sections, "quality": {code: rules.sections["quality"][code]}})
-    return str(item(evaluate(alone, schools, [county(**county_overrides)]), code)["status"])
+    return shared.status(
+        rules, code, schools=schools, section="quality", evaluator=evaluate_quality, **county_overrides
+    )
 
 
 def school_status(rules: RuleSet, code: str, **overrides: Any) -> str:
