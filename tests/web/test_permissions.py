@@ -4,12 +4,18 @@
   for GET and POST, and nothing in the database changes.
 - Inside the jurisdiction no request ends in a server error.
 - Every URL of the project must appear in ``TARGETS`` or ``UNSCOPED``: a new URL cannot be forgotten.
+
+Each app's tests may add to the matrix from a module ``tests/web/targets_<app>.py`` defining any of ``TARGETS``,
+``UNSCOPED``, ``PUBLIC`` (names, URLs anyone may open; with ``PUBLIC_TARGETS`` for those taking arguments, checked
+for "no server error" only) and ``SNAPSHOT`` (a function returning what its app's requests could change).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,6 +94,17 @@ UNSCOPED = {
     "api:api-root": {},
 }
 PUBLIC = {"accounts:login", "api:openapi-json"}
+#: Public URLs taking arguments (an anonymous respondent's survey link, a published list): no server error for anyone.
+PUBLIC_TARGETS: dict[str, Callable[[], dict[str, Any]]] = {}
+SNAPSHOTS: list[Callable[[], tuple[Any, ...]]] = []
+for _module in sorted(Path(__file__).parent.glob("targets_*.py")):
+    _extra = importlib.import_module(f"web.{_module.stem}")
+    TARGETS |= getattr(_extra, "TARGETS", {})
+    UNSCOPED |= getattr(_extra, "UNSCOPED", {})
+    PUBLIC |= getattr(_extra, "PUBLIC", set())
+    PUBLIC_TARGETS |= getattr(_extra, "PUBLIC_TARGETS", {})
+    if hasattr(_extra, "SNAPSHOT"):
+        SNAPSHOTS.append(_extra.SNAPSHOT)
 ROLES = ["ministry", "province", "prefecture", "county", "school", "viewer"]
 
 
@@ -121,6 +138,7 @@ def snapshot() -> tuple[Any, ...]:
         tuple(CountySubmission.objects.order_by("pk").values_list("status", flat=True)),
         CountyEvaluation.objects.count(),
         OrgUnit.objects.count(),
+        *(part() for part in SNAPSHOTS),
     )
 
 
@@ -132,9 +150,10 @@ def _request(client: Client, method: str, url: str, api: bool, token: str | None
 
 def test_every_url_is_in_the_matrix() -> None:
     names = set(url_names())
-    forgotten = names - set(TARGETS) - set(UNSCOPED)
+    forgotten = names - set(TARGETS) - set(UNSCOPED) - set(PUBLIC_TARGETS)
     assert not forgotten, f"add these URLs to the permission matrix: {sorted(forgotten)}"
-    assert not (set(TARGETS) | set(UNSCOPED)) - names, "the matrix names URLs that no longer exist"
+    listed = set(TARGETS) | set(UNSCOPED) | set(PUBLIC_TARGETS)
+    assert not listed - names, "the matrix names URLs that no longer exist"
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
@@ -195,6 +214,16 @@ def test_unscoped_pages_serve_every_role_without_error(name: str, users: dict[st
         assert anonymous in (401, 404), f"anonymous GET {url} → {anonymous}"  # the bare API root has no page
     else:
         assert anonymous in (302, 405), f"anonymous GET {url} → {anonymous}"
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_TARGETS))
+def test_public_pages_serve_everyone_without_error(name: str, users: dict[str, User], evaluations: object) -> None:
+    url = reverse(name, kwargs=PUBLIC_TARGETS[name]())
+    for key in [None, *ROLES]:
+        client = Client(raise_request_exception=False)
+        if key:
+            client.force_login(users[key])
+        assert client.get(url).status_code < 500, f"{key or 'anonymous'} GET {url}"
 
 
 def test_a_user_sees_only_the_counties_of_its_jurisdiction_through_the_api(

@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "youjun.web.collection",
     "youjun.web.evaluation",
     "youjun.web.api",
+    "youjun.web.assessment",
+    "youjun.web.survey",
+    "youjun.web.programme",
 ]
 
 MIDDLEWARE = [

@@ -11,4 +11,7 @@ urlpatterns = [
     path("evaluation/", include("youjun.web.evaluation.urls")),
     path("api/", include("youjun.web.api.urls")),
     path("registry/", include("youjun.web.organisation.urls")),
+    path("assessment/", include("youjun.web.assessment.urls")),
+    path("survey/", include("youjun.web.survey.urls")),
+    path("programme/", include("youjun.web.programme.urls")),
 ]
