@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import polars as pl
@@ -24,6 +25,9 @@ YEAR = 2024
 PASSWORD = "youjun-demo-2024"
 
 
+DEMO_APPS = ("assessment", "survey", "programme")
+
+
 class Command(BaseCommand):
     help = "准备演示数据：安徽省若干县（区）的模拟学校数据、两个年度、各角色演示账号"
 
@@ -39,7 +43,10 @@ class Command(BaseCommand):
         else:
             self._load(int(options["counties"]))  # type: ignore[call-overload]
         self._accounts()
+        extras = self._app_demos()
         self._print_logins()
+        for line in extras:
+            self.stdout.write(line)
 
     def _load(self, n: int) -> None:
         wuhu = list(OrgUnit.objects.filter(level=Level.COUNTY, code__startswith="3402").order_by("code"))
@@ -92,6 +99,18 @@ class Command(BaseCommand):
         self._user("demo-county", Role.COUNTY, county, "鸠江区教育局演示账号")
         self._user("demo-school", Role.SCHOOL, None, f"{school.name}填报员" if school else "学校填报员", school)
         self._user("demo-viewer", Role.VIEWER, OrgUnit.objects.get(code=PROVINCE), "安徽省只读账号")
+
+    def _app_demos(self) -> list[str]:
+        """Each app with a ``demo`` module adds its own demo data (survey campaign, assessment inputs, pilot batch)
+        after the schools and accounts exist; it returns lines to print (links, hints). Idempotent like the rest."""
+        lines: list[str] = []
+        for app in DEMO_APPS:
+            try:
+                module = importlib.import_module(f"youjun.web.{app}.demo")
+            except ModuleNotFoundError:
+                continue
+            lines += module.setup()
+        return lines
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\n演示账号（密码均为 {PASSWORD}）：")
