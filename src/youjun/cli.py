@@ -22,6 +22,7 @@ from rich.text import Text
 from youjun.errors import Problem, YoujunError
 
 if TYPE_CHECKING:
+    from youjun.engine.assessment import Assessment
     from youjun.engine.evaluate import ResourceEvaluation
 
 app = typer.Typer(
@@ -119,24 +120,31 @@ def evaluate(
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件（json 缺省输出到标准输出）")] = None,
     limit: Annotated[int, typer.Option(help="表格输出时展开的县数和每县列出的未达标学校数")] = 20,
 ) -> None:
-    """评估资源配置（R1–R7）：逐校达标、校际差异系数、差距清单和影响最大的学校。"""
-    from youjun.engine import evaluate_resources
+    """评估资源配置（R1–R7）：逐校达标、校际差异系数、差距清单和影响最大的学校。
+
+    数据含「县级指标」表时，另评估政府保障程度（G1–G15）、教育质量（Q1–Q9）、社会认可度（S1）、
+    一票否决事项（V1–V7）和申报资格，并给出总体结论及原因。
+    """
+    from youjun.engine import assess, evaluate_resources
     from youjun.standards import load_rule_set
 
     rules = load_rule_set(standard)
     data = _read(files)
     started = time.perf_counter()
-    ev = evaluate_resources(data.schools, rules)
+    full = data.counties is not None and "guarantee" in rules.sections and bool(rules.sections["guarantee"])
+    assessment = assess(data.schools, data.counties, rules) if full else None
+    ev = assessment.resources if assessment is not None else evaluate_resources(data.schools, rules)
     elapsed = time.perf_counter() - started
     if fmt is Format.json:
         from youjun.io.evaluation_json import write_json
 
+        result = assessment if assessment is not None else ev
         if out_path is None:
             sys.stdout.flush()
-            write_json(ev, sys.stdout.buffer)
+            write_json(result, sys.stdout.buffer)
             sys.stdout.buffer.flush()
         else:
-            write_json(ev, out_path)
+            write_json(result, out_path)
             err.print(f"已写出评估结果 JSON：{out_path}")
     elif fmt is Format.xlsx:
         from youjun.io.report_xlsx import write_report
@@ -147,9 +155,47 @@ def evaluate(
         err.print(f"已写出 Excel 报告：{target}")
     else:
         _render(ev, limit)
+        if assessment is not None:
+            _render_verdicts(assessment, limit)
         out.print(f"[dim]规则集：{rules.name}（{rules.id}）；评估用时 {elapsed:.2f} 秒。[/]")
     if data.warnings and fmt is not Format.json:
         err.print(f"[yellow]数据有 {len(data.warnings)} 条提醒，请用 youjun check 查看并确认。[/]")
+
+
+STATUS_TEXT = {"met": ("达标", "green"), "not_met": ("未达标", "bold red"), "insufficient_data": ("数据不足", "yellow")}
+
+
+def _status(status: str) -> Text:
+    text, style = STATUS_TEXT.get(status, (status, ""))
+    return Text(text, style=style)
+
+
+def _render_verdicts(a: Assessment, limit: int) -> None:
+    """The full assessment: one row per county with each part's status and the conclusion, then the reasons."""
+    from youjun.engine.assessment import PART_SHORT, PARTS
+
+    table = Table(title="县域义务教育优质均衡发展综合评估", title_style="bold")
+    for col in ("年度", "代码", "县（区）", *(PART_SHORT[p] for p in PARTS), "结论"):
+        table.add_column(col, no_wrap=col in ("代码", "县（区）"))
+    verdict = a.verdict
+    for row in verdict.head(max(limit, 50)).iter_rows(named=True):
+        conclusion = _status(row["status"])
+        cells = [_status(row[p]) for p in PARTS]
+        table.add_row(str(row["year"]), row["county_code"], row["county_name"], *cells, conclusion)
+    out.print(table)
+    met = verdict.filter(verdict["status"] == "met").height
+    out.print(f"[bold]{met} / {verdict.height}[/] 个县（区）达到优质均衡发展标准。")
+    reasons = a.reasons
+    for row in verdict.head(limit).iter_rows(named=True):
+        mine = reasons.filter((reasons["year"] == row["year"]) & (reasons["county_code"] == row["county_code"]))
+        if mine.height == 0:
+            continue
+        out.print(f"[bold]{row['county_name']}（{row['county_code']}，{row['year']} 年）未达到或无法判定的原因：[/]")
+        for r in mine.head(limit).iter_rows(named=True):
+            style = "red" if r["status"] == "not_met" else "yellow"
+            out.print(f"  {r['rank']}. [{style}]{r['message']}[/]")
+        if mine.height > limit:
+            out.print(f"  ……共 {mine.height} 条，完整清单请用 --format json。")
 
 
 def _fmt(value: float | None, decimals: int) -> str:

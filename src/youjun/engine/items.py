@@ -379,7 +379,7 @@ def _explained(status: pl.Expr, labels: pl.Expr, detail: pl.Expr) -> pl.Expr:
 # Frames
 
 
-def _complete(frame: pl.DataFrame, columns: Sequence[Column]) -> pl.DataFrame:
+def complete_frame(frame: pl.DataFrame, columns: Sequence[Column]) -> pl.DataFrame:
     """The frame with every template column (absent optional ones as nulls), year and county code typed."""
     absent = [
         pl.lit(None, _DTYPES.get(c.kind, pl.String())).alias(c.key) for c in columns if c.key not in frame.columns
@@ -387,7 +387,7 @@ def _complete(frame: pl.DataFrame, columns: Sequence[Column]) -> pl.DataFrame:
     return frame.with_columns(absent).with_columns(pl.col("year").cast(pl.Int64), pl.col("county_code").cast(pl.String))
 
 
-def _counties(schools: pl.DataFrame, counties: pl.DataFrame) -> pl.DataFrame:
+def county_base(schools: pl.DataFrame, counties: pl.DataFrame) -> pl.DataFrame:
     """One row per (year, county) of either frame, with the county-sheet columns, ``_has_row`` and ``_schools``."""
     from_schools = schools.group_by(COUNTY, maintain_order=True).agg(
         pl.col("county_name").first().alias("_school_county_name"), pl.len().alias("_schools")
@@ -439,7 +439,7 @@ def _in_scope(item: Item) -> pl.Expr:
     return chosen & pl.any_horizontal(matches)
 
 
-def _county_rows(item: Item, check: CountyCheck, base: pl.DataFrame) -> pl.DataFrame:
+def county_item_rows(item: Item, check: CountyCheck, base: pl.DataFrame) -> pl.DataFrame:
     status = status_of(check.ok)
     detail = (
         pl.when(~pl.col("_has_row"))
@@ -594,15 +594,15 @@ def evaluate_items(
     Items are taken in the rule set's order; a code without an evaluator is judged on its verdict column when it
     names one (evidence), else reported as insufficient data.
     """
-    schools = _complete(schools, SCHOOL_COLUMNS)
-    sheet = _complete(counties if counties is not None else pl.DataFrame(), COUNTY_COLUMNS)
+    schools = complete_frame(schools, SCHOOL_COLUMNS)
+    sheet = complete_frame(counties if counties is not None else pl.DataFrame(), COUNTY_COLUMNS)
     table: Mapping[str, Any] = rules.sections.get(section, {})
     # A provincial evidence item may name a verdict column outside the template: blank unless the sheet has it.
     verdicts = {str(s["verdict"]) for s in table.values() if isinstance(s, dict) and "verdict" in s}
     template = [c.key for c in COUNTY_COLUMNS]
     keep = template + sorted(v for v in verdicts if v in sheet.columns and v not in template)
     sheet = sheet.select(keep).with_columns(pl.lit(None, pl.String).alias(v) for v in verdicts if v not in keep)
-    base = _counties(schools, sheet)
+    base = county_base(schools, sheet)
     item_rows: list[pl.DataFrame] = []
     school_items: list[tuple[Item, SchoolCheck]] = []
     for code, settings in table.items():
@@ -612,7 +612,7 @@ def evaluate_items(
         if isinstance(check, SchoolCheck):
             school_items.append((item, check))
         else:
-            item_rows.append(_county_rows(item, check, base))
+            item_rows.append(county_item_rows(item, check, base))
     # The school items run as one batch of lazy queries, in parallel.
     lazy = schools.lazy()
     drilled = pl.collect_all([_per_school(item, check, lazy, base) for item, check in school_items])

@@ -20,6 +20,7 @@ NOTES_SHEET = "填表说明"
 
 YES_NO = ("是", "否")
 VERDICT = ("达标", "不达标", "待补充")
+FINDING = ("不存在", "存在")  # a veto finding (一票否决事项核查结论): 存在 = the situation was found
 
 SCHOOL_TYPES = (
     "小学",
@@ -32,6 +33,14 @@ SCHOOL_TYPES = (
 )
 OWNERSHIP = ("公办", "民办")
 URBAN_RURAL = ("城区", "镇区", "乡村")
+VETO_NAMES = (
+    "以考试方式招生",
+    "违规择校",
+    "设重点校或重点班",
+    "有编不补、长期聘用编外教师",
+    "发生重大安全责任事故或严重违规违纪事件",
+    "弄虚作假",
+)
 MORAL_RATING = ("优秀", "良好", "合格", "不合格")
 
 
@@ -273,6 +282,33 @@ COUNTY_COLUMNS: tuple[Column, ...] = (
         used_by="Q9",
     ),
     Column("q9_max_difference_rate", "Q9 质量监测各科最大校际差异率", "number", used_by="Q9"),
+    Column(
+        "recognition_valid",
+        "社会认可度调查有效回答数",
+        "int",
+        unit="个",
+        used_by="S1",
+        note="不含“不了解”等不计入的回答",
+    ),
+    Column(
+        "recognition_positive",
+        "社会认可度调查认可回答数",
+        "int",
+        unit="个",
+        used_by="S1",
+        note="满意、比较满意、基本满意",
+    ),
+    Column(
+        "recognition_rate",
+        "社会认可度(按群体加权)",
+        "number",
+        used_by="S1",
+        note="仅当规则集规定群体权重时填写，0–1 之间的小数；填写后优先于上两列",
+    ),
+    *(
+        Column(f"v{i}_finding", f"V{i} {name}(核查结论)", "enum", choices=FINDING, used_by=f"V{i}")
+        for i, name in enumerate(VETO_NAMES, start=1)
+    ),
 )
 
 SHEETS: dict[str, tuple[Column, ...]] = {SCHOOL_SHEET: SCHOOL_COLUMNS, COUNTY_SHEET: COUNTY_COLUMNS}

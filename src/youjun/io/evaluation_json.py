@@ -15,11 +15,14 @@ from typing import IO, Any
 
 import polars as pl
 
+from youjun.engine.assessment import PARTS, Assessment
 from youjun.engine.evaluate import COUNTY, ResourceEvaluation
+from youjun.engine.items import MET, NOT_MET, ItemEvaluation
 from youjun.io.report import shortfalls
 
 SCHEMA_VERSION = 1
 STAGE_KEYS = [*COUNTY, "stage"]
+RECOGNITION_INPUTS = pl.Struct({"recognition_valid": pl.Int64, "recognition_positive": pl.Int64})
 
 
 def _struct(prefix: str, codes: list[str]) -> pl.Expr:
@@ -112,12 +115,162 @@ def _stages_json(ev: ResourceEvaluation) -> pl.DataFrame:
     return _joined(encoded, COUNTY, piece)
 
 
-def county_fragments(ev: ResourceEvaluation) -> pl.DataFrame:
+def _bool(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr).then(pl.lit("true")).otherwise(pl.lit("false"))
+
+
+def _item_objects(items: pl.DataFrame, schools: pl.DataFrame | None, extra: list[pl.Expr] | None = None) -> pl.Expr:
+    """The JSON object of each item row: the item fields, its inputs and (school items) the schools not met."""
+    fields = ["code", "name", "kind", "status", "value", "threshold", "detail"]
+    head = pl.struct(*fields, *(extra or [])).struct.json_encode().str.strip_suffix("}")
+    tail = pl.lit("}") if schools is None else pl.concat_str(pl.lit(',"schools":['), pl.col("_schools"), pl.lit("]}"))
+    return pl.concat_str(head, pl.lit(',"inputs":'), pl.col("inputs"), tail)
+
+
+def _failing_schools(ev: ItemEvaluation) -> pl.DataFrame:
+    """Per (county, item): the schools that fail or cannot be checked, as a JSON list body."""
+    keys = [*COUNTY, "code"]
+    fields = ["school_id", "school_name", "status", "value", "threshold", "detail"]
+    failing = ev.schools.filter(pl.col("status") != MET)
+    if failing.height == 0:
+        return pl.DataFrame(schema={**dict.fromkeys(keys, pl.String), "year": pl.Int64, "_schools": pl.String})
+    return _joined(failing, keys, pl.struct(fields).struct.json_encode()).rename({"json": "_schools"})
+
+
+def _items_section(ev: ItemEvaluation, status: pl.DataFrame, name: str) -> pl.DataFrame:
+    """``"name":{"status":…,"passed":…,"met":n,…,"items":[…]}`` per county."""
+    items = ev.items.join(_failing_schools(ev), on=[*COUNTY, "code"], how="left", maintain_order="left")
+    items = items.with_columns(pl.col("_schools").fill_null(""))
+    body = items.select(*COUNTY, "status", _item_objects(items, ev.schools).alias("json"))
+    counts = body.group_by(COUNTY).agg(
+        (pl.col("status") == MET).sum().alias("met"),
+        (pl.col("status") == NOT_MET).sum().alias("not_met"),
+        (pl.col("status") == "insufficient_data").sum().alias("insufficient_data"),
+        pl.len().alias("total"),
+        pl.col("json").str.join(","),
+    )
+    frame = status.join(counts, on=COUNTY, how="left")
+    head = pl.struct(
+        pl.col(name).alias("status"),
+        (pl.col(name) == MET).alias("passed"),
+        "met",
+        "not_met",
+        "insufficient_data",
+        "total",
+    ).struct.json_encode()
+    piece = pl.concat_str(
+        pl.lit(f'"{name}":'),
+        head.str.strip_suffix("}"),
+        pl.lit(',"items":['),
+        pl.col("json").fill_null(""),
+        pl.lit("]}"),
+    )
+    return frame.select(*COUNTY, piece.alias("json"))
+
+
+def assessment_fragments(a: Assessment) -> pl.DataFrame:
+    """Per county: the sections beside ``resource_allocation`` (docs/assessment-json.md), as one JSON text."""
+    verdict = a.verdict
+    status = verdict.select(*COUNTY, *PARTS)
+    guarantee = _items_section(a.guarantee, status, "government_guarantee")
+    quality = _items_section(a.quality, status, "education_quality")
+
+    s1 = a.recognition.with_columns(pl.col("inputs").str.json_decode(RECOGNITION_INPUTS).alias("_in"))
+    recognition = s1.select(
+        *COUNTY,
+        pl.concat_str(
+            pl.lit('"social_recognition":'),
+            pl.struct(
+                "code",
+                "name",
+                "status",
+                (pl.col("status") == MET).alias("passed"),
+                "value",
+                "threshold",
+                pl.col("_in").struct.field("recognition_valid").alias("valid"),
+                pl.col("_in").struct.field("recognition_positive").alias("positive"),
+                "detail",
+            )
+            .struct.json_encode()
+            .str.strip_suffix("}"),
+            pl.lit(',"inputs":'),
+            pl.col("inputs"),
+            pl.lit("}"),
+        ).alias("json"),
+    )
+
+    vetoed = pl.when(pl.col("status") == "insufficient_data").then(None).otherwise(pl.col("status") == NOT_MET)
+    veto_items = a.vetoes.items.select(
+        *COUNTY, "status", _item_objects(a.vetoes.items, None, [vetoed.alias("vetoed")]).alias("json")
+    )
+    veto_lists = veto_items.group_by(COUNTY).agg(
+        (pl.col("status") == NOT_MET).sum().alias("found"), pl.col("json").str.join(",")
+    )
+    vetoes = status.join(veto_lists, on=COUNTY, how="left").select(
+        *COUNTY,
+        pl.concat_str(
+            pl.lit('"vetoes":'),
+            pl.struct(pl.col("vetoes").alias("status"), (pl.col("vetoes") == MET).alias("passed"), "found")
+            .struct.json_encode()
+            .str.strip_suffix("}"),
+            pl.lit(',"items":['),
+            pl.col("json").fill_null(""),
+            pl.lit("]}"),
+        ).alias("json"),
+    )
+
+    eligibility = a.eligibility.select(
+        *COUNTY,
+        pl.struct(
+            "status",
+            pl.col("inputs")
+            .str.json_decode(pl.Struct({"basic_balance_year": pl.Int64}))
+            .struct.field("basic_balance_year"),
+            pl.col("value").cast(pl.Int64).alias("years"),
+            pl.col("threshold").cast(pl.Int64).alias("min_years"),
+            "detail",
+        )
+        .struct.json_encode()
+        .alias("_eligibility"),
+    )
+    reasons = _joined(
+        a.reasons, COUNTY, pl.struct("rank", "part", "code", "status", "message", "ref").struct.json_encode()
+    )
+    decided = verdict.join(eligibility, on=COUNTY, how="left").join(
+        reasons.rename({"json": "_reasons"}), on=COUNTY, how="left"
+    )
+    verdict_json = decided.select(
+        *COUNTY,
+        pl.concat_str(
+            pl.lit('"verdict":'),
+            pl.struct(
+                "status", (pl.col("status") == MET).alias("passed"), "conclusion", pl.struct(*PARTS).alias("parts")
+            )
+            .struct.json_encode()
+            .str.strip_suffix("}"),
+            pl.lit(',"eligibility":'),
+            pl.col("_eligibility"),
+            pl.lit(',"reasons":['),
+            pl.col("_reasons").fill_null(""),
+            pl.lit("]}"),
+        ).alias("json"),
+    )
+    frame = status.select(COUNTY)
+    names = []
+    for i, part in enumerate((guarantee, quality, recognition, vetoes, verdict_json)):
+        frame = frame.join(part.rename({"json": f"_{i}"}), on=COUNTY, how="left")
+        names.append(pl.col(f"_{i}"))
+    return frame.select(*COUNTY, pl.concat_str(names, separator=",").alias("json"))
+
+
+def county_fragments(ev: ResourceEvaluation | Assessment) -> pl.DataFrame:
     """One row per county (in county order) whose string columns, written side by side, form its JSON object.
 
     Keeping the fragments apart spares a copy of the ~100 MB of unit text at national scale; the writer puts a
-    space (JSON whitespace) between them.
+    space (JSON whitespace) between them. An ``Assessment`` adds its sections after ``resource_allocation``.
     """
+    sections = assessment_fragments(ev) if isinstance(ev, Assessment) else None
+    ev = ev.resources if isinstance(ev, Assessment) else ev
     parts = {
         "stages": _stages_json(ev),
         "units": _unit_json(ev),
@@ -128,7 +281,11 @@ def county_fragments(ev: ResourceEvaluation) -> pl.DataFrame:
     for name, part in parts.items():
         frame = frame.join(part.rename({"json": f"_{name}"}), on=COUNTY, how="left", maintain_order="left")
     head = pl.struct("county_code", "county_name", "year").struct.json_encode().str.strip_suffix("}")
-    verdict = pl.when(pl.col("passed")).then(pl.lit("true")).otherwise(pl.lit("false"))
+    verdict = _bool(pl.col("passed"))
+    end = pl.lit("]}}")
+    if sections is not None:
+        frame = frame.join(sections.rename({"json": "_sections"}), on=COUNTY, how="left", maintain_order="left")
+        end = pl.concat_str(pl.lit("]},"), pl.col("_sections"), pl.lit("}"))
     return frame.select(
         pl.concat_str(head, pl.lit(',"resource_allocation":{"passed":'), verdict, pl.lit(',"stages":{')).alias("a"),
         pl.col("_stages").fill_null(""),
@@ -138,11 +295,11 @@ def county_fragments(ev: ResourceEvaluation) -> pl.DataFrame:
         pl.col("_excluded").fill_null(""),
         pl.lit('],"shortfalls":[').alias("d"),
         pl.col("_shortfalls").fill_null(""),
-        pl.lit("]}}").alias("e"),
+        end.alias("e"),
     )
 
 
-def write_json(ev: ResourceEvaluation, target: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
+def write_json(ev: ResourceEvaluation | Assessment, target: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
     """Write the evaluation JSON to a path or an open stream: one county object per line, values unrounded.
 
     The county lines go from Polars to the file without becoming Python strings (national scale: ~100 MB).
@@ -154,7 +311,8 @@ def write_json(ev: ResourceEvaluation, target: str | os.PathLike[str] | IO[str] 
         lines.head(-1).write_csv(sink, line_terminator=",\n", **options)
         lines.tail(1).write_csv(sink, **options)
 
-    head = f'{{"schema_version":{SCHEMA_VERSION},"standard":{json.dumps(ev.rules.id)},"counties":[\n'.encode()
+    rules = ev.rules
+    head = f'{{"schema_version":{SCHEMA_VERSION},"standard":{json.dumps(rules.id)},"counties":[\n'.encode()
     tail = b"]}\n"
     if isinstance(target, (str, os.PathLike)):
         partial = f"{os.fspath(target)}.partial"
@@ -174,7 +332,7 @@ def write_json(ev: ResourceEvaluation, target: str | os.PathLike[str] | IO[str] 
         target.write(buffer.getvalue())  # type: ignore[arg-type]
 
 
-def to_dict(ev: ResourceEvaluation) -> dict[str, Any]:
+def to_dict(ev: ResourceEvaluation | Assessment) -> dict[str, Any]:
     """The evaluation JSON as Python objects (for library users and tests)."""
     buffer = io.BytesIO()
     write_json(ev, buffer)

@@ -36,12 +36,14 @@ import polars as pl
 from youjun.errors import YoujunError
 from youjun.io.columns import (
     COUNTY_COLUMNS,
+    FINDING,
     MORAL_RATING,
     OWNERSHIP,
     SCHOOL_COLUMNS,
     SCHOOL_TYPES,
     URBAN_RURAL,
     VERDICT,
+    VETO_NAMES,
     YES_NO,
     Column,
 )
@@ -785,6 +787,13 @@ def _county_sheet(
     graduates = np.maximum(_whole(retention * (intake - deaths) + moved_in - moved_out), 0)
     disabled = np.maximum(_whole(students * rng.uniform(0.002, 0.005, n)), 1)
     disabled_enrolled = np.minimum(_whole(disabled * np.clip(rng.normal(0.975, 0.02, n), 0.85, 1.0)), disabled)
+    # S1: a survey of 600–3,000 valid answers, recognition mostly 88–97 %; V1–V6 rarely found, sometimes unchecked.
+    answers = _whole(rng.uniform(600, 3000, n))
+    positive = _whole(answers * np.clip(rng.normal(0.925, 0.03, n), 0.75, 0.995))
+    findings = {
+        f"v{i}_finding": pl.Series([*FINDING, None], dtype=pl.String).gather(_pick(rng, n, (0.96, 0.005, 0.035)))
+        for i in range(1, len(VETO_NAMES) + 1)
+    }
 
     columns: dict[str, pl.Series] = {
         "year": pl.Series(np.full(n, year, dtype=np.int64)),
@@ -822,6 +831,10 @@ def _county_sheet(
         "q8_verdict": verdict(),
         "q9_lowest_level": _text(("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ"), _pick(rng, n, (0.01, 0.10, 0.64, 0.25)), "q9"),
         "q9_max_difference_rate": pl.Series(np.round(np.clip(rng.normal(0.11, 0.03, n), 0.03, 0.3), 3)),
+        "recognition_valid": pl.Series(answers),
+        "recognition_positive": pl.Series(positive),
+        "recognition_rate": pl.Series(np.full(n, None), dtype=pl.Float64),
+        **findings,
     }
     return pl.DataFrame([columns[c.key].alias(c.key) for c in COUNTY_COLUMNS]).cast(_schema(COUNTY_COLUMNS))
 

@@ -84,9 +84,10 @@ TOP_LEVEL_KEYS = frozenset(
         "guarantee",
         "quality",
         "recognition",
+        "vetoes",
     }
 )
-LATER_SECTIONS = ("eligibility", "guarantee", "quality", "recognition")
+LATER_SECTIONS = ("eligibility", "guarantee", "quality", "recognition", "vetoes")
 
 
 def available_rule_sets() -> list[str]:
@@ -387,7 +388,7 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
     for section in LATER_SECTIONS:
         table = r.table(data, section, "", required=False)
         for code, item in table.items():
-            if section in ("guarantee", "quality") and not (
+            if section in ("guarantee", "quality", "vetoes") and not (
                 isinstance(item, dict) and isinstance(item.get("name"), str)
             ):
                 r.fail(f"{section}.{code}", "每个条目应为表，且有名称（name）", item)

@@ -1,0 +1,253 @@
+"""Social recognition (社会认可度) S1, standard-2017.md §6: the recognition rate of a county's survey.
+
+The national computation is not published, so every choice is in the rule set's ``[recognition]`` table:
+
+- ``scale``: the answer options; an answer outside the scale (or missing) is *invalid* and counts nowhere.
+- ``excluded``: options left out of the denominator (default 不了解).
+- ``positive``: options that count as recognition (default 满意, 比较满意, 基本满意).
+- ``aggregation = "share"``: rate = positive ÷ valid answers, valid = in the scale and not excluded.
+- ``group_weights`` (optional, group → weight): the rate is then the weighted mean of the group rates, over the
+  groups that have valid answers (their weights renormalised), so a group nobody answered for does not drag the
+  rate to zero.
+- Sample: ``sample_per_mille`` of the resident population, at least ``sample_min`` below
+  ``sample_min_population`` people; parents at least ``parents_min_share`` of the sample; valid returns at least
+  ``valid_return_min`` of the sample.
+
+Inputs are one row per answer (``group``, ``question``, ``answer``; ``response`` identifies the questionnaire for
+the valid-return count). Everything is computed with Polars group-bys, no per-row Python.
+
+>>> import polars as pl
+>>> from youjun.standards import load_rule_set
+>>> rules = recognition_rules(load_rule_set().sections["recognition"])
+>>> answers = pl.DataFrame({"group": ["parents"] * 4, "question": ["q1"] * 4,
+...     "answer": ["满意", "基本满意", "不满意", "不了解"]})
+>>> r = recognition(answers, rules)
+>>> r.valid, r.positive, r.excluded, round(r.rate or 0, 4), r.passed
+(3, 2, 1, 0.6667, False)
+>>> required_sample(350_000, rules), required_sample(1_000_000, rules)
+(600, 1500)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+PARENTS = "parents"
+#: Tolerance of the threshold comparison: a weighted mean of exact shares can land a few ulps below 0.85.
+TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True, slots=True)
+class RecognitionRules:
+    """The ``[recognition]`` table of a rule set, typed and checked."""
+
+    name: str
+    threshold: float
+    scale: tuple[str, ...]
+    positive: tuple[str, ...]
+    excluded: tuple[str, ...]
+    aggregation: str
+    sample_per_mille: float
+    sample_min: int
+    sample_min_population: int
+    parents_min_share: float
+    valid_return_min: float
+    group_weights: Mapping[str, float] = field(default_factory=dict)
+
+
+def recognition_rules(section: Mapping[str, Any]) -> RecognitionRules:
+    """Read and check the rule set's ``[recognition]`` table (raises ``ValueError`` naming the key)."""
+    scale = tuple(str(s) for s in section.get("scale", ()))
+    positive = tuple(str(s) for s in section.get("positive", ()))
+    excluded = tuple(str(s) for s in section.get("excluded", ()))
+    if not scale:
+        raise ValueError("recognition.scale: 答案选项不能为空")
+    if unknown := [a for a in (*positive, *excluded) if a not in scale]:
+        raise ValueError(f"recognition.positive/excluded: 不在答案选项中：{'、'.join(unknown)}")
+    if set(positive) & set(excluded):
+        raise ValueError("recognition.positive 与 recognition.excluded 不能重叠")
+    aggregation = str(section.get("aggregation", "share"))
+    if aggregation != "share":
+        raise ValueError(f"recognition.aggregation: 不支持的计算方法 {aggregation!r}（应为 share）")
+    weights = {str(k): float(v) for k, v in dict(section.get("group_weights", {})).items()}
+    if any(w < 0 for w in weights.values()) or (weights and sum(weights.values()) <= 0):
+        raise ValueError("recognition.group_weights: 权重应为非负数且总和大于 0")
+    return RecognitionRules(
+        name=str(section.get("name", "社会认可度")),
+        threshold=float(section.get("threshold", 0.85)),
+        scale=scale,
+        positive=positive,
+        excluded=excluded,
+        aggregation=aggregation,
+        sample_per_mille=float(section.get("sample_per_mille", 1.5)),
+        sample_min=int(section.get("sample_min", 600)),
+        sample_min_population=int(section.get("sample_min_population", 400_000)),
+        parents_min_share=float(section.get("parents_min_share", 0.5)),
+        valid_return_min=float(section.get("valid_return_min", 0.7)),
+        group_weights=weights,
+    )
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """The recognition rate and its breakdowns.
+
+    ``by_group`` and ``by_question`` have columns ``answers`` (all rows), ``valid``, ``positive``, ``excluded``,
+    ``invalid`` and ``rate`` (null where nothing is valid); ``by_group`` is keyed by ``group``, ``by_question`` by
+    ``group`` and ``question``; ``answer_counts`` is ``group``, ``question``, ``answer``, ``n``.
+    """
+
+    valid: int
+    positive: int
+    excluded: int
+    invalid: int
+    rate: float | None
+    weighted: bool
+    threshold: float
+    by_group: pl.DataFrame
+    by_question: pl.DataFrame
+    answer_counts: pl.DataFrame
+
+    @property
+    def passed(self) -> bool | None:
+        """Rate ≥ threshold; ``None`` when there is no valid answer (insufficient data, never a silent pass)."""
+        return None if self.rate is None else self.rate >= self.threshold - TOLERANCE
+
+
+def _classified(answers: pl.DataFrame, rules: RecognitionRules) -> pl.DataFrame:
+    answer = pl.col("answer").cast(pl.String)
+    in_scale = answer.is_in(list(rules.scale)).fill_null(False)
+    excluded = answer.is_in(list(rules.excluded)).fill_null(False)
+    positive = answer.is_in(list(rules.positive)).fill_null(False)
+    return answers.select(
+        pl.col("group").cast(pl.String),
+        pl.col("question").cast(pl.String),
+        (in_scale & ~excluded).alias("is_valid"),
+        (in_scale & ~excluded & positive).alias("is_positive"),
+        (in_scale & excluded).alias("is_excluded"),
+        (~in_scale).alias("is_invalid"),
+    )
+
+
+def _counts(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    counted = frame.group_by(list(keys)).agg(
+        pl.len().alias("answers"),
+        pl.col("is_valid").sum().cast(pl.Int64).alias("valid"),
+        pl.col("is_positive").sum().cast(pl.Int64).alias("positive"),
+        pl.col("is_excluded").sum().cast(pl.Int64).alias("excluded"),
+        pl.col("is_invalid").sum().cast(pl.Int64).alias("invalid"),
+    )
+    rate = pl.when(pl.col("valid") > 0).then(pl.col("positive") / pl.col("valid")).otherwise(None)
+    return counted.with_columns(rate.alias("rate")).sort(list(keys))
+
+
+def recognition(answers: pl.DataFrame, rules: RecognitionRules) -> Recognition:
+    """Count and rate the answers (one row per answer: ``group``, ``question``, ``answer``)."""
+    classified = _classified(answers, rules)
+    by_group = _counts(classified, ["group"])
+    by_question = _counts(classified, ["group", "question"])
+    answer_counts = (
+        answers.select(pl.col("group").cast(pl.String), pl.col("question").cast(pl.String), pl.col("answer"))
+        .group_by(["group", "question", "answer"])
+        .agg(pl.len().cast(pl.Int64).alias("n"))
+        .sort(["group", "question", "answer"])
+    )
+    totals = by_group.select(pl.col("valid", "positive", "excluded", "invalid").sum()).row(0, named=True)
+    valid, positive = int(totals["valid"] or 0), int(totals["positive"] or 0)
+    weighted = bool(rules.group_weights)
+    rate = _weighted_rate(by_group, rules.group_weights) if weighted else (positive / valid if valid else None)
+    return Recognition(
+        valid=valid,
+        positive=positive,
+        excluded=int(totals["excluded"] or 0),
+        invalid=int(totals["invalid"] or 0),
+        rate=rate,
+        weighted=weighted,
+        threshold=rules.threshold,
+        by_group=by_group,
+        by_question=by_question,
+        answer_counts=answer_counts,
+    )
+
+
+def _weighted_rate(by_group: pl.DataFrame, weights: Mapping[str, float]) -> float | None:
+    """Weighted mean of the group rates over the groups with valid answers and a positive weight."""
+    table = pl.DataFrame(
+        {"group": list(weights), "weight": list(weights.values())}, schema_overrides={"weight": pl.Float64}
+    )
+    joined = by_group.join(table, on="group", how="inner").filter((pl.col("valid") > 0) & (pl.col("weight") > 0))
+    if joined.height == 0:
+        return None
+    total = float(joined["weight"].sum())
+    return float((joined["rate"] * joined["weight"]).sum()) / total
+
+
+def required_sample(population: int | None, rules: RecognitionRules) -> int:
+    """The county's minimum sample: ``sample_min`` below ``sample_min_population`` people (or unknown population),
+    otherwise ``sample_per_mille`` ‰ of the resident population, rounded up (and never below ``sample_min``)."""
+    if population is None or population < rules.sample_min_population:
+        return rules.sample_min
+    return max(rules.sample_min, math.ceil(population * rules.sample_per_mille / 1000 - 1e-9))
+
+
+def parents_required(total: int, rules: RecognitionRules) -> int:
+    """The least number of parents in a sample of ``total`` (``parents_min_share``, rounded up)."""
+    return math.ceil(total * rules.parents_min_share - 1e-9)
+
+
+def default_quotas(population: int | None, rules: RecognitionRules, shares: Mapping[str, float]) -> dict[str, int]:
+    """Split the required sample: parents get their minimum share, the other groups the rest in proportion to
+    ``shares`` (largest remainders), so the quotas always sum to the required sample exactly."""
+    total = required_sample(population, rules)
+    parents = parents_required(total, rules)
+    others = {g: s for g, s in shares.items() if g != PARENTS and s > 0}
+    rest = total - parents
+    weight = sum(others.values())
+    if not others or weight <= 0:
+        return {PARENTS: total}
+    exact = {g: rest * s / weight for g, s in others.items()}
+    quotas = {g: math.floor(v) for g, v in exact.items()}
+    left = rest - sum(quotas.values())
+    for g in sorted(exact, key=lambda g: (quotas[g] - exact[g], g))[:left]:
+        quotas[g] += 1
+    return {PARENTS: parents, **quotas}
+
+
+def quota_problems(quotas: Mapping[str, int], population: int | None, rules: RecognitionRules) -> list[str]:
+    """Why the quotas do not make a valid sample (Chinese sentences; empty when they do)."""
+    problems = []
+    if any(q < 0 for q in quotas.values()):
+        problems.append("各类调查对象的样本数不能为负数")
+    total = sum(quotas.values())
+    need = required_sample(population, rules)
+    if total < need:
+        problems.append(f"样本总数 {total:,} 少于按常住人口要求的 {need:,}")
+    parents = quotas.get(PARENTS, 0)
+    least = parents_required(total, rules)
+    if parents < least:
+        problems.append(f"家长样本 {parents:,} 少于样本总数的 {rules.parents_min_share:.0%}（至少 {least:,}）")
+    return problems
+
+
+def valid_returns(answers: pl.DataFrame, rules: RecognitionRules) -> int:
+    """Questionnaires (``response``) with at least one valid answer: all 不了解 or nothing in the scale is not a
+    valid return."""
+    if answers.height == 0:
+        return 0
+    classified = answers.select(
+        pl.col("response"),
+        (pl.col("answer").cast(pl.String).is_in(list(rules.scale)) & ~pl.col("answer").is_in(list(rules.excluded)))
+        .fill_null(False)
+        .alias("is_valid"),
+    )
+    return int(classified.filter(pl.col("is_valid"))["response"].n_unique())
+
+
+def valid_return_ok(returns: int, sample: int, rules: RecognitionRules) -> bool:
+    """Valid returns ÷ sample ≥ ``valid_return_min`` (a sample of 0 has nothing to check against)."""
+    return sample > 0 and returns >= rules.valid_return_min * sample - 1e-9
