@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--xlsx-schools", type=int, default=300, help="schools in the county workbook timed as .xlsx")
     args = parser.parse_args()
 
-    from youjun.engine import evaluate_resources
+    from youjun.engine import assess, evaluate_resources
     from youjun.io.evaluation_json import write_json
     from youjun.io.reader import read_school_data
     from youjun.io.synth import generate, write_csv
@@ -64,6 +64,10 @@ def main() -> None:
     ev = timed("evaluate", t, evaluate_resources, loaded.schools, rules)
     json_path = OUT / "national.json"
     timed("write_json", t, write_json, ev, json_path)
+    # The full assessment (G/Q/S/V and the verdict) with the synthetic county sheet, and its JSON.
+    full = timed("assess", t, assess, data.schools, data.counties, rules)
+    timed("write_json_full", t, write_json, full, OUT / "national-full.json")
+    del full
     in_process_peak = peak_mb()
 
     county = data.schools.filter(data.schools["county_code"] == data.schools["county_code"][0])
@@ -101,6 +105,7 @@ def main() -> None:
         "schools": schools_n,
         "units": units_n,
         "json_mb": round(json_path.stat().st_size / 1e6, 1),
+        "json_full_mb": round((OUT / "national-full.json").stat().st_size / 1e6, 1),
         "seconds": {k: round(v, 3) for k, v in t.items()},
         "rows_per_second": {
             "read": round(schools_n / t["read"]),
@@ -121,7 +126,7 @@ def main() -> None:
     table.add_column("phase")
     table.add_column("seconds", justify="right")
     table.add_column("schools/s", justify="right")
-    for phase in ("synth", "read", "evaluate", "write_json"):
+    for phase in ("synth", "read", "evaluate", "write_json", "assess", "write_json_full"):
         rate = f"{schools_n / t[phase]:,.0f}"
         table.add_row(phase, f"{t[phase]:.3f}", rate)
     table.add_row(f"read .xlsx ({args.xlsx_schools} schools)", f"{t['read_xlsx_county']:.3f}", "")
