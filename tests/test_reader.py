@@ -568,3 +568,29 @@ def test_listing_is_capped_with_a_counted_summary(tmp_path: Path, monkeypatch: p
     assert len(error.errors) == 6
     summary = error.errors[-1]
     assert summary.code == "too_many_problems" and "15" in summary.message
+
+
+def test_survey_counts_in_the_county_sheet_are_checked(tmp_path: Path) -> None:
+    from youjun.io.synth import generate
+    from youjun.io.synth import write_csv as write_frame
+
+    data = generate(1, seed=1, year=2024, province="34")
+    bad = data.counties.with_columns(  # type: ignore[union-attr]
+        pl.lit(2000).alias("recognition_positive"),
+        pl.lit(1000).alias("recognition_valid"),
+        pl.lit(1.5).alias("recognition_rate"),
+    )
+    write_frame(data.schools, tmp_path / "学校.csv")
+    write_frame(bad, tmp_path / "县级指标.csv")
+    with pytest.raises(YoujunError) as caught:
+        read_school_data([tmp_path / "学校.csv", tmp_path / "县级指标.csv"])
+    found = {(p.location.column, p.message) for p in caught.value.problems if p.location}
+    assert found == {
+        (
+            "社会认可度调查认可回答数",
+            "「社会认可度调查认可回答数」（2000）不得大于「社会认可度调查有效回答数」（1000）",
+        ),
+        ("社会认可度(按群体加权)", "「社会认可度(按群体加权)」（1.5）应为 0–1 之间的小数，如 0.875（即 87.5%）"),
+    }
+    write_frame(data.counties, tmp_path / "县级指标.csv")  # type: ignore[arg-type]
+    assert read_school_data([tmp_path / "学校.csv", tmp_path / "县级指标.csv"]).counties is not None

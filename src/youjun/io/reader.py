@@ -384,7 +384,21 @@ def county_checks() -> list[RowCheck]:
                 "first_file": pl.col("source_file").first().over(group),
                 "first_row": pl.col("source_row").first().over(group),
             },
-        )
+        ),
+        RowCheck(
+            "positive_exceeds_valid",
+            "recognition_positive",
+            pl.col("recognition_positive") > pl.col("recognition_valid"),
+            f"「{_label('recognition_positive', COUNTY_COLUMNS)}」（{{recognition_positive}}）不得大于"
+            f"「{_label('recognition_valid', COUNTY_COLUMNS)}」（{{recognition_valid}}）",
+        ),
+        RowCheck(
+            "rate_out_of_range",
+            "recognition_rate",
+            pl.col("recognition_rate") > 1,
+            f"「{_label('recognition_rate', COUNTY_COLUMNS)}」（{{recognition_rate}}）"
+            "应为 0–1 之间的小数，如 0.875（即 87.5%）",
+        ),
     ]
 
 
