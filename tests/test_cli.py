@@ -181,3 +181,58 @@ def test_synth_writes_a_deterministic_csv(tmp_path: Path) -> None:
     assert run("synth", "--counties", "2", "--seed", "3", "--out", first).returncode == 0
     assert run("synth", "--counties", "2", "--seed", "3", "--out", second).returncode == 0
     assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def with_county_sheet(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("full")
+    data = generate(2, seed=9, province="34")
+    write_csv(data.schools, folder / "学校.csv")
+    write_csv(data.counties, folder / "县级指标.csv")  # type: ignore[arg-type]
+    return [folder / "学校.csv", folder / "县级指标.csv"]
+
+
+def test_evaluate_with_the_county_sheet_adds_every_section(with_county_sheet: list[Path]) -> None:
+    result = run("evaluate", *with_county_sheet, "--format", "json")
+    assert result.returncode == 0
+    for county in json.loads(result.stdout)["counties"]:
+        assert list(county)[3:] == [
+            "resource_allocation",
+            "government_guarantee",
+            "education_quality",
+            "social_recognition",
+            "vetoes",
+            "verdict",
+        ]
+        assert county["verdict"]["conclusion"] in (
+            "达到优质均衡发展标准",
+            "未达到优质均衡发展标准",
+            "数据不足，暂不能作出结论",
+        )
+    table = run("evaluate", *with_county_sheet, "--limit", "2")
+    assert "县域义务教育优质均衡发展综合评估" in table.stdout and "个县（区）达到优质均衡发展标准" in table.stdout
+
+
+@pytest.mark.parametrize(("kind", "suffix"), [("report", ".docx"), ("annex", ".xlsx"), ("application", ".docx")])
+def test_report_writes_each_document_for_one_county(
+    with_county_sheet: list[Path], tmp_path: Path, kind: str, suffix: str
+) -> None:
+    code = pl.read_csv(with_county_sheet[1], schema_overrides={"县级区划代码": pl.String})["县级区划代码"][0]
+    target = tmp_path / f"out{suffix}"
+    result = run("report", *with_county_sheet, "--county", code, "--kind", kind, "--out", target)
+    assert result.returncode == 0, result.stderr
+    assert "已生成" in result.stdout
+    if suffix == ".xlsx":
+        assert "评估结论" in fastexcel.read_excel(target).sheet_names
+    else:
+        import docx  # type: ignore[import-untyped]
+
+        text = "\n".join(p.text for p in docx.Document(str(target)).paragraphs)
+        assert ("自评报告" if kind == "report" else "申报表") in text
+
+
+def test_report_refuses_an_unknown_county_or_missing_county_sheet(with_county_sheet: list[Path]) -> None:
+    unknown = run("report", *with_county_sheet, "--county", "999999")
+    assert unknown.returncode == 1 and "数据中没有该县（区）" in unknown.stderr + unknown.stdout
+    no_sheet = run("report", with_county_sheet[0], "--county", "340101")
+    assert no_sheet.returncode == 1 and "县级指标" in no_sheet.stderr + no_sheet.stdout

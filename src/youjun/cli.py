@@ -317,6 +317,84 @@ def _render(ev: ResourceEvaluation, limit: int) -> None:
         out.print(f"[dim]仅展开前 {limit} 个县（区），可用 --limit 调整。[/]")
 
 
+class Document(StrEnum):
+    report = "report"
+    annex = "annex"
+    application = "application"
+
+
+DOCUMENT_NAMES = {
+    Document.report: ("自评报告", ".docx"),
+    Document.annex: ("评估附表", ".xlsx"),
+    Document.application: ("申报表", ".docx"),
+}
+
+
+@app.command()
+def report(
+    files: Files,
+    county: Annotated[str, typer.Option("--county", "-c", help="县级区划代码（6 位）", show_default=False)],
+    kind: Annotated[
+        Document, typer.Option("--kind", "-k", help="report 自评报告 / annex 评估附表 / application 申报表")
+    ] = (Document.report),
+    year: Annotated[int | None, typer.Option(help="评估年度（缺省为数据中该县的最近年度）")] = None,
+    standard: Annotated[str, typer.Option("--standard", "-s", help="规则集标识或规则集文件路径")] = "national-2017",
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件（缺省按县名和文件类型命名）")] = None,
+    xlsx: Annotated[bool, typer.Option("--xlsx", help="申报表输出为 Excel（缺省 Word）")] = False,
+) -> None:
+    """生成一个县的自评报告（Word，含图表）、评估附表（Excel）或申报表（Word / Excel）。需要「县级指标」表。"""
+    import polars as pl
+
+    from youjun.engine import assess
+    from youjun.io.evaluation_json import to_dict
+    from youjun.standards import load_rule_set
+
+    rules = load_rule_set(standard)
+    data = _read(files)
+    if data.counties is None:
+        raise YoujunError.single("no_county_sheet", "生成报告需要「县级指标」表（县级指标、一票否决核查结论等）")
+    mine = pl.col("county_code") == county
+    schools = data.schools.filter(mine)
+    counties = data.counties.filter(mine)
+    years = sorted(set(schools["year"].to_list()) | set(counties["year"].to_list()))
+    if not years:
+        raise YoujunError.single("unknown_county", "数据中没有该县（区）", field="county", value=county)
+    chosen = year if year is not None else years[-1]
+    if chosen not in years:
+        raise YoujunError.single(
+            "unknown_year", f"数据中该县（区）只有 {'、'.join(map(str, years))} 年度", value=str(chosen)
+        )
+    at = pl.col("year") == chosen
+    with err.status("正在评估并生成文件……", spinner="dots"):
+        doc = to_dict(assess(schools.filter(at), counties.filter(at), rules))["counties"][0]
+        content, suffix = _document(kind, doc, schools.filter(at), counties.filter(at), xlsx)
+    name, _ = DOCUMENT_NAMES[kind]
+    target = out_path or Path(f"{doc['county_name']}{chosen}年{name}{suffix}")
+    target.write_bytes(content)
+    out.print(f"已生成{name}：{target}（{doc['verdict']['conclusion']}）")
+
+
+def _document(kind: Document, county: dict, schools: object, counties: object, xlsx: bool) -> tuple[bytes, str]:  # type: ignore[type-arg]
+    from youjun.io.documents import assessment_annex_xlsx, self_evaluation_docx
+
+    if kind is Document.report:
+        return self_evaluation_docx(county), ".docx"
+    if kind is Document.annex:
+        return assessment_annex_xlsx(county), ".xlsx"
+    from youjun.forms import form_docx, form_xlsx, load_form, make_context, prefill, registry_summary
+
+    inputs = counties.to_dicts()[0] if counties.height else {}  # type: ignore[attr-defined]
+    context = make_context(
+        county={"code": county["county_code"], "name": county["county_name"]},
+        evaluation=county,
+        inputs=inputs,
+        registry=registry_summary(schools),  # type: ignore[arg-type]
+    )
+    form = load_form("application-2019")
+    values = prefill(form, context)
+    return (form_xlsx(form, values), ".xlsx") if xlsx else (form_docx(form, values), ".docx")
+
+
 @app.command()
 def synth(
     counties: Annotated[int, typer.Option(help="县（区）数量")] = 12,
