@@ -135,6 +135,10 @@ YOUJUN_MAX_UPLOAD_BYTES = int(os.environ.get("YOUJUN_MAX_UPLOAD_BYTES", str(20 *
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+# Evidence files (assessment): refused above this size, before and while the body is read; stored by random name.
+YOUJUN_EVIDENCE_MAX_BYTES = int(os.environ.get("YOUJUN_EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
+YOUJUN_EVIDENCE_DIR = Path(os.environ.get("YOUJUN_EVIDENCE_DIR", DATA_DIR / "evidence"))
+FILE_UPLOAD_PERMISSIONS = 0o640  # uploads spooled to disk are readable by the service only
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

@@ -1,6 +1,21 @@
 """URLs of the assessment app (every one is in the permission matrix of the web tests)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from youjun.web.assessment import views
 
 app_name = "assessment"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("", views.index, name="index"),
+    path("county/<str:code>/<int:year>/", views.county, name="county"),
+    path("county/<str:code>/<int:year>/print/", views.printable, name="print"),
+    path("county/<str:code>/<int:year>/inputs/", views.inputs, name="inputs"),
+    path("county/<str:code>/<int:year>/evidence/<str:item>/", views.evidence_upload, name="evidence_upload"),
+    path("county/<str:code>/<int:year>/review/<str:item>/", views.review, name="review"),
+    path("county/<str:code>/<int:year>/finding/<str:veto>/", views.finding, name="finding"),
+    path("county/<str:code>/<int:year>/self-evaluation.docx", views.report_docx, name="report_docx"),
+    path("county/<str:code>/<int:year>/annex.xlsx", views.annex_xlsx, name="annex_xlsx"),
+    path("county/<str:code>/<int:year>/application.<str:fmt>", views.application, name="application"),
+    path("evidence/<int:pk>/", views.evidence_file, name="evidence_file"),
+    path("evidence/<int:pk>/delete/", views.evidence_delete, name="evidence_delete"),
+]

@@ -1,16 +1,32 @@
-"""Recompute and store a county's evaluation from its approved records (pages read the stored result)."""
+"""Recompute and store a county's evaluation from its approved records (pages read the stored result).
+
+The stored result is the county object of the evaluation JSON: ``resource_allocation`` from the approved school
+records and the sections of docs/assessment-json.md from the county inputs, the reviewers' latest verdicts and
+findings and the survey (``assessment.services.counties_frame``).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import polars as pl
 from django.conf import settings
 from django.db import transaction
 
-from youjun.engine import evaluate_resources
+from youjun.engine import assess
 from youjun.io.evaluation_json import to_dict
 from youjun.standards import load_rule_set
+from youjun.standards.model import RuleSet
 from youjun.web.collection.selectors import approved_frame
 from youjun.web.evaluation.models import CountyEvaluation
 from youjun.web.organisation.models import OrgUnit
+
+
+def _county_document(county: OrgUnit, year: int, schools: pl.DataFrame, rules: RuleSet) -> dict[str, Any]:
+    """The county's JSON object of the full assessment (docs/assessment-json.md)."""
+    from youjun.web.assessment.services import counties_frame  # the assessment app builds on this one
+
+    return dict(to_dict(assess(schools, counties_frame(county, year), rules))["counties"][0])
 
 
 def recompute(county: OrgUnit, year: int, standard: str | None = None) -> CountyEvaluation | None:
@@ -21,8 +37,7 @@ def recompute(county: OrgUnit, year: int, standard: str | None = None) -> County
         if frame.height == 0:
             CountyEvaluation.objects.filter(county=county, year=year, standard=standard).delete()
             return None
-        ev = evaluate_resources(frame, load_rule_set(standard))
-        doc = to_dict(ev)["counties"][0]
+        doc = _county_document(county, year, frame, load_rule_set(standard))
         ra = doc["resource_allocation"]
         stages = ra["stages"].values()
         evaluation, _ = CountyEvaluation.objects.update_or_create(

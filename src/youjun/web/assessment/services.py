@@ -1,0 +1,393 @@
+"""Writes of the assessment app, and the county row of the full assessment. Views call these.
+
+- County inputs are validated by the workbook reader (``youjun.io.reader``), exactly as a ``县级指标`` sheet is: the
+  same hard errors in the same Chinese words, whether typed in the form or imported.
+- Who may do what: the county's own users type the county inputs and upload evidence; users of a level above the
+  county whose jurisdiction contains it (prefecture, province, ministry) give verdicts and veto findings. Viewers
+  and schools write nothing.
+- Every write ends with ``recompute`` so the stored evaluation always reflects the latest inputs, verdicts and
+  findings.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from youjun.errors import Location, Problem, YoujunError
+from youjun.io.columns import COUNTY_COLUMNS, SCHOOL_COLUMNS, Column
+from youjun.io.reader import read_school_data
+from youjun.standards import load_rule_set
+from youjun.web.accounts.models import Role, User
+from youjun.web.accounts.scoping import can_see_unit
+from youjun.web.assessment import uploads
+from youjun.web.assessment.models import (
+    EVIDENCE_ITEMS,
+    FINDING_COLUMNS,
+    VERDICT_COLUMNS,
+    VETO_ITEMS,
+    CountyInputs,
+    Evidence,
+    FindingSource,
+    Found,
+    InputChange,
+    Review,
+    Verdict,
+    VetoFinding,
+)
+from youjun.web.collection.services import fail
+from youjun.web.organisation.models import Level, OrgUnit
+
+log = logging.getLogger("youjun.assessment")
+
+IDENTITY = ("year", "county_code", "county_name")
+RECOGNITION = ("recognition_valid", "recognition_positive", "recognition_rate")
+#: Columns the county does not type: its identity, the reviewers' verdicts and findings, the survey's figures.
+NOT_TYPED = frozenset((*IDENTITY, *VERDICT_COLUMNS.values(), *FINDING_COLUMNS.values(), *RECOGNITION))
+FORM_COLUMNS: tuple[Column, ...] = tuple(c for c in COUNTY_COLUMNS if c.key not in NOT_TYPED)
+FORM_KEYS = tuple(c.key for c in FORM_COLUMNS)
+COUNTY_BY_KEY = {c.key: c for c in COUNTY_COLUMNS}
+REVIEWER_ROLES = frozenset({Role.MINISTRY, Role.PROVINCE, Role.PREFECTURE})
+ABOVE_COUNTY = frozenset({Level.MINISTRY, Level.PROVINCE, Level.PREFECTURE})
+_DTYPES: dict[str, pl.DataType] = {"int": pl.Int64(), "year": pl.Int64(), "number": pl.Float64()}
+MAX_TEXT = 2000
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Who may do what
+
+
+def is_county_user(user: User, county: OrgUnit) -> bool:
+    """A user of the county itself (types inputs, uploads evidence)."""
+    return user.is_authenticated and user.role == Role.COUNTY and user.org_unit_id == county.pk
+
+
+def is_reviewer(user: User, county: OrgUnit) -> bool:
+    """A user of a level above the county whose jurisdiction contains it (gives verdicts and findings)."""
+    unit = user.org_unit if user.is_authenticated else None
+    return (
+        user.role in REVIEWER_ROLES
+        and unit is not None
+        and unit.level in ABOVE_COUNTY
+        and unit.pk != county.pk
+        and can_see_unit(user, county)
+    )
+
+
+def _require_county_user(user: User, county: OrgUnit) -> None:
+    if not is_county_user(user, county):
+        raise fail("forbidden", "只有本县（区）教育行政部门可以填写县级指标和上传佐证材料。")
+
+
+def _require_reviewer(user: User, county: OrgUnit) -> None:
+    if not is_reviewer(user, county):
+        raise fail("forbidden", "只有上级（地市、省、教育部）督导评估人员可以给出审核结论或核查结论。")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# County inputs
+
+
+@lru_cache(maxsize=1)
+def _companion_school() -> dict[str, Any]:
+    """One valid school row: the reader wants a school sheet beside a county sheet; only the county's problems count."""
+    from youjun.io.synth import generate
+
+    return generate(1, seed=0, year=2024).schools.row(0, named=True)
+
+
+def _csv(path: Path, columns: tuple[Column, ...], values: Mapping[str, Any]) -> None:
+    text = {c.key: [None if values.get(c.key) in (None, "") else str(values.get(c.key))] for c in columns}
+    pl.DataFrame(text, schema={c.key: pl.String for c in columns}).write_csv(path)
+
+
+def _for_form(problem: Problem, path: str) -> Problem:
+    loc = problem.location
+    column = COUNTY_BY_KEY[loc.field].header if loc.field in COUNTY_BY_KEY else loc.column
+    message = problem.message.replace(path, "网页填报数据")
+    return Problem(problem.code, message, problem.severity, Location(column=column, field=loc.field, value=loc.value))
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def validate_inputs(county: OrgUnit, year: int, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The typed county inputs (``FORM_KEYS``), checked by the workbook reader; ``YoujunError`` located by field."""
+    identity = {"year": year, "county_code": county.code, "county_name": county.name}
+    row = {**{k: raw.get(k) for k in FORM_KEYS}, **identity}
+    school = {**_companion_school(), **identity}
+    with tempfile.TemporaryDirectory(prefix="youjun-county-form-") as folder:
+        county_path, school_path = Path(folder) / "县级指标.csv", Path(folder) / "学校.csv"
+        _csv(county_path, COUNTY_COLUMNS, row)
+        _csv(school_path, SCHOOL_COLUMNS, school)
+        try:
+            data = read_school_data([school_path, county_path])
+        except YoujunError as exc:
+            mine = [_for_form(p, str(county_path)) for p in exc.problems if p.location.file == str(county_path)]
+            errors = [p for p in mine if p.severity == "error"]
+            if errors:
+                raise YoujunError(errors) from None
+            raise  # the companion row failed: a programming error, not the user's
+    assert data.counties is not None
+    typed = data.counties.row(0, named=True)
+    return {k: _json_value(typed.get(k)) for k in FORM_KEYS}
+
+
+def inputs_of(county: OrgUnit, year: int) -> CountyInputs | None:
+    return CountyInputs.objects.filter(county=county, year=year).select_related("updated_by").first()
+
+
+@dataclass
+class SaveResult:
+    inputs: CountyInputs
+    changed: int
+
+
+def save_inputs(
+    user: User, county: OrgUnit, year: int, raw: Mapping[str, Any], based_on_version: int, reason: str = ""
+) -> SaveResult:
+    """Save the county's inputs: validated, audited field by field, refused if someone saved in between."""
+    _require_county_user(user, county)
+    values = validate_inputs(county, year, raw)
+    with transaction.atomic():
+        inputs, _ = CountyInputs.objects.get_or_create(county=county, year=year)
+        updated = CountyInputs.objects.filter(pk=inputs.pk, version=based_on_version).update(version=F("version") + 1)
+        if not updated:
+            raise fail(
+                "conflict",
+                "保存失败：在您编辑期间，县级指标已被他人修改。请查看最新数据后再修改，您输入的内容未保存。",
+            )
+        inputs.refresh_from_db()
+        old = inputs.values or {}
+        changes = [
+            InputChange(inputs=inputs, field=k, old=old.get(k), new=v, reason=reason[:MAX_TEXT], actor=user)
+            for k, v in values.items()
+            if old.get(k) != v
+        ]
+        InputChange.objects.bulk_create(changes)
+        inputs.values = values
+        inputs.updated_by = user
+        inputs.save(update_fields=["values", "updated_by", "updated_at"])
+    refresh(county, year)
+    return SaveResult(inputs, len(changes))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Evidence
+
+
+def _check_item(item: str, allowed: tuple[str, ...]) -> None:
+    if item not in allowed:
+        raise fail("bad_item", "该指标不需要上传佐证材料。")
+
+
+def may_upload(user: User, county: OrgUnit, item: str) -> bool:
+    """The county uploads for every evidence item and veto; a reviewer may attach files to a veto finding."""
+    if item in EVIDENCE_ITEMS:
+        return is_county_user(user, county)
+    return item in VETO_ITEMS and (is_county_user(user, county) or is_reviewer(user, county))
+
+
+def add_evidence(user: User, county: OrgUnit, year: int, item: str, upload: UploadedFile, name: str) -> Evidence:
+    """Store a checked upload (see ``uploads.checked_upload``) and record it; nothing is left behind on failure."""
+    _check_item(item, (*EVIDENCE_ITEMS, *VETO_ITEMS))
+    if not may_upload(user, county, item):
+        raise fail("forbidden", "只有本县（区）可以上传该指标的佐证材料。")
+    uploads.check_name(name)
+    kind = uploads.sniff(name, upload)
+    stored = uploads.store(upload)
+    try:
+        evidence = Evidence.objects.create(
+            county=county,
+            year=year,
+            item=item,
+            original_name=name,
+            stored_name=stored.stored_name,
+            content_type=kind.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            uploaded_by=user,
+        )
+    except Exception:
+        uploads.remove(stored.stored_name)
+        raise
+    return evidence
+
+
+def latest_review(county: OrgUnit, year: int, item: str) -> Review | None:
+    return Review.objects.filter(county=county, year=year, item=item).first()
+
+
+def may_delete(user: User, evidence: Evidence) -> bool:
+    """The county's own upload, while the item is not yet reviewed as 达标 (a veto: while no finding is recorded)."""
+    if evidence.deleted_at is not None or not is_county_user(user, evidence.county):
+        return False
+    if evidence.uploaded_by.role != Role.COUNTY:
+        return False
+    if evidence.item in VETO_ITEMS:
+        return not VetoFinding.objects.filter(county=evidence.county, year=evidence.year, code=evidence.item).exists()
+    review = latest_review(evidence.county, evidence.year, evidence.item)
+    return review is None or review.verdict != Verdict.MET
+
+
+def delete_evidence(user: User, evidence: Evidence) -> None:
+    if not may_delete(user, evidence):
+        if is_county_user(user, evidence.county):
+            raise fail("locked", "该指标已审核为达标（或已有核查结论），佐证材料不能再删除。")
+        raise fail("forbidden", "只有本县（区）可以删除本县上传的佐证材料。")
+    with transaction.atomic():
+        Evidence.objects.filter(pk=evidence.pk).update(deleted_by=user, deleted_at=timezone.now())
+    uploads.remove(evidence.stored_name)
+
+
+def evidence_of(county: OrgUnit, year: int) -> dict[str, list[Evidence]]:
+    found: dict[str, list[Evidence]] = {}
+    rows = Evidence.objects.filter(county=county, year=year, deleted_at__isnull=True).select_related("uploaded_by")
+    for e in rows:
+        found.setdefault(e.item, []).append(e)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reviews and findings
+
+
+def add_review(user: User, county: OrgUnit, year: int, item: str, verdict: str, comment: str = "") -> Review:
+    _require_reviewer(user, county)
+    _check_item(item, EVIDENCE_ITEMS)
+    if verdict not in Verdict.values:
+        raise fail("bad_verdict", "审核结论只能是：达标、不达标、待补充。")
+    if verdict != Verdict.MET and not comment.strip():
+        raise fail("comment_required", "结论为“不达标”或“待补充”时，请填写审核意见（说明原因或需补充的材料）。")
+    review = Review.objects.create(
+        county=county, year=year, item=item, verdict=verdict, comment=comment.strip()[:MAX_TEXT], reviewer=user
+    )
+    refresh(county, year)
+    return review
+
+
+def add_finding(
+    user: User, county: OrgUnit, year: int, code: str, found: str, source: str, evidence: str = ""
+) -> VetoFinding:
+    _require_reviewer(user, county)
+    if code not in VETO_ITEMS:
+        raise fail("bad_item", "一票否决事项只能是 V1–V6（V7 随社会认可度调查结果自动判定）。")
+    if found not in Found.values:
+        raise fail("bad_finding", "核查结论只能是：存在、不存在。")
+    if source not in FindingSource.values:
+        raise fail("bad_source", "请选择线索来源：督导检查、信访举报、媒体报道、数据核查或其他。")
+    if found == Found.PRESENT and not evidence.strip():
+        raise fail("evidence_required", "核查结论为“存在”时，请填写核查情况（事实、时间、涉及学校等）。")
+    finding = VetoFinding.objects.create(
+        county=county,
+        year=year,
+        code=code,
+        found=found,
+        source=source,
+        evidence=evidence.strip()[:MAX_TEXT],
+        reviewer=user,
+    )
+    refresh(county, year)
+    return finding
+
+
+def reviews_of(county: OrgUnit, year: int) -> dict[str, list[Review]]:
+    """Every item's verdicts, latest first."""
+    found: dict[str, list[Review]] = {}
+    for r in Review.objects.filter(county=county, year=year).select_related("reviewer"):
+        found.setdefault(r.item, []).append(r)
+    return found
+
+
+def findings_of(county: OrgUnit, year: int) -> dict[str, list[VetoFinding]]:
+    """Every veto's findings, latest first."""
+    found: dict[str, list[VetoFinding]] = {}
+    for f in VetoFinding.objects.filter(county=county, year=year).select_related("reviewer"):
+        found.setdefault(f.code, []).append(f)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The county row of the full assessment
+
+_NAMES: dict[str, dict[str, str]] = {}
+
+
+def item_names() -> dict[str, str]:
+    """Item code → name in the rule set in force (G1–G15, Q1–Q9, V1–V7); empty if the rule set cannot be read."""
+    standard = settings.YOUJUN_STANDARD
+    if standard not in _NAMES:
+        try:
+            sections = load_rule_set(standard).sections
+        except YoujunError:
+            return {}
+        names: dict[str, str] = {}
+        for part in ("guarantee", "quality", "vetoes"):
+            for code, table in (sections.get(part) or {}).items():
+                if isinstance(table, Mapping):
+                    names[str(code)] = str(table.get("name", ""))
+        _NAMES[standard] = names
+    return _NAMES[standard]
+
+
+def veto_names() -> dict[str, str]:
+    return {code: name for code, name in item_names().items() if code.startswith("V")}
+
+
+def _recognition(county: OrgUnit, year: int) -> Mapping[str, Any] | None:
+    """The survey's figures, or None while the survey app has none (or is not installed yet)."""
+    try:
+        from youjun.web.survey.services import county_recognition  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    result = county_recognition(county, year)
+    return result if isinstance(result, Mapping) else None
+
+
+def county_values(county: OrgUnit, year: int) -> dict[str, Any]:
+    """The county's ``县级指标`` row: typed inputs, latest verdicts and findings, survey figures."""
+    inputs = inputs_of(county, year)
+    values: dict[str, Any] = {c.key: None for c in COUNTY_COLUMNS}
+    values |= {k: v for k, v in (inputs.values if inputs else {}).items() if k in FORM_KEYS}
+    values |= {"year": year, "county_code": county.code, "county_name": county.name}
+    for item, reviews in reviews_of(county, year).items():
+        if item in VERDICT_COLUMNS:
+            values[VERDICT_COLUMNS[item]] = reviews[0].verdict
+    for code, findings in findings_of(county, year).items():
+        values[FINDING_COLUMNS[code]] = findings[0].found
+    recognition = _recognition(county, year) or {}
+    values |= {k: recognition.get(k) for k in RECOGNITION if k in values}
+    return values
+
+
+def counties_frame(county: OrgUnit, year: int) -> pl.DataFrame:
+    """One row per (year, county_code) with the ``COUNTY_COLUMNS`` keys, typed as the reader types them."""
+    values = county_values(county, year)
+    schema = {c.key: _DTYPES.get(c.kind, pl.String()) for c in COUNTY_COLUMNS}
+    return pl.DataFrame({k: [values.get(k)] for k in schema}, schema=schema)
+
+
+def refresh(county: OrgUnit, year: int) -> None:
+    """Recompute the stored evaluation; a failure is logged, the write that triggered it stands."""
+    from youjun.web.evaluation.services import recompute
+
+    try:
+        recompute(county, year)
+    except YoujunError as exc:
+        log.warning("recompute %s %s failed: %s", county.code, year, exc)

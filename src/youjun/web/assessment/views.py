@@ -1,0 +1,473 @@
+"""Assessment pages: the county's full assessment, its inputs form, evidence, verdicts, findings and downloads.
+
+Access rules (enforced in every view):
+
+* login required; school accounts get 403 (they enter school data, they do not evaluate);
+* the county in the URL must lie inside the user's jurisdiction (``can_see_unit``), else 404 — the same answer as
+  for a code that does not exist, so nothing outside the jurisdiction is revealed;
+* an evidence file is served only to the owning county's users and the levels above (same rule, by its county);
+* writes: the county's own users type inputs and upload evidence; reviewers above the county give verdicts and
+  findings (``services.is_county_user`` / ``services.is_reviewer``); everyone else gets 403.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from youjun.errors import YoujunError
+from youjun.io.columns import Column
+from youjun.web.accounts.models import Role, User
+from youjun.web.accounts.scoping import can_see_unit, scoped
+from youjun.web.assessment import pages, services, uploads
+from youjun.web.assessment.models import EVIDENCE_ITEMS, VETO_ITEMS, Evidence, FindingSource, Found, Verdict
+from youjun.web.evaluation.models import CountyEvaluation
+from youjun.web.organisation.models import Level, OrgUnit
+
+View = Callable[..., HttpResponse]
+SCHOOL_REFUSED = "学校账号用于填报本校数据，不能查看综合评估。综合评估由县级及以上教育行政部门查看。"
+UNAVAILABLE = "暂不可用：该文档的生成功能尚未部署，请稍后再试或联系系统管理员。"
+
+
+def _message(request: HttpRequest, title: str, message: str, status: int, back: str = "") -> HttpResponse:
+    context = {"title": title, "message": message, "back": back}
+    return render(request, "youjun/assessment/message.html", context, status=status)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def evaluator_required(view: View) -> View:
+    """Login required; school accounts are refused with 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if _user(request).role == Role.SCHOOL:
+            return _message(request, "无权查看", SCHOOL_REFUSED, 403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _county_or_404(user: User, code: str, year: int) -> OrgUnit:
+    if not 2000 <= year <= 2100:
+        raise Http404("年度不正确")
+    county = OrgUnit.objects.filter(code=code, level=Level.COUNTY).first()
+    if county is None or not can_see_unit(user, county):
+        raise Http404("未找到该县（区）")
+    return county
+
+
+def _page_url(county: OrgUnit, year: int, anchor: str = "") -> str:
+    return reverse("assessment:county", args=[county.code, year]) + (f"#{anchor}" if anchor else "")
+
+
+def _stored(county: OrgUnit, year: int) -> CountyEvaluation | None:
+    return CountyEvaluation.objects.filter(county=county, year=year).order_by("-computed_at").first()
+
+
+def _refused(request: HttpRequest, exc: YoujunError, back: str) -> HttpResponse:
+    """A write the services refused: 403 for permissions, otherwise the messages and back to the page."""
+    if any(p.code == "forbidden" for p in exc.problems):
+        return _message(request, "无权执行此操作", exc.problems[0].message, 403, back)
+    for p in exc.problems[:8]:
+        messages.error(request, p.message)
+    return redirect(back)
+
+
+def _text(request: HttpRequest, name: str, limit: int = services.MAX_TEXT) -> str:
+    return request.POST.get(name, "").strip()[:limit]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The assessment page and its printable view
+
+
+INDEX_LIMIT = 300
+
+
+@evaluator_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """A county user goes to its own assessment; the levels above pick a county of their jurisdiction."""
+    user = _user(request)
+    evaluations = scoped(CountyEvaluation.objects.select_related("county"), user, "county__code")
+    years = sorted(set(evaluations.values_list("year", flat=True)), reverse=True)
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = years[0] if years else timezone.now().year
+    unit = user.org_unit
+    if user.role == Role.COUNTY and unit is not None:
+        return redirect("assessment:county", code=unit.code, year=year)
+    rows = [
+        {"county": e.county, "verdict": (e.result.get("verdict") or {}), "passed": e.passed}
+        for e in evaluations.filter(year=year).order_by("county__code")[:INDEX_LIMIT]
+    ]
+    context = {"rows": rows, "year": year, "years": years, "limit": INDEX_LIMIT}
+    return render(request, "youjun/assessment/index.html", context)
+
+
+def _context(request: HttpRequest, county: OrgUnit, year: int) -> dict[str, Any]:
+    user = _user(request)
+    stored = _stored(county, year)
+    page = pages.assessment_page(county, year, stored.result if stored else None)
+    return {
+        "county": county,
+        "year": year,
+        "page": page,
+        "stored": stored,
+        "is_county": services.is_county_user(user, county),
+        "is_reviewer": services.is_reviewer(user, county),
+        "verdicts": Verdict.values,
+        "founds": Found.values,
+        "sources": FindingSource.values,
+        "allowed": uploads.ALLOWED_TEXT,
+        "limit": uploads.limit_text(),
+        "evaluation_url": reverse("evaluation:county", args=[county.code, year]) if stored else "",
+        "survey_url": _survey_url(county, year),
+    }
+
+
+def _survey_url(county: OrgUnit, year: int) -> str:
+    """The county's survey page (social recognition), when the survey app is installed."""
+    try:
+        return reverse("survey:county", args=[county.code])
+    except NoReverseMatch:
+        return ""
+
+
+@evaluator_required
+@require_GET
+def county(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    unit = _county_or_404(_user(request), code, year)
+    return render(request, "youjun/assessment/county.html", _context(request, unit, year))
+
+
+@evaluator_required
+@require_GET
+def printable(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    unit = _county_or_404(_user(request), code, year)
+    return render(request, "youjun/assessment/print.html", _context(request, unit, year))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# County inputs
+
+
+def _shown(value: Any) -> str:
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+@dataclass
+class _Field:
+    column: Column
+    value: str
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str:
+        unit = self.column.unit
+        return "" if not unit or f"({unit})" in self.column.header else unit
+
+    @property
+    def inputmode(self) -> str:
+        return {"int": "numeric", "year": "numeric", "number": "decimal"}.get(self.column.kind, "text")
+
+
+def _render_inputs(
+    request: HttpRequest,
+    unit: OrgUnit,
+    year: int,
+    *,
+    posted: dict[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    version: int | None = None,
+    reason: str = "",
+    conflict: list[tuple[str, str, str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    inputs = services.inputs_of(unit, year)
+    saved = inputs.values if inputs else {}
+    values = posted if posted is not None else {k: _shown(saved.get(k)) for k in services.FORM_KEYS}
+    errors = errors or {}
+    fields = [_Field(c, values.get(c.key, ""), errors.get(c.key, [])) for c in services.FORM_COLUMNS]
+    changes = inputs.changes.select_related("actor")[:200] if inputs else []
+    headers = {c.key: c.header for c in services.FORM_COLUMNS}
+    context = {
+        "county": unit,
+        "year": year,
+        "fields": fields,
+        "editable": services.is_county_user(_user(request), unit),
+        "version": version if version is not None else (inputs.version if inputs else 1),
+        "inputs": inputs,
+        "reason": reason,
+        "conflict": conflict,
+        "changes": [
+            {
+                "at": c.at,
+                "actor": c.actor,
+                "field": headers.get(c.field, c.field),
+                "old": _shown(c.old),
+                "new": _shown(c.new),
+                "reason": c.reason,
+            }
+            for c in changes
+        ],
+    }
+    return render(request, "youjun/assessment/inputs.html", context, status=status)
+
+
+@evaluator_required
+@require_http_methods(["GET", "POST"])
+def inputs(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    """The county's ``县级指标`` form: the county edits, the levels above read."""
+    user = _user(request)
+    unit = _county_or_404(user, code, year)
+    if request.method == "GET":
+        return _render_inputs(request, unit, year)
+    if not services.is_county_user(user, unit):
+        return _message(request, "无权执行此操作", "只有本县（区）教育行政部门可以填写县级指标。", 403)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        messages.error(request, "表单已失效，请刷新页面后重新填写。")
+        return redirect("assessment:inputs", code=code, year=year)
+    raw = {k: request.POST.get(k, "").strip()[:200] for k in services.FORM_KEYS}
+    reason = _text(request, "reason", 500)
+    try:
+        result = services.save_inputs(user, unit, year, raw, version, reason)
+    except YoujunError as exc:
+        codes = {p.code for p in exc.problems}
+        if "forbidden" in codes:
+            return _message(request, "无权执行此操作", exc.problems[0].message, 403)
+        if "conflict" in codes:
+            latest = services.inputs_of(unit, year)
+            theirs = {k: _shown((latest.values if latest else {}).get(k)) for k in services.FORM_KEYS}
+            diff = [(c.header, raw[c.key], theirs[c.key]) for c in services.FORM_COLUMNS if raw[c.key] != theirs[c.key]]
+            messages.error(request, exc.problems[0].message)
+            latest_version = latest.version if latest else 1
+            return _render_inputs(
+                request, unit, year, posted=raw, version=latest_version, reason=reason, conflict=diff, status=409
+            )
+        errors: dict[str, list[str]] = {}
+        for p in exc.problems:
+            errors.setdefault(p.location.field or "", []).append(p.message)
+        messages.error(request, f"未保存：有 {len(exc.problems)} 处需要修改，请查看标红的字段。")
+        return _render_inputs(
+            request, unit, year, posted=raw, errors=errors, version=version, reason=reason, status=400
+        )
+    messages.success(request, f"已保存，修改了 {result.changed} 项。" if result.changed else "已保存，数据没有变化。")
+    return redirect("assessment:inputs", code=code, year=year)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Evidence
+
+
+@uploads.evidence_upload
+@evaluator_required
+@require_POST
+def evidence_upload(request: HttpRequest, code: str, year: int, item: str) -> HttpResponse:
+    user = _user(request)
+    unit = _county_or_404(user, code, year)
+    if item not in (*EVIDENCE_ITEMS, *VETO_ITEMS):
+        raise Http404("没有该指标")
+    back = _page_url(unit, year, f"evidence-{item}")
+    if not services.may_upload(user, unit, item):
+        return _message(request, "无权执行此操作", "只有本县（区）可以上传该指标的佐证材料。", 403, back)
+    try:
+        upload, name, _kind = uploads.checked_upload(request)
+        evidence = services.add_evidence(user, unit, year, item, upload, name)
+    except YoujunError as exc:
+        for p in exc.problems:
+            messages.error(request, f"{item} 上传失败：{p.message}")
+        return redirect(back)
+    messages.success(request, f"已上传 {item} 佐证材料「{evidence.original_name}」。")
+    return redirect(back)
+
+
+def _evidence_or_404(user: User, pk: int) -> Evidence:
+    evidence = get_object_or_404(Evidence.objects.select_related("county", "uploaded_by"), pk=pk, deleted_at=None)
+    if not can_see_unit(user, evidence.county):
+        raise Http404("未找到该文件")
+    return evidence
+
+
+@evaluator_required
+@require_GET
+def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file as an attachment, with the type found by sniffing (never the browser's guess)."""
+    evidence = _evidence_or_404(_user(request), pk)
+    path = uploads.path_of(evidence.stored_name)
+    if path is None:
+        return _message(request, "文件不存在", "该佐证材料的文件已不在服务器上，请联系上传单位重新上传。", 404)
+    response = FileResponse(path.open("rb"), content_type=evidence.content_type)
+    response["Content-Disposition"] = uploads.attachment_header(evidence.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@evaluator_required
+@require_POST
+def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    evidence = _evidence_or_404(user, pk)
+    back = _page_url(evidence.county, evidence.year, f"evidence-{evidence.item}")
+    try:
+        services.delete_evidence(user, evidence)
+    except YoujunError as exc:
+        return _refused(request, exc, back)
+    messages.success(request, f"已删除佐证材料「{evidence.original_name}」。")
+    return redirect(back)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Verdicts and findings
+
+
+@evaluator_required
+@require_POST
+def review(request: HttpRequest, code: str, year: int, item: str) -> HttpResponse:
+    user = _user(request)
+    unit = _county_or_404(user, code, year)
+    if item not in EVIDENCE_ITEMS:
+        raise Http404("没有该指标")
+    back = _page_url(unit, year, f"evidence-{item}")
+    try:
+        result = services.add_review(user, unit, year, item, _text(request, "verdict", 8), _text(request, "comment"))
+    except YoujunError as exc:
+        return _refused(request, exc, back)
+    messages.success(request, f"已记录 {item} 审核结论：{result.verdict}。")
+    return redirect(back)
+
+
+@evaluator_required
+@require_POST
+def finding(request: HttpRequest, code: str, year: int, veto: str) -> HttpResponse:
+    user = _user(request)
+    unit = _county_or_404(user, code, year)
+    if veto not in VETO_ITEMS:
+        raise Http404("没有该事项")
+    back = _page_url(unit, year, f"vetoes/{veto}")
+    try:
+        result = services.add_finding(
+            user,
+            unit,
+            year,
+            veto,
+            _text(request, "found", 8),
+            _text(request, "source", 8),
+            _text(request, "evidence"),
+        )
+    except YoujunError as exc:
+        return _refused(request, exc, back)
+    messages.success(request, f"已记录 {veto} 核查结论：{result.found}。")
+    return redirect(back)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Downloads
+
+
+def _document(request: HttpRequest, code: str, year: int, build: Callable[[dict[str, Any]], tuple[bytes, str, str]]):
+    unit = _county_or_404(_user(request), code, year)
+    stored = _stored(unit, year)
+    back = _page_url(unit, year)
+    if stored is None:
+        return _message(request, "暂无评估结果", "该年度还没有评估结果，不能生成文档。", 404, back)
+    try:
+        body, filename, content_type = build(stored.result)
+    except (ImportError, AttributeError):
+        return _message(request, "暂不可用", UNAVAILABLE, 404, back)
+    except YoujunError as exc:
+        return _message(request, "无法生成文档", exc.problems[0].message, 400, back)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = uploads.attachment_header(filename)
+    return response
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@evaluator_required
+@require_GET
+def report_docx(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    def build(doc: dict[str, Any]) -> tuple[bytes, str, str]:
+        from youjun.io import documents  # type: ignore[attr-defined,unused-ignore]
+
+        return documents.self_evaluation_docx(doc), f"{doc.get('county_name', code)}{year}年自评报告.docx", DOCX
+
+    return _document(request, code, year, build)
+
+
+@evaluator_required
+@require_GET
+def annex_xlsx(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    def build(doc: dict[str, Any]) -> tuple[bytes, str, str]:
+        from youjun.io import documents  # type: ignore[attr-defined,unused-ignore]
+
+        return documents.assessment_annex_xlsx(doc), f"{doc.get('county_name', code)}{year}年评估附件.xlsx", XLSX
+
+    return _document(request, code, year, build)
+
+
+@evaluator_required
+@require_GET
+def application(request: HttpRequest, code: str, year: int, fmt: str) -> HttpResponse:
+    if fmt not in ("docx", "xlsx"):
+        raise Http404("不支持的格式")
+
+    def build(doc: dict[str, Any]) -> tuple[bytes, str, str]:
+        import youjun.forms as forms
+
+        definition = forms.load_form("application-2019")
+        values = forms.prefill(definition, _form_context(code, year, doc))
+        writer = forms.form_docx if fmt == "docx" else forms.form_xlsx
+        name = f"{doc.get('county_name', code)}{year}年申报表.{fmt}"
+        return writer(definition, values), name, DOCX if fmt == "docx" else XLSX
+
+    return _document(request, code, year, build)
+
+
+def _form_context(code: str, year: int, doc: dict[str, Any]) -> dict[str, Any]:
+    """The pre-fill context of the application form: the county, its evaluation, inputs and school counts."""
+    from youjun.forms import make_context, registry_summary
+    from youjun.web.collection.selectors import approved_frame
+
+    unit = OrgUnit.objects.get(code=code, level=Level.COUNTY)
+    names = dict(OrgUnit.objects.filter(code__in=[code[:2] + "0000", code[:4] + "00"]).values_list("code", "name"))
+    county_info = {
+        "code": unit.code,
+        "name": unit.name,
+        "province_code": code[:2] + "0000",
+        "province_name": names.get(code[:2] + "0000", unit.province_name),
+        "prefecture_code": code[:4] + "00",
+        "prefecture_name": names.get(code[:4] + "00", ""),
+    }
+    return make_context(
+        county=county_info,
+        evaluation=doc,
+        inputs=services.county_values(unit, year),
+        registry=registry_summary(approved_frame(unit, year)),
+    )

@@ -1,0 +1,82 @@
+"""The assessment app's URLs in the permission matrix (see test_permissions.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Sum
+
+from web.conftest import OTHER_COUNTY, OWN_COUNTY, YEAR
+from youjun.web.accounts.models import Role, User
+from youjun.web.assessment.models import CountyInputs, Evidence, InputChange, Review, VetoFinding
+from youjun.web.organisation.models import OrgUnit
+
+Side = dict[str, str]
+
+
+def _evidence(side: Side) -> int:
+    """A county's evidence row (its file is not on disk: serving it inside the jurisdiction answers 404)."""
+    county = OrgUnit.objects.get(code=side["county"])
+    uploader, _ = User.objects.get_or_create(
+        username=f"matrix-uploader-{county.code}", defaults={"role": Role.COUNTY, "org_unit": county}
+    )
+    evidence, _ = Evidence.objects.get_or_create(
+        stored_name=f"{int(county.code):032x}",
+        defaults={
+            "county": county,
+            "year": YEAR,
+            "item": "G1",
+            "original_name": "规划布局.pdf",
+            "content_type": "application/pdf",
+            "size": 10,
+            "sha256": "0" * 64,
+            "uploaded_by": uploader,
+        },
+    )
+    return evidence.pk
+
+
+def _county(side: Side, **extra: Any) -> dict[str, Any]:
+    return {"code": side["county"], "year": YEAR, **extra}
+
+
+TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
+    "assessment:county": _county,
+    "assessment:print": _county,
+    "assessment:inputs": _county,
+    "assessment:evidence_upload": lambda s: _county(s, item="G1"),
+    "assessment:review": lambda s: _county(s, item="G1"),
+    "assessment:finding": lambda s: _county(s, veto="V1"),
+    "assessment:report_docx": _county,
+    "assessment:annex_xlsx": _county,
+    "assessment:application": lambda s: _county(s, fmt="docx"),
+    "assessment:evidence_file": lambda s: {"pk": _evidence(s)},
+    "assessment:evidence_delete": lambda s: {"pk": _evidence(s)},
+}
+
+UNSCOPED = {"assessment:index": {}}
+
+
+def _files() -> tuple[str, ...]:
+    folder = Path(settings.YOUJUN_EVIDENCE_DIR)
+    return tuple(sorted(p.name for p in folder.iterdir())) if folder.is_dir() else ()
+
+
+def SNAPSHOT() -> tuple[Any, ...]:
+    """Inputs, their versions and audit, evidence (and which are deleted), verdicts, findings, files on disk.
+
+    The matrix's evidence rows are created first, so that creating them lazily is not mistaken for a change."""
+    for code in (OWN_COUNTY, OTHER_COUNTY):
+        _evidence({"county": code})
+    return (
+        CountyInputs.objects.count(),
+        CountyInputs.objects.aggregate(v=Sum("version"))["v"],
+        InputChange.objects.count(),
+        tuple(Evidence.objects.order_by("pk").values_list("pk", "deleted_at")),
+        Review.objects.count(),
+        VetoFinding.objects.count(),
+        _files(),
+    )
