@@ -1,0 +1,263 @@
+"""The creation programme of the 2021 notice (programme.md §2): batches, nominations, pilots' plans and progress.
+
+Every state change goes through ``services`` and leaves an ``AuditEntry`` (actor, time, reason); pages only read.
+Objects are placed in the hierarchy by their county or province code, so ``accounts.scoping`` decides who sees them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings as django_settings
+from django.db import models
+
+from youjun.web.organisation.models import OrgUnit
+
+
+class BatchStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    OPEN = "open", "推荐中"
+    CLOSED = "closed", "推荐截止"
+    PUBLISHED = "published", "名单已公布"
+
+
+class Batch(models.Model):
+    """A creation batch (创建批次). Quota, deadline and conditions are settings of the batch, not code."""
+
+    number = models.PositiveIntegerField("批次", unique=True)
+    name = models.CharField("名称", max_length=100)
+    year = models.PositiveIntegerField("批次年度")
+    deadline = models.DateTimeField("推荐截止时间")
+    quota_min = models.PositiveIntegerField("每省推荐下限", default=3)
+    quota_max = models.PositiveIntegerField("每省推荐上限", default=5)
+    min_years = models.PositiveIntegerField("通过基本均衡认定至少年数", default=3)
+    conditions = models.JSONField("其他条件设置", default=dict, blank=True)
+    status = models.CharField("状态", max_length=16, choices=BatchStatus.choices, default=BatchStatus.DRAFT)
+    published_on = models.DateField("名单公布日期", null=True, blank=True)
+    created_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = "创建批次"
+        verbose_name_plural = "创建批次"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Extension(models.Model):
+    """A later nomination deadline the ministry granted one province for one batch."""
+
+    batch = models.ForeignKey(Batch, models.CASCADE, related_name="extensions")
+    province = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
+    deadline = models.DateTimeField("延期至")
+    reason = models.CharField("理由", max_length=500, blank=True)
+    granted_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "province"], name="one_extension_per_province")]
+
+
+class ProvinceSubmission(models.Model):
+    """The province's signed-off set of nominations for a batch (one per batch and province)."""
+
+    batch = models.ForeignKey(Batch, models.CASCADE, related_name="submissions")
+    province = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
+    signatory = models.CharField("签发人", max_length=64)
+    submitted_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    submitted_at = models.DateTimeField("报送时间", auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "province"], name="one_submission_per_province")]
+
+
+class NominationStatus(models.TextChoices):
+    DRAFT = "draft", "填写中"
+    SUBMITTED = "submitted", "已报送"
+    RETURNED = "returned", "已退回修改"
+    CONFIRMED = "confirmed", "已确认"
+    REJECTED = "rejected", "未通过"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class Verdict(models.TextChoices):
+    PENDING = "pending", "待审核"
+    MET = "met", "符合"
+    NOT_MET = "not_met", "不符合"
+
+
+class Nomination(models.Model):
+    """One county recommended by its province, with the recommendation form (推荐表) values.
+
+    ``form_id``/``form_version`` name the definition the values were entered under, so a later definition change
+    never re-reads old values under a different meaning.
+    """
+
+    batch = models.ForeignKey(Batch, models.PROTECT, related_name="nominations")
+    county = models.ForeignKey(OrgUnit, models.PROTECT, related_name="nominations", verbose_name="县（区）")
+    province = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=16, choices=NominationStatus.choices, default=NominationStatus.DRAFT)
+    form_id = models.CharField("推荐表定义", max_length=64)
+    form_version = models.CharField("推荐表版本", max_length=32)
+    values = models.JSONField("推荐表内容", default=dict)
+    #: Keys of the values the data supplied when the county was nominated (shown, not edited by the province).
+    data_keys = models.JSONField("来自数据的字段", default=list, blank=True)
+    basic_balance_year = models.PositiveIntegerField("通过基本均衡认定年份", null=True, blank=True)
+    condition1 = models.CharField("条件一核定", max_length=16, choices=Verdict.choices, default=Verdict.PENDING)
+    condition3 = models.CharField("条件三核定", max_length=16, choices=Verdict.choices, default=Verdict.PENDING)
+    reason = models.CharField("退回或不通过理由", max_length=1000, blank=True)
+    created_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["province__code", "county__code"]
+        constraints = [models.UniqueConstraint(fields=["batch", "county"], name="one_nomination_per_county")]
+        verbose_name = "先行创建县推荐"
+        verbose_name_plural = "先行创建县推荐"
+
+    def __str__(self) -> str:
+        return f"{self.county.full_name}（{self.batch.name}）"
+
+
+class BasicBalance(models.Model):
+    """The year a county passed the national basic-balance recognition (国家基本均衡认定), when the assessment
+    data do not carry it. The assessment's stored result and county inputs take precedence (see ``prefill``)."""
+
+    county = models.OneToOneField(OrgUnit, models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField("认定年份")
+    document = models.CharField("认定文件", max_length=200, blank=True)
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", "编制中"
+    SUBMITTED = "submitted", "已报省级审核"
+    RETURNED = "returned", "已退回修改"
+    ACCEPTED = "accepted", "省级已审核通过"
+
+
+class Plan(models.Model):
+    """A pilot county's implementation plan (创建工作实施方案)."""
+
+    nomination = models.OneToOneField(Nomination, models.CASCADE, related_name="plan")
+    county = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=16, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    target_year = models.PositiveIntegerField("申请国家认定目标年份", null=True, blank=True)
+    #: {"R1": {"2025": 5.8, "2026": 6.0}, "units_share": {...}}: targets per indicator and year.
+    targets = models.JSONField("指标目标", default=dict, blank=True)
+    items = models.JSONField("攻坚清单选项", default=list, blank=True)
+    summary = models.TextField("主要举措", blank=True)
+    reason = models.CharField("退回理由", max_length=1000, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class TaskStatus(models.TextChoices):
+    PLANNED = "planned", "未开始"
+    ACTIVE = "active", "推进中"
+    DONE = "done", "已完成"
+    DELAYED = "delayed", "滞后"
+
+
+class PlanTask(models.Model):
+    """A task of a plan: one of the basic tasks B1–B4, a tackling item, or the county's own."""
+
+    plan = models.ForeignKey(Plan, models.CASCADE, related_name="tasks")
+    code = models.CharField("任务编号", max_length=8, blank=True)
+    title = models.CharField("任务", max_length=200)
+    owner = models.CharField("责任单位", max_length=100, blank=True)
+    milestone = models.DateField("节点时间", null=True, blank=True)
+    evidence = models.TextField("佐证材料（说明或链接）", blank=True)
+    status = models.CharField("进展", max_length=16, choices=TaskStatus.choices, default=TaskStatus.PLANNED)
+
+    class Meta:
+        ordering = ["code", "pk"]
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", "填写中"
+    SUBMITTED = "submitted", "已报省"
+    RETURNED = "returned", "已退回修改"
+    FORWARDED = "forwarded", "已报教育部"
+
+
+class ProgressReport(models.Model):
+    """A periodic progress report of a pilot (county → province → ministry)."""
+
+    plan = models.ForeignKey(Plan, models.CASCADE, related_name="reports")
+    county = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
+    period = models.CharField("报告期", max_length=40)
+    status = models.CharField("状态", max_length=16, choices=ReportStatus.choices, default=ReportStatus.DRAFT)
+    summary = models.TextField("总体进展", blank=True)
+    #: {task pk (str): {"status": ..., "note": ...}} at the time of the report.
+    task_status = models.JSONField("任务进展", default=dict, blank=True)
+    reason = models.CharField("退回理由", max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class Experience(models.Model):
+    """An experience write-up on one tackling item; the ministry may publish it as a typical experience (典型经验)."""
+
+    report = models.ForeignKey(ProgressReport, models.CASCADE, related_name="experiences")
+    county = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
+    item = models.CharField("攻坚清单项", max_length=8)
+    title = models.CharField("标题", max_length=200)
+    text = models.TextField("经验做法")
+    published = models.BooleanField("已发布为典型经验", default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["item", "-pk"]
+
+
+class AuditEntry(models.Model):
+    """One state transition: what, from which state to which, who, when, why."""
+
+    kind = models.CharField(max_length=24)  # batch / nomination / plan / report / experience / extension
+    object_id = models.PositiveBigIntegerField()
+    action = models.CharField("操作", max_length=40)
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    actor = models.ForeignKey(django_settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField("理由", max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["kind", "object_id"])]
+
+    def _label(self, state: str) -> str:
+        choices = STATES.get(self.kind)
+        return str(choices(state).label) if choices and state in choices.values else state
+
+    @property
+    def from_label(self) -> str:
+        return self._label(self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        return self._label(self.to_state)
+
+
+class Notification(models.Model):
+    """An in-app notice to one user; ``key`` makes reminders idempotent (one per user and event)."""
+
+    user = models.ForeignKey(django_settings.AUTH_USER_MODEL, models.CASCADE, related_name="programme_notifications")
+    key = models.CharField(max_length=80)
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_notification_per_event")]
+
+
+#: The state names of each audited kind, for the history shown on an object's page.
+STATES: dict[str, type[models.TextChoices]] = {
+    "batch": BatchStatus,
+    "nomination": NominationStatus,
+    "plan": PlanStatus,
+    "report": ReportStatus,
+}

@@ -1,0 +1,139 @@
+"""The programme app's URLs in the permission matrix (see test_permissions.py).
+
+The objects the URLs point at (a published batch, a confirmed nomination, a plan, a forwarded report with an
+experience, for the own and the other county) are created by ``ensure()`` (idempotent). ``SNAPSHOT`` calls it
+first, so they exist before the matrix takes its "before" picture and the lambdas only look them up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.utils import timezone
+
+from youjun.web.organisation.models import OrgUnit
+from youjun.web.programme.models import (
+    AuditEntry,
+    Batch,
+    Experience,
+    Extension,
+    Nomination,
+    Notification,
+    Plan,
+    PlanTask,
+    ProgressReport,
+    ProvinceSubmission,
+)
+
+NUMBER = 900
+Side = dict[str, str]
+
+
+def ensure() -> None:
+    batch, _ = Batch.objects.get_or_create(
+        number=NUMBER,
+        defaults={
+            "name": "矩阵测试批次",
+            "year": 2024,
+            "deadline": timezone.now() + dt.timedelta(days=10),
+            "status": "published",
+            "published_on": dt.date(2024, 6, 1),
+        },
+    )
+    for county_code in ("340207", "110101"):
+        county = OrgUnit.objects.get(code=county_code)
+        province = OrgUnit.objects.get(code=county_code[:2] + "0000")
+        n, _ = Nomination.objects.get_or_create(
+            batch=batch,
+            county=county,
+            defaults={
+                "province": province,
+                "status": "confirmed",
+                "form_id": "recommendation-2021",
+                "form_version": "1",
+                "values": {"county_name": county.name},
+                "basic_balance_year": 2015,
+            },
+        )
+        plan, created = Plan.objects.get_or_create(nomination=n, defaults={"county": county, "items": ["2.1"]})
+        if created:
+            PlanTask.objects.create(plan=plan, code="B1", title="更加科学的教育理念")
+        report, _ = ProgressReport.objects.get_or_create(
+            plan=plan, defaults={"county": county, "period": "2024 年", "status": "forwarded"}
+        )
+        Experience.objects.get_or_create(
+            report=report, defaults={"county": county, "item": "2.1", "title": "年度监测", "text": "做法"}
+        )
+
+
+def _nomination(side: Side) -> int:
+    ensure()
+    return Nomination.objects.get(batch__number=NUMBER, county__code=side["county"]).pk
+
+
+def _report(side: Side) -> int:
+    ensure()
+    return ProgressReport.objects.get(county__code=side["county"], plan__nomination__batch__number=NUMBER).pk
+
+
+def _experience(side: Side) -> int:
+    ensure()
+    return Experience.objects.get(county__code=side["county"], report__plan__nomination__batch__number=NUMBER).pk
+
+
+def _set(side: Side) -> dict[str, Any]:
+    ensure()
+    return {"number": NUMBER, "code": side["province"]}
+
+
+def _code(side: Side, level: str) -> dict[str, Any]:
+    ensure()
+    return {"code": side[level]}
+
+
+TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
+    "programme:province": _set,
+    "programme:nominate": _set,
+    "programme:submit_set": _set,
+    "programme:extension": _set,
+    "programme:nomination": lambda s: {"pk": _nomination(s)},
+    "programme:nomination_action": lambda s: {"pk": _nomination(s), "action": "confirm"},
+    "programme:nomination_export": lambda s: {"pk": _nomination(s), "fmt": "docx"},
+    "programme:province_dashboard": lambda s: _code(s, "province"),
+    "programme:county": lambda s: _code(s, "county"),
+    "programme:plan": lambda s: _code(s, "county"),
+    "programme:plan_action": lambda s: _code(s, "county") | {"action": "submit"},
+    "programme:report_new": lambda s: _code(s, "county"),
+    "programme:report": lambda s: {"pk": _report(s)},
+    "programme:report_action": lambda s: {"pk": _report(s), "action": "submit"},
+    "programme:experience_publish": lambda s: {"pk": _experience(s)},
+}
+UNSCOPED = {
+    "programme:index": {},
+    "programme:notifications": {},
+    "programme:batch_new": {},
+    "programme:batch": {"number": NUMBER},
+    "programme:batch_move": {"number": NUMBER, "action": "open"},
+    "programme:public": {},
+    "programme:public_export": {},
+    "programme:experiences": {},
+}
+PUBLIC = {"programme:public", "programme:public_export", "programme:experiences"}
+
+
+def SNAPSHOT() -> tuple[Any, ...]:  # the name test_permissions.py looks for
+    ensure()
+    return (
+        tuple(Batch.objects.order_by("pk").values_list("status", "published_on")),
+        tuple(Nomination.objects.order_by("pk").values_list("status", "values", "condition1", "condition3")),
+        tuple(Plan.objects.order_by("pk").values_list("status", "targets", "items")),
+        tuple(PlanTask.objects.order_by("pk").values_list("status", "owner")),
+        tuple(ProgressReport.objects.order_by("pk").values_list("status")),
+        tuple(Experience.objects.order_by("pk").values_list("published")),
+        Extension.objects.count(),
+        ProvinceSubmission.objects.count(),
+        AuditEntry.objects.count(),
+        Notification.objects.count(),
+    )
