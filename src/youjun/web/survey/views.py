@@ -1,0 +1,364 @@
+"""County pages of the survey (the anonymous answering page is in ``answer``).
+
+Access rules, enforced in every view:
+
+* a login is required; school accounts get **403** (the survey asks about their school, they do not run it);
+* a county or campaign outside the user's jurisdiction answers **404** (its existence is not revealed);
+* only county accounts of the campaign's own county change anything (create, quotas, open/close, links); the levels
+  above and viewers read progress and results and download exports; any other write answers **403**.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from youjun.web.accounts.models import Role, User
+from youjun.web.accounts.scoping import can_see_unit, scoped
+from youjun.web.organisation.models import Level, OrgUnit, School
+from youjun.web.survey import exports, services
+from youjun.web.survey.forms import CampaignForm, LinksForm, QuotaForm
+from youjun.web.survey.models import Campaign, CampaignStatus, Link, LinkKind, Response
+
+View = Callable[..., HttpResponse]
+SCHOOL_REFUSED = "学校账号不能查看或管理社会认可度调查：调查由县级教育行政部门组织。"
+READ_ONLY = "只有本县（区）教育行政部门的账号可以管理本县的调查；上级部门和只读账号可以查看进度和结果。"
+MESSAGE = "youjun/survey/message.html"
+
+
+def _refuse(request: HttpRequest, message: str, status: int = 403, title: str = "无权操作") -> HttpResponse:
+    return render(request, MESSAGE, {"title": title, "message": message}, status=status)
+
+
+def survey_user_required(view: View) -> View:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.role == Role.SCHOOL:  # type: ignore[union-attr]
+            return _refuse(request, SCHOOL_REFUSED, title="无权查看")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _manages(user: User, county: OrgUnit) -> bool:
+    return user.role == Role.COUNTY and user.org_unit_id == county.pk
+
+
+def _county(request: HttpRequest, code: str) -> OrgUnit:
+    unit = OrgUnit.objects.filter(code=code, level=Level.COUNTY).first()
+    if unit is None or not can_see_unit(_user(request), unit):
+        raise Http404("未找到该县（区）")
+    return unit
+
+
+def _campaign(request: HttpRequest, pk: int) -> Campaign:
+    campaign = scoped(Campaign.objects.select_related("county"), _user(request), "county__code").filter(pk=pk).first()
+    if campaign is None:
+        raise Http404("未找到该调查")
+    return campaign
+
+
+def _groups(campaign: Campaign) -> dict[str, str]:
+    return {g: spec["name"] for g, spec in campaign.questionnaire["groups"].items()}
+
+
+# ----------------------------------------------------------------------------------------------------
+# Lists and creation
+
+
+@survey_user_required
+def index(request: HttpRequest) -> HttpResponse:
+    """County accounts go to their county; the levels above see the campaigns of their jurisdiction."""
+    user = _user(request)
+    if user.role == Role.COUNTY and user.org_unit is not None:
+        return redirect("survey:county", code=user.org_unit.code)
+    campaigns = scoped(Campaign.objects.select_related("county"), user, "county__code").order_by(
+        "-year", "county__code", "-id"
+    )[:500]
+    return render(request, "youjun/survey/index.html", {"campaigns": campaigns})
+
+
+@survey_user_required
+def county(request: HttpRequest, code: str) -> HttpResponse:
+    user = _user(request)
+    unit = _county(request, code)
+    manages = _manages(user, unit)
+    standard = settings.YOUJUN_STANDARD
+    if request.method == "POST":
+        if not manages:
+            return _refuse(request, READ_ONLY)
+        form = CampaignForm(request.POST, standard=standard)
+        if form.is_valid():
+            data = form.cleaned_data
+            campaign = services.create_campaign(
+                unit,
+                data["year"],
+                data["title"],
+                data["population"],
+                form.quotas(),
+                user,
+                opens_at=data["opens_at"],
+                closes_at=data["closes_at"],
+            )
+            messages.success(request, "调查已创建（草稿）：生成链接后即可开始调查。")
+            return redirect("survey:campaign", pk=campaign.pk)
+        status = 400
+    else:
+        population = _int(request.GET.get("population"))
+        initial = {
+            "title": f"{unit.name}{_year(request)}年义务教育优质均衡发展社会认可度调查",
+            "population": population,
+        }
+        initial |= {f"quota_{g}": n for g, n in services.initial_quotas(population, standard).items()}
+        form = CampaignForm(initial=initial, standard=standard)
+        status = 200
+    campaigns = Campaign.objects.filter(county=unit).order_by("-year", "-id")
+    rules = services.rules_for(standard)
+    context = {
+        "county": unit,
+        "campaigns": campaigns,
+        "form": form if manages else None,
+        "year": _year(request),
+        "rules": rules,
+    }
+    return render(request, "youjun/survey/county.html", context, status=status)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _year(request: HttpRequest) -> int:
+    year = _int(request.POST.get("year") or request.GET.get("year"))
+    return year if year and 2000 <= year <= 2100 else timezone.localdate().year
+
+
+# ----------------------------------------------------------------------------------------------------
+# One campaign: progress, results, actions
+
+
+@survey_user_required
+def campaign(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return _refuse(request, "请使用页面上的按钮操作。", status=405, title="不支持的请求")
+    c = _campaign(request, pk)
+    return _campaign_page(request, c)
+
+
+def _campaign_page(
+    request: HttpRequest, c: Campaign, quota_form: QuotaForm | None = None, status: int = 200
+) -> HttpResponse:
+    user = _user(request)
+    manages = _manages(user, c.county)
+    progress = services.progress(c)
+    groups = _groups(c)
+    link_counts = {(kind, group): n for kind, group, n in _link_counts(c)}
+    used = _used_single(c)
+    if manages and quota_form is None and c.status != CampaignStatus.CLOSED:
+        initial = {"population": c.population} | {f"quota_{g}": c.quotas.get(g, 0) for g in groups}
+        quota_form = QuotaForm(initial=initial, standard=_standard(c), groups=groups)
+    questions = _question_rows(c, progress)
+    schools = School.objects.filter(county=c.county).order_by("school_id").only("school_id", "name")
+    open_schools = (
+        Link.objects.filter(campaign=c, kind=LinkKind.OPEN)
+        .values_list("school__school_id", "school__name")
+        .distinct()
+        .order_by("school__school_id")
+    )
+    context = {
+        "c": c,
+        "manages": manages,
+        "progress": progress,
+        "rules": progress.rules,
+        "result": progress.result,
+        "groups": groups,
+        "single_links": [
+            (g, name, link_counts.get((LinkKind.SINGLE, g), 0), used.get(g, 0)) for g, name in groups.items()
+        ],
+        "quota_form": quota_form if manages else None,
+        "links_form": LinksForm(groups=groups) if manages and c.status != CampaignStatus.CLOSED else None,
+        "questions": questions,
+        "schools": schools if manages else [],
+        "open_schools": list(open_schools),
+    }
+    return render(request, "youjun/survey/campaign.html", context, status=status)
+
+
+def _link_counts(c: Campaign) -> list[tuple[str, str, int]]:
+    return list(Link.objects.filter(campaign=c).values_list("kind", "group").annotate(n=Count("id")).order_by())
+
+
+def _used_single(c: Campaign) -> dict[str, int]:
+    rows = Response.objects.filter(campaign=c, channel=LinkKind.SINGLE).values_list("group").annotate(n=Count("id"))
+    return dict(rows.order_by())
+
+
+def _standard(c: Campaign) -> str:
+    return str(c.questionnaire.get("standard") or settings.YOUJUN_STANDARD)
+
+
+def _question_rows(c: Campaign, progress: services.Progress) -> list[dict[str, Any]]:
+    """Per-question breakdown with the question texts of the snapshot, in questionnaire order."""
+    stats = {(r["group"], r["question"]): r for r in progress.result.by_question.iter_rows(named=True)}
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for r in progress.result.answer_counts.iter_rows(named=True):
+        counts.setdefault((r["group"], r["question"]), {})[r["answer"]] = r["n"]
+    scale = c.questionnaire["scale"]
+    rows = []
+    for g, spec in c.questionnaire["groups"].items():
+        for q in spec["questions"]:
+            s = stats.get((g, q["id"]), {})
+            per = counts.get((g, q["id"]), {})
+            rows.append(
+                {
+                    "group": spec["name"],
+                    "id": q["id"],
+                    "text": q["text"],
+                    "counts": [per.get(a, 0) for a in scale],
+                    "valid": s.get("valid", 0),
+                    "positive": s.get("positive", 0),
+                    "rate": services.pct(s.get("rate")),
+                }
+            )
+    return rows
+
+
+def _write_access(request: HttpRequest, pk: int) -> tuple[Campaign | None, HttpResponse | None]:
+    """The campaign for a write, or the refusal (404 outside the jurisdiction, 403 read-only)."""
+    c = _campaign(request, pk)
+    if not _manages(_user(request), c.county):
+        return None, _refuse(request, READ_ONLY)
+    return c, None
+
+
+@survey_user_required
+@require_POST
+def status(request: HttpRequest, pk: int) -> HttpResponse:
+    c, refusal = _write_access(request, pk)
+    if c is None:
+        return refusal  # type: ignore[return-value]
+    action = request.POST.get("action")
+    allowed = {
+        "open": (CampaignStatus.DRAFT, CampaignStatus.CLOSED),
+        "close": (CampaignStatus.OPEN,),
+    }
+    if action not in allowed or c.status not in allowed[action]:
+        return _refuse(request, "当前状态下不能执行该操作。", status=400, title="操作无效")
+    if action == "open" and not Link.objects.filter(campaign=c).exists():
+        messages.error(request, "请先生成一次性链接或学校二维码，再开始调查。")
+        return redirect("survey:campaign", pk=c.pk)
+    new = CampaignStatus.OPEN if action == "open" else CampaignStatus.CLOSED
+    services.set_status(c, new, _user(request))
+    messages.success(
+        request, "调查已开始，链接和二维码现在可以作答。" if action == "open" else "调查已结束，结果已计入评估。"
+    )
+    return redirect("survey:campaign", pk=c.pk)
+
+
+@survey_user_required
+@require_POST
+def quotas(request: HttpRequest, pk: int) -> HttpResponse:
+    c, refusal = _write_access(request, pk)
+    if c is None:
+        return refusal  # type: ignore[return-value]
+    if c.status == CampaignStatus.CLOSED:
+        return _refuse(request, "调查已结束，不能再修改样本数。", status=400, title="操作无效")
+    form = QuotaForm(request.POST, standard=_standard(c), groups=_groups(c))
+    if not form.is_valid():
+        return _campaign_page(request, c, quota_form=form, status=400)
+    c.population = form.cleaned_data["population"]
+    c.quotas = form.quotas()
+    c.save(update_fields=["population", "quotas"])
+    messages.success(request, "样本数已保存。")
+    return redirect("survey:campaign", pk=c.pk)
+
+
+@survey_user_required
+@require_POST
+def links(request: HttpRequest, pk: int) -> HttpResponse:
+    c, refusal = _write_access(request, pk)
+    if c is None:
+        return refusal  # type: ignore[return-value]
+    form = LinksForm(request.POST, groups=_groups(c))
+    if c.status == CampaignStatus.CLOSED or not form.is_valid():
+        messages.error(request, "生成失败：请选择调查对象并填写 1–5000 之间的数量（已结束的调查不能再生成链接）。")
+        return redirect("survey:campaign", pk=c.pk)
+    n = services.generate_links(c, form.cleaned_data["group"], form.cleaned_data["count"])
+    messages.success(request, f"已生成 {n} 个一次性链接，可下载链接清单（Excel）分发。")
+    return redirect("survey:campaign", pk=c.pk)
+
+
+@survey_user_required
+@require_POST
+def school_links(request: HttpRequest, pk: int) -> HttpResponse:
+    c, refusal = _write_access(request, pk)
+    if c is None:
+        return refusal  # type: ignore[return-value]
+    school = School.objects.filter(county=c.county, school_id=request.POST.get("school", "")).first()
+    if school is None or c.status == CampaignStatus.CLOSED:
+        messages.error(request, "请选择本县（区）的学校（已结束的调查不能再生成二维码）。")
+        return redirect("survey:campaign", pk=c.pk)
+    services.open_links(c, school, list(_groups(c)))
+    return redirect(f"{reverse('survey:qr_sheet', args=[c.pk])}?school={school.school_id}")
+
+
+@survey_user_required
+def qr_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """Printable A4 sheets: one per open link (school × group), the QR code as inline SVG."""
+    c = _campaign(request, pk)
+    found = Link.objects.filter(campaign=c, kind=LinkKind.OPEN).select_related("school").order_by("school__school_id")
+    school_id = request.GET.get("school")
+    if school_id:
+        found = found.filter(school__school_id=school_id)
+    group = request.GET.get("group")
+    if group:
+        found = found.filter(group=group)
+    groups = _groups(c)
+    order = list(groups)
+    sheets = []
+    for link in sorted(
+        found, key=lambda x: (x.school.school_id if x.school else "", order.index(x.group) if x.group in order else 99)
+    ):
+        url = request.build_absolute_uri(reverse("survey:answer", args=[link.token]))
+        svg = segno.make(url, error="m").svg_inline(
+            omitsize=True, title=f"{groups.get(link.group, link.group)}问卷二维码"
+        )
+        sheets.append(
+            {"link": link, "url": url, "group": groups.get(link.group, link.group), "svg": mark_safe(svg)}
+        )  # segno SVG, no user text
+    return render(request, "youjun/survey/qr_sheet.html", {"c": c, "sheets": sheets})
+
+
+@survey_user_required
+def links_export(request: HttpRequest, pk: int) -> HttpResponse:
+    c = _campaign(request, pk)
+    if not _manages(_user(request), c.county):
+        return _refuse(request, "一次性链接只有本县（区）教育行政部门可以下载。")
+    base = request.build_absolute_uri(reverse("survey:answer", args=["TOKEN"])).removesuffix("TOKEN/")
+    return exports.links_xlsx(c, base)
+
+
+@survey_user_required
+def responses_export(request: HttpRequest, pk: int) -> HttpResponse:
+    return exports.responses_xlsx(_campaign(request, pk))
