@@ -18,6 +18,7 @@ from youjun.web.accounts.models import User
 from youjun.web.organisation.models import OrgUnit, School
 from youjun.web.survey import services
 from youjun.web.survey.models import Campaign, CampaignStatus, Link, LinkKind, Response
+from youjun.web.survey.questionnaires import ordered_groups
 
 COUNTY, YEAR = "340207", 2024
 TITLE = "鸠江区2024年义务教育优质均衡发展社会认可度调查"
@@ -42,9 +43,9 @@ def setup() -> list[str]:
             quotas = services.initial_quotas(POPULATION)
             campaign = services.create_campaign(county, YEAR, TITLE, POPULATION, quotas, user)
         if not Link.objects.filter(campaign=campaign).exists():
-            for group in campaign.questionnaire["groups"]:
+            for group, _ in ordered_groups(campaign.questionnaire):
                 services.generate_links(campaign, group, LINKS_PER_GROUP)
-        opened = services.open_links(campaign, school, list(campaign.questionnaire["groups"]))
+        opened = services.open_links(campaign, school, [g for g, _ in ordered_groups(campaign.questionnaire)])
         if campaign.status != CampaignStatus.OPEN:
             Campaign.objects.filter(pk=campaign.pk).update(
                 status=CampaignStatus.OPEN, opened_by=user, opened_at=timezone.now()

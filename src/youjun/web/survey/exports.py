@@ -11,11 +11,12 @@ from django.utils import timezone
 from youjun.io.workbook import Table
 from youjun.web.exports import xlsx_response
 from youjun.web.survey.models import Campaign, Link, LinkKind, Response
+from youjun.web.survey.questionnaires import ordered_groups
 
 
 def links_xlsx(campaign: Campaign, base_url: str) -> HttpResponse:
     """Every single-use link with its group and whether it has been used, one sheet."""
-    groups = {g: spec["name"] for g, spec in campaign.questionnaire["groups"].items()}
+    groups = {g: spec["name"] for g, spec in ordered_groups(campaign.questionnaire)}
     used = set(Response.objects.filter(campaign=campaign, channel=LinkKind.SINGLE).values_list("link_id", flat=True))
     rows = Link.objects.filter(campaign=campaign, kind=LinkKind.SINGLE).order_by("group", "id")
     data = [
@@ -51,7 +52,7 @@ def responses_tables(campaign: Campaign) -> list[Table]:
         )
     )
     channels = dict(LinkKind.choices)
-    for group, spec in campaign.questionnaire["groups"].items():
+    for group, spec in ordered_groups(campaign.questionnaire):
         questions = spec["questions"]
         qkeys = [f"q_{q['id']}" for q in questions]
         schema: dict[str, pl.DataType] = {

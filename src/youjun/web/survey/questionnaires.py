@@ -8,6 +8,7 @@ a file later never changes what old answers mean.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,12 @@ def default_questionnaires() -> dict[str, dict[str, Any]]:
     return {d["group"]: d for d in docs}
 
 
+def ordered_groups(questionnaire: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The groups of a campaign's snapshot in questionnaire order (a JSON object's key order is not kept)."""
+    groups = questionnaire["groups"]
+    return sorted(groups.items(), key=lambda item: (item[1].get("order", 99), item[0]))
+
+
 def group_names() -> dict[str, str]:
     return {g: d["group_name"] for g, d in default_questionnaires().items()}
 
@@ -73,8 +80,10 @@ def snapshot(rules: RecognitionRules, standard: str) -> dict[str, Any]:
         "excluded": list(rules.excluded),
         "areas": dict(settings().get("areas", {})),
         "protection": dict(settings()["protection"]),
+        # jsonb (PostgreSQL) does not keep key order: the order is stored with each group.
         "groups": {
             g: {
+                "order": position,
                 "id": d["id"],
                 "version": d["version"],
                 "name": d["group_name"],
@@ -82,6 +91,6 @@ def snapshot(rules: RecognitionRules, standard: str) -> dict[str, Any]:
                 "intro": d.get("intro", ""),
                 "questions": [{"id": q["id"], "area": q.get("area", ""), "text": q["text"]} for q in d["questions"]],
             }
-            for g, d in default_questionnaires().items()
+            for position, (g, d) in enumerate(default_questionnaires().items())
         },
     }

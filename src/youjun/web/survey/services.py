@@ -213,7 +213,7 @@ def progress(campaign: Campaign) -> Progress:
     returns_by_group = dict(returns.iter_rows())
     by_group = {r["group"]: r for r in result.by_group.iter_rows(named=True)}
     groups = []
-    for g, spec in campaign.questionnaire["groups"].items():
+    for g, spec in questionnaires.ordered_groups(campaign.questionnaire):
         row = by_group.get(g, {})
         groups.append(
             GroupProgress(

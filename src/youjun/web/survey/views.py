@@ -32,6 +32,7 @@ from youjun.web.organisation.models import Level, OrgUnit, School
 from youjun.web.survey import exports, services
 from youjun.web.survey.forms import CampaignForm, LinksForm, QuotaForm
 from youjun.web.survey.models import Campaign, CampaignStatus, Link, LinkKind, Response
+from youjun.web.survey.questionnaires import ordered_groups
 
 View = Callable[..., HttpResponse]
 SCHOOL_REFUSED = "学校账号不能查看或管理社会认可度调查：调查由县级教育行政部门组织。"
@@ -77,7 +78,7 @@ def _campaign(request: HttpRequest, pk: int) -> Campaign:
 
 
 def _groups(campaign: Campaign) -> dict[str, str]:
-    return {g: spec["name"] for g, spec in campaign.questionnaire["groups"].items()}
+    return {g: spec["name"] for g, spec in ordered_groups(campaign.questionnaire)}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -226,7 +227,7 @@ def _question_rows(c: Campaign, progress: services.Progress) -> list[dict[str, A
         counts.setdefault((r["group"], r["question"]), {})[r["answer"]] = r["n"]
     scale = c.questionnaire["scale"]
     rows = []
-    for g, spec in c.questionnaire["groups"].items():
+    for g, spec in ordered_groups(c.questionnaire):
         for q in spec["questions"]:
             s = stats.get((g, q["id"]), {})
             per = counts.get((g, q["id"]), {})
