@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
-from youjun.errors import Location, Problem, YoujunError
+from youjun.errors import YoujunError
+from youjun.standards.tables import TableReader
+from youjun.standards.tables import join as _join
 
 __all__ = [
     "DEFINITIONS_DIR",
@@ -211,45 +213,11 @@ def load_form_file(path: str | os.PathLike[str]) -> FormDefinition:
     return definition
 
 
-class _Reader:
-    """Typed access to the TOML tables, collecting problems with their dotted keys."""
+class _Reader(TableReader):
+    """Typed access to the TOML tables of a form definition, collecting problems with their dotted keys."""
 
     def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def fail(self, key: str, message: str, value: object = None) -> None:
-        shown = None if value is None else repr(value)
-        self.problems.append(
-            Problem("form_invalid", message, "error", Location(file=self.file, field=key, value=shown))
-        )
-
-    def unknown(self, data: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:
-        for key in data:
-            if key not in allowed:
-                self.fail(_join(path, key), "未知的设置项（请检查拼写）")
-
-    def get(self, data: Mapping[str, Any], key: str, path: str, kind: type, default: Any = ...) -> Any:
-        full = _join(path, key)
-        if key not in data:
-            if default is ...:
-                self.fail(full, "缺少必填项")
-                return _EMPTY[kind]
-            return default
-        value = data[key]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
-            self.fail(full, f"类型应为{_KIND_NAMES[kind]}", value)
-            return _EMPTY[kind] if default is ... else default
-        return value
-
-    def strings(self, data: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
-        value = self.get(data, key, path, list, [])
-        if not all(isinstance(v, str) for v in value):
-            self.fail(_join(path, key), "应为字符串列表", value)
-            return ()
-        return tuple(value)
+        super().__init__(file, "form_invalid")
 
     def tables(self, data: Mapping[str, Any], key: str, path: str) -> list[tuple[str, dict[str, Any]]]:
         value = self.get(data, key, path, list, [])
@@ -278,7 +246,7 @@ class _Reader:
         if version < 1 and "version" in data:
             self.fail("version", "应为正整数", version)
         title = str(self.get(data, "title", "", str))
-        notes = self.strings(data, "notes", "")
+        notes = self.strings(data, "notes", "", ())
         seen: set[str] = set()
         section_keys: set[str] = set()
         sections = tuple(
@@ -305,7 +273,7 @@ class _Reader:
         if kind not in allowed:
             self.fail(_join(path, "type"), "取值应为：" + " / ".join(allowed), kind)
             kind = "text"
-        choices = self.strings(data, "choices", path)
+        choices = self.strings(data, "choices", path, ())
         if kind in ("choice", "multichoice") and not choices:
             self.fail(_join(path, "choices"), "单选或多选字段必须列出可选值")
         if choices and kind not in ("choice", "multichoice"):
@@ -384,18 +352,3 @@ class _Reader:
             seen.add(key)
             out.append(Row(key, str(self.get(item, "label", where, str))))
         return tuple(out)
-
-
-_EMPTY: dict[type, Any] = {str: "", int: 0, float: 0.0, bool: False, list: [], dict: {}}
-_KIND_NAMES = {
-    str: "字符串",
-    int: "整数",
-    float: "数值",
-    bool: "布尔值（true / false）",
-    list: "列表",
-    dict: "表（table）",
-}
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key

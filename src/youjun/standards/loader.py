@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from youjun.errors import Location, Problem, YoujunError
+from youjun.errors import YoujunError
 from youjun.standards.model import (
     EVALUATED_STAGES,
     Balance,
@@ -27,6 +27,8 @@ from youjun.standards.model import (
     Stage,
     Term,
 )
+from youjun.standards.tables import TableReader
+from youjun.standards.tables import join as _join
 
 BUILTIN_DIR = Path(__file__).with_name("rulesets")
 DEFAULT_RULE_SET = "national-2017"
@@ -145,62 +147,11 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return out
 
 
-class _Reader:
+class _Reader(TableReader):
     """Typed access to the merged tables, collecting problems with their dotted keys."""
 
     def __init__(self, file: str):
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def fail(self, key: str, message: str, value: object = None) -> None:
-        shown = None if value is None else repr(value)
-        self.problems.append(
-            Problem("ruleset_invalid", message, "error", Location(file=self.file, field=key, value=shown))
-        )
-
-    def table(self, data: Mapping[str, Any], key: str, path: str, required: bool = True) -> dict[str, Any]:
-        value = data.get(key)
-        if value is None:
-            if required:
-                self.fail(_join(path, key), "缺少该表（table）")
-            return {}
-        if not isinstance(value, dict):
-            self.fail(_join(path, key), "应为表（table）", value)
-            return {}
-        return value
-
-    def get(self, data: Mapping[str, Any], key: str, path: str, kind: type, default: Any = ..., **rules: Any) -> Any:
-        full = _join(path, key)
-        if key not in data:
-            if default is ...:
-                self.fail(full, "缺少必填项")
-                return _EMPTY[kind]
-            return default
-        value = data[key]
-        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value, ok = float(value), True
-        if not ok:
-            self.fail(full, f"类型应为{_KIND_NAMES[kind]}", value)
-            return _EMPTY[kind]
-        if "ge" in rules and value < rules["ge"]:
-            self.fail(full, f"应不小于 {rules['ge']}", value)
-        if "gt" in rules and value <= rules["gt"]:
-            self.fail(full, f"应大于 {rules['gt']}", value)
-        if "le" in rules and value > rules["le"]:
-            self.fail(full, f"应不大于 {rules['le']}", value)
-        if "choices" in rules and value not in rules["choices"]:
-            self.fail(full, "取值应为：" + " / ".join(map(str, rules["choices"])), value)
-        return value
-
-    def strings(self, data: Mapping[str, Any], key: str, path: str, default: Any = ...) -> tuple[str, ...]:
-        value = self.get(data, key, path, list, default)
-        if value is None:
-            return cast(tuple[str, ...], default)
-        if not all(isinstance(v, str) for v in value):
-            self.fail(_join(path, key), "应为字符串列表", value)
-            return ()
-        return tuple(value)
+        super().__init__(file, "ruleset_invalid")
 
     def by_stage(
         self,
@@ -217,25 +168,6 @@ class _Reader:
         for extra in sorted(set(table) - set(stages)):
             self.fail(_join(path, key, extra), "未知学段（可用：" + "、".join(stages) + "）")
         return {s: self.get(table, s, _join(path, key), float, **rules) for s in stages}
-
-    def unknown(self, data: Mapping[str, Any], known: set[str] | frozenset[str], path: str) -> None:
-        for key in sorted(set(data) - set(known)):
-            self.fail(_join(path, key), "未知的设置项（请检查拼写）")
-
-
-_EMPTY: dict[type, Any] = {int: 0, float: 0.0, str: "", bool: False, list: [], dict: {}}
-_KIND_NAMES = {
-    int: "整数",
-    float: "数值",
-    str: "字符串",
-    bool: "布尔值（true/false）",
-    list: "列表",
-    dict: "表",
-}
-
-
-def _join(*parts: str) -> str:
-    return ".".join(p for p in parts if p)
 
 
 def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
