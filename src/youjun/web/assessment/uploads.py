@@ -20,9 +20,8 @@ import re
 import secrets
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import wraps
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -34,12 +33,11 @@ from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParser
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from youjun.web.collection.services import fail
+from youjun.web.uploads import body_limited
 
 MAX_NAME_CHARS = 120
-BODY_SLACK = 64 * 1024  # multipart boundaries, headers and the other form fields
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -267,35 +265,26 @@ def refuse_too_large(request: HttpRequest, back: str = "") -> HttpResponse:
     return render(request, "youjun/assessment/message.html", context, status=413)
 
 
-def evidence_upload(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Refuse an oversized body before reading it, keep the raw names while reading it, then check CSRF.
+def _refuse(request: HttpRequest, kwargs: Mapping[str, Any]) -> HttpResponse:
+    back = reverse("assessment:county", args=[kwargs["code"], kwargs["year"]]) if "code" in kwargs else ""
+    return refuse_too_large(request, back)
 
-    The CSRF middleware would parse the multipart body to find the token, so the check moves into the view (as the
-    collection uploads do): the wrapper is exempt from the middleware and runs the view under ``csrf_protect``.
-    """
-    protected = csrf_protect(view)
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > limit_bytes() + BODY_SLACK:  # refused unread: nothing to protect, nothing stored
-            back = reverse("assessment:county", args=[kwargs["code"], kwargs["year"]]) if "code" in kwargs else ""
-            return refuse_too_large(request, back)
-        names: list[str] = []
-        request.youjun_upload_names = names  # type: ignore[attr-defined]
-        request.upload_handlers.insert(0, _SizeLimit(request))
+def _keep_names(request: HttpRequest) -> None:
+    """Enforce the size while reading, and keep each file name as sent (Django would strip path parts)."""
+    names: list[str] = []
+    request.youjun_upload_names = names  # type: ignore[attr-defined]
+    request.upload_handlers.insert(0, _SizeLimit(request))
 
-        def parse(meta: Any, post_data: Any) -> Any:
-            parser = _NameKeepingParser(meta, post_data, request.upload_handlers, request.encoding, names=names)
-            return parser.parse()
+    def parse(meta: Any, post_data: Any) -> Any:
+        parser = _NameKeepingParser(meta, post_data, request.upload_handlers, request.encoding, names=names)
+        return parser.parse()
 
-        request.parse_file_upload = parse  # type: ignore[method-assign]
-        return protected(request, *args, **kwargs)
+    request.parse_file_upload = parse  # type: ignore[method-assign]
 
-    return csrf_exempt(wrapper)
+
+#: Evidence uploads: refuse an oversized body unread, keep the raw names while reading it, then check CSRF.
+evidence_upload = body_limited(limit_bytes, _refuse, _keep_names)
 
 
 def checked_upload(request: HttpRequest, field_name: str = "file") -> tuple[UploadedFile, str, Kind]:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import wraps
 from typing import Any
 
 import polars as pl
@@ -26,7 +25,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from youjun.engine.split import STAGED_FIELDS
@@ -41,12 +39,12 @@ from youjun.web.collection.forms import CollectionYearForm
 from youjun.web.collection.models import RecordStatus, SchoolRecord, SubmissionStatus
 from youjun.web.exports import xlsx_response
 from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.uploads import body_limited
 
 ABOVE = (Role.PROVINCE, Role.PREFECTURE, Role.MINISTRY)
 EXPLAIN_PREFIX = "explain:"
 MAX_TEXT = 2000
 #: Slack for the multipart envelope and the other form fields when the body size is checked before parsing.
-BODY_SLACK = 64 * 1024
 PAGE_SIZE = 100
 #: At most this many problems of an import are kept for the report page and its downloads.
 MAX_REPORT_ROWS = 5000
@@ -221,26 +219,13 @@ def _too_large_problem(name: str = "") -> Problem:
     )
 
 
-def size_guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Refuse an upload whose request body exceeds the limit before Django reads it, then check CSRF.
+def _refuse_too_large(request: HttpRequest, kwargs: Mapping[str, Any]) -> HttpResponse:
+    context = {"problems": exports.problem_rows([_too_large_problem()]), "ok": False, "standalone": True}
+    return render(request, "youjun/collection/upload_report.html", context, status=413)
 
-    The CSRF middleware would parse the multipart body to find the token, so the check moves into the view: the
-    wrapper is exempt from the middleware, measures ``Content-Length`` and runs the view under ``csrf_protect``.
-    """
-    protected = csrf_protect(view)
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > settings.YOUJUN_MAX_UPLOAD_BYTES + BODY_SLACK:
-            context = {"problems": exports.problem_rows([_too_large_problem()]), "ok": False, "standalone": True}
-            return render(request, "youjun/collection/upload_report.html", context, status=413)
-        return protected(request, *args, **kwargs)
-
-    return csrf_exempt(wrapper)
+#: Workbook uploads: an oversized body is refused before Django reads it.
+size_guarded = body_limited(lambda: int(settings.YOUJUN_MAX_UPLOAD_BYTES), _refuse_too_large)
 
 
 # ---------------------------------------------------------------------------------------------------------------
