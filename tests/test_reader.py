@@ -594,3 +594,22 @@ def test_survey_counts_in_the_county_sheet_are_checked(tmp_path: Path) -> None:
     }
     write_frame(data.counties, tmp_path / "县级指标.csv")  # type: ignore[arg-type]
     assert read_school_data([tmp_path / "学校.csv", tmp_path / "县级指标.csv"]).counties is not None
+
+
+def test_county_only_reads_the_county_sheet_alone(tmp_path: Path) -> None:
+    from youjun.io.synth import generate
+    from youjun.io.workbook import write_data_workbook
+
+    data = generate(2, seed=3, year=2024, province="34")
+    both = tmp_path / "both.xlsx"
+    write_data_workbook(both, {"学校": data.schools.head(0), "县级指标": data.counties})  # type: ignore[dict-item]
+    read = read_school_data([both], county_only=True)
+    assert read.schools.height == 0 and read.counties is not None and read.counties.height == 2
+    with pytest.raises(YoujunError) as caught:  # the full read still wants schools
+        read_school_data([both])
+    assert "学校" in caught.value.problems[0].message
+    schools_only = tmp_path / "schools.xlsx"
+    write_data_workbook(schools_only, {"学校": data.schools})
+    with pytest.raises(YoujunError) as caught:
+        read_school_data([schools_only], county_only=True)
+    assert [p.message for p in caught.value.problems] == ["「县级指标」表没有数据行"]

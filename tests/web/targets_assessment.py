@@ -47,6 +47,7 @@ TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "assessment:county": _county,
     "assessment:print": _county,
     "assessment:inputs": _county,
+    "assessment:inputs_import": _county,
     "assessment:evidence_upload": lambda s: _county(s, item="G1"),
     "assessment:review": lambda s: _county(s, item="G1"),
     "assessment:finding": lambda s: _county(s, veto="V1"),

@@ -310,6 +310,66 @@ def test_county_inputs_are_saved_audited_and_versioned(users: dict[str, User], o
     assert services.county_values(own_county, YEAR)["basic_balance_year"] == 2016
 
 
+def _county_sheet(tmp: Path, rows: list[dict[str, Any]]) -> bytes:
+    """A workbook with a 学校 sheet (ignored) and a 县级指标 sheet of ``rows`` under the template's headers."""
+    import polars as pl
+
+    from youjun.io.columns import COUNTY_COLUMNS
+    from youjun.io.workbook import write_data_workbook
+
+    frame = pl.DataFrame(rows, schema={c.key: pl.String for c in COUNTY_COLUMNS})
+    path = tmp / "县级指标.xlsx"
+    write_data_workbook(path, {"学校": pl.DataFrame({"school_id": ["x"]}), "县级指标": frame})
+    return path.read_bytes()
+
+
+def _import(client: Client, content: bytes, name: str = "鸠江区县级指标.xlsx", version: int = 1) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(name, content)
+    return client.post(f"{PAGE}inputs/import/", {"file": upload, "version": version}, follow=True)
+
+
+def test_county_inputs_import_from_the_county_sheet_of_a_workbook(
+    users: dict[str, User], own_county: OrgUnit, tmp_path: Path
+) -> None:
+    row = {"year": str(YEAR), "county_code": OWN_COUNTY, "county_name": "鸠江区", "basic_balance_year": "2014"}
+    row |= {"teacher_avg_salary": "98,000", "g1_verdict": "达标", "v1_finding": "存在", "recognition_valid": "900"}
+    client = _client(users["county"])
+    response = _import(client, _county_sheet(tmp_path, [row]))
+    assert "已从文件导入" in response.content.decode()
+    values = CountyInputs.objects.get(county=own_county).values
+    assert (values["basic_balance_year"], values["teacher_avg_salary"]) == (2014, 98000.0)
+    # Verdicts, findings and survey figures come from reviewers and the survey, never from the county's file.
+    assert not {"g1_verdict", "v1_finding", "recognition_valid"} & set(values)
+    change = InputChange.objects.get(field="basic_balance_year")
+    assert change.reason == "从文件「鸠江区县级指标.xlsx」导入" and change.actor == users["county"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([{"county_code": OTHER_COUNTY, "county_name": "东城区"}], f"属于县级区划代码 {OTHER_COUNTY}，不是本县（区）"),
+        ([{"year": str(YEAR - 1)}], f"没有本县（区）{YEAR} 年度的数据行"),
+        ([{"rotated_teachers": "-3"}], "「交流轮岗教师数」不能为负数"),
+    ],
+)
+def test_county_inputs_import_refuses_and_changes_nothing(
+    users: dict[str, User], tmp_path: Path, rows: list[dict[str, Any]], message: str
+) -> None:
+    base = {"year": str(YEAR), "county_code": OWN_COUNTY, "county_name": "鸠江区"}
+    response = _import(_client(users["county"]), _county_sheet(tmp_path, [base | r for r in rows]))
+    text = response.content.decode()
+    assert message in text and "县级指标没有任何改动" in text
+    assert not InputChange.objects.exists()
+
+
+def test_county_inputs_import_refuses_other_files_and_users(users: dict[str, User], tmp_path: Path) -> None:
+    assert "请上传 Excel" in _import(_client(users["county"]), b"%PDF-1.4", name="指标.pdf").content.decode()
+    assert _import(_client(users["province"]), b"").status_code == 403
+    assert not InputChange.objects.exists()
+
+
 @pytest.mark.parametrize("key", ["province", "viewer", "other_county"])
 def test_county_inputs_are_read_only_above_and_hidden_outside(key: str, users: dict[str, User]) -> None:
     client = _client(users[key])

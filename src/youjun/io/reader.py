@@ -1186,15 +1186,21 @@ def _as_paths(
     return list(paths)
 
 
+#: Problems about finding the school sheet: beside the point when only the county sheet is read.
+_SCHOOL_SHEET_PROBLEMS = frozenset({"missing_school_sheet", "school_sheet_guessed", "no_school_data"})
+
+
 def read_school_data(
     paths: Sequence[str | os.PathLike[str]],
     *,
     plausibility: Plausibility | None = None,
+    county_only: bool = False,
 ) -> SchoolData:
     """Read, check and concatenate school (and county) data from workbooks or CSV files.
 
     Raises ``YoujunError`` with every hard error (and the warnings) if any hard error exists; otherwise
-    returns the typed frames and the warnings.
+    returns the typed frames and the warnings. ``county_only`` reads just the county sheet (``县级指标``) with its
+    checks, ignoring any school sheet; ``schools`` is then empty, and a file without a county sheet is an error.
     """
     limits = plausibility if plausibility is not None else load_plausibility()
     sink = _Sink(MAX_LISTED_PROBLEMS)
@@ -1245,6 +1251,13 @@ def read_school_data(
         else:
             raws += _read_csv(path, data, shown, file_index, sink)
 
+    if county_only:
+        raws = [r for r in raws if r.kind == "county"]
+        sink.items = [(o, p) for o, p in sink.items if p.code not in _SCHOOL_SHEET_PROBLEMS]
+        sink.has_error = any(p.severity == "error" for _, p in sink.items) or sink.unlisted["error"] > 0
+        if not raws and not sink.has_error:
+            message = f"没有找到县级指标：请提供含「{COUNTY_SHEET}」工作表的工作簿或文件名含“县级指标”的 CSV 文件"
+            sink.add(Problem("no_county_data", message))
     sources: list[_Source] = []
     parts: dict[SheetKind, list[pl.DataFrame]] = {"school": [], "county": []}
     for raw in raws:
@@ -1258,7 +1271,9 @@ def read_school_data(
         if validated is not None:
             sources.append(validated[0])
             parts[raw.kind].append(validated[1])
-    if not any(r.kind == "school" for r in raws) and not sink.has_error:
+    if county_only and not parts["county"] and not sink.has_error:
+        sink.add(Problem("no_county_data", f"「{COUNTY_SHEET}」表没有数据行"))
+    if not county_only and not any(r.kind == "school" for r in raws) and not sink.has_error:
         sink.add(
             Problem("no_school_data", f"没有找到学校数据：请提供含「{SCHOOL_SHEET}」工作表的工作簿或学校 CSV 文件")
         )

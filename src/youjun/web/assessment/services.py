@@ -15,8 +15,7 @@ import logging
 import math
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from youjun.errors import Location, Problem, YoujunError
-from youjun.io.columns import COUNTY_COLUMNS, SCHOOL_COLUMNS, Column
+from youjun.io.columns import COUNTY_COLUMNS, Column
 from youjun.io.reader import read_school_data
 from youjun.standards import load_rule_set
 from youjun.web.accounts.models import Role, User
@@ -101,14 +100,6 @@ def _require_reviewer(user: User, county: OrgUnit) -> None:
 # County inputs
 
 
-@lru_cache(maxsize=1)
-def _companion_school() -> dict[str, Any]:
-    """One valid school row: the reader wants a school sheet beside a county sheet; only the county's problems count."""
-    from youjun.io.synth import generate
-
-    return generate(1, seed=0, year=2024).schools.row(0, named=True)
-
-
 def _csv(path: Path, columns: tuple[Column, ...], values: Mapping[str, Any]) -> None:
     text = {c.key: [None if values.get(c.key) in (None, "") else str(values.get(c.key))] for c in columns}
     pl.DataFrame(text, schema={c.key: pl.String for c in columns}).write_csv(path)
@@ -131,22 +122,61 @@ def validate_inputs(county: OrgUnit, year: int, raw: Mapping[str, Any]) -> dict[
     """The typed county inputs (``FORM_KEYS``), checked by the workbook reader; ``YoujunError`` located by field."""
     identity = {"year": year, "county_code": county.code, "county_name": county.name}
     row = {**{k: raw.get(k) for k in FORM_KEYS}, **identity}
-    school = {**_companion_school(), **identity}
     with tempfile.TemporaryDirectory(prefix="youjun-county-form-") as folder:
-        county_path, school_path = Path(folder) / "县级指标.csv", Path(folder) / "学校.csv"
+        county_path = Path(folder) / "县级指标.csv"
         _csv(county_path, COUNTY_COLUMNS, row)
-        _csv(school_path, SCHOOL_COLUMNS, school)
         try:
-            data = read_school_data([school_path, county_path])
+            data = read_school_data([county_path], county_only=True)
         except YoujunError as exc:
-            mine = [_for_form(p, str(county_path)) for p in exc.problems if p.location.file == str(county_path)]
-            errors = [p for p in mine if p.severity == "error"]
-            if errors:
-                raise YoujunError(errors) from None
-            raise  # the companion row failed: a programming error, not the user's
+            errors = [_for_form(p, str(county_path)) for p in exc.problems if p.severity == "error"]
+            raise YoujunError(errors) from None
     assert data.counties is not None
-    typed = data.counties.row(0, named=True)
-    return {k: _json_value(typed.get(k)) for k in FORM_KEYS}
+    return _typed_inputs(data.counties.row(0, named=True))
+
+
+def _typed_inputs(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _json_value(row.get(k)) for k in FORM_KEYS}
+
+
+IMPORT_SUFFIXES = (".xlsx", ".xls", ".csv")
+
+
+def read_inputs_file(county: OrgUnit, year: int, name: str, content: bytes) -> dict[str, Any]:
+    """The county's row of a ``县级指标`` sheet in an uploaded workbook or CSV, checked like any import.
+
+    Columns the county does not type (verdicts, findings, survey figures) are ignored; other counties' rows in the
+    sheet are refused, so that a province's workbook is not mistaken for the county's own.
+    """
+    suffix = Path(name).suffix.lower()
+    if suffix not in IMPORT_SUFFIXES:
+        raise fail("unsupported_format", "请上传 Excel（.xlsx、.xls）或 CSV 文件，工作表名为「县级指标」。")
+    with tempfile.TemporaryDirectory(prefix="youjun-county-import-") as folder:
+        path = Path(folder) / f"县级指标{suffix}"
+        path.write_bytes(content)
+        try:
+            data = read_school_data([path], county_only=True)
+        except YoujunError as exc:
+            shown = Path(name).name
+            problems = [
+                Problem(p.code, p.message.replace(str(path), shown), p.severity, replace(p.location, file=shown))
+                for p in exc.problems
+                if p.severity == "error"
+            ]
+            raise YoujunError(problems) from None
+    assert data.counties is not None
+    sheet = data.counties
+    others = sheet.filter(pl.col("county_code") != county.code)
+    if others.height:
+        row = others.row(0, named=True)
+        raise fail(
+            "other_county",
+            f"第 {row['source_row']} 行属于县级区划代码 {row['county_code']}，不是本县（区）（{county.code}）；"
+            "请只保留本县（区）的行。",
+        )
+    mine = sheet.filter(pl.col("year") == year)
+    if mine.height == 0:
+        raise fail("no_row", f"「县级指标」表中没有本县（区）{year} 年度的数据行。")
+    return _typed_inputs(mine.row(0, named=True))
 
 
 def inputs_of(county: OrgUnit, year: int) -> CountyInputs | None:
@@ -164,7 +194,21 @@ def save_inputs(
 ) -> SaveResult:
     """Save the county's inputs: validated, audited field by field, refused if someone saved in between."""
     _require_county_user(user, county)
-    values = validate_inputs(county, year, raw)
+    return _store(user, county, year, validate_inputs(county, year, raw), based_on_version, reason)
+
+
+def import_inputs(
+    user: User, county: OrgUnit, year: int, name: str, content: bytes, based_on_version: int
+) -> SaveResult:
+    """Replace the county's inputs by its row of an uploaded ``县级指标`` sheet (all or nothing, audited)."""
+    _require_county_user(user, county)
+    values = read_inputs_file(county, year, name, content)
+    return _store(user, county, year, values, based_on_version, f"从文件「{Path(name).name[:100]}」导入")
+
+
+def _store(
+    user: User, county: OrgUnit, year: int, values: Mapping[str, Any], based_on_version: int, reason: str
+) -> SaveResult:
     with transaction.atomic():
         inputs, _ = CountyInputs.objects.get_or_create(county=county, year=year)
         updated = CountyInputs.objects.filter(pk=inputs.pk, version=based_on_version).update(version=F("version") + 1)
@@ -181,7 +225,7 @@ def save_inputs(
             if old.get(k) != v
         ]
         InputChange.objects.bulk_create(changes)
-        inputs.values = values
+        inputs.values = dict(values)
         inputs.updated_by = user
         inputs.save(update_fields=["values", "updated_by", "updated_at"])
     refresh(county, year)

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern] = [
     path("county/<str:code>/<int:year>/", views.county, name="county"),
     path("county/<str:code>/<int:year>/print/", views.printable, name="print"),
     path("county/<str:code>/<int:year>/inputs/", views.inputs, name="inputs"),
+    path("county/<str:code>/<int:year>/inputs/import/", views.inputs_import, name="inputs_import"),
     path("county/<str:code>/<int:year>/evidence/<str:item>/", views.evidence_upload, name="evidence_upload"),
     path("county/<str:code>/<int:year>/review/<str:item>/", views.review, name="review"),
     path("county/<str:code>/<int:year>/finding/<str:veto>/", views.finding, name="finding"),

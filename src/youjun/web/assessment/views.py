@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -34,6 +35,7 @@ from youjun.web.assessment import pages, services, uploads
 from youjun.web.assessment.models import EVIDENCE_ITEMS, VETO_ITEMS, Evidence, FindingSource, Found, Verdict
 from youjun.web.evaluation.models import CountyEvaluation
 from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.uploads import body_limited
 
 View = Callable[..., HttpResponse]
 SCHOOL_REFUSED = "学校账号用于填报本校数据，不能查看综合评估。综合评估由县级及以上教育行政部门查看。"
@@ -275,6 +277,45 @@ def inputs(request: HttpRequest, code: str, year: int) -> HttpResponse:
             request, unit, year, posted=raw, errors=errors, version=version, reason=reason, status=400
         )
     messages.success(request, f"已保存，修改了 {result.changed} 项。" if result.changed else "已保存，数据没有变化。")
+    return redirect("assessment:inputs", code=code, year=year)
+
+
+def _refuse_large_import(request: HttpRequest, kwargs: Any) -> HttpResponse:
+    back = reverse("assessment:inputs", args=[kwargs["code"], kwargs["year"]])
+    return uploads.refuse_too_large(request, back)
+
+
+@body_limited(lambda: int(settings.YOUJUN_MAX_UPLOAD_BYTES), _refuse_large_import)
+@evaluator_required
+@require_POST
+def inputs_import(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    """Fill the county inputs from the ``县级指标`` sheet of an uploaded workbook (the same checks as the form)."""
+    user = _user(request)
+    unit = _county_or_404(user, code, year)
+    if not services.is_county_user(user, unit):
+        return _message(request, "无权执行此操作", "只有本县（区）教育行政部门可以导入县级指标。", 403)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择要导入的文件。")
+        return redirect("assessment:inputs", code=code, year=year)
+    try:
+        version = int(request.POST.get("version", ""))
+        result = services.import_inputs(user, unit, year, upload.name or "", upload.read(), version)
+    except ValueError:
+        messages.error(request, "表单已失效，请刷新页面后重新导入。")
+    except YoujunError as exc:
+        if any(p.code == "forbidden" for p in exc.problems):
+            return _message(request, "无权执行此操作", exc.problems[0].message, 403)
+        for p in exc.problems[:20]:
+            where = "，".join(
+                x
+                for x in (p.location.sheet, f"第 {p.location.row} 行" if p.location.row else "", p.location.column)
+                if x
+            )
+            messages.error(request, f"{where}：{p.message}" if where else p.message)
+        messages.error(request, "导入未完成，县级指标没有任何改动。")
+    else:
+        messages.success(request, f"已从文件导入，修改了 {result.changed} 项。")
     return redirect("assessment:inputs", code=code, year=year)
 
 
