@@ -524,3 +524,18 @@ def test_the_survey_feeds_social_recognition(
     assert v7["vetoed"] is True
     text = _client(users["province"]).get(PAGE).content.decode()
     assert 'href="#vetoes/V7"' in text and 'id="vetoes/V7"' in text
+
+
+def test_an_open_survey_does_not_decide_social_recognition(
+    users: dict[str, User], own_county: OrgUnit, evaluations: object, monkeypatch: Any
+) -> None:
+    from youjun.web.survey import services as survey
+
+    figures = {"recognition_valid": 1000, "recognition_positive": 990, "recognition_rate": None, "final": False}
+    monkeypatch.setattr(survey, "county_recognition", lambda county, year: figures)
+    services.add_finding(users["province"], own_county, YEAR, "V1", "不存在", "督导检查")
+    s1 = _stored_result(own_county)["social_recognition"]
+    assert s1["status"] == "insufficient_data" and s1["valid"] is None  # counts still moving: no pass yet
+    figures["final"] = True
+    services.add_finding(users["province"], own_county, YEAR, "V2", "不存在", "督导检查")
+    assert _stored_result(own_county)["social_recognition"]["status"] == "met"

@@ -395,13 +395,16 @@ def veto_names() -> dict[str, str]:
 
 
 def _recognition(county: OrgUnit, year: int) -> Mapping[str, Any] | None:
-    """The survey's figures, or None while the survey app has none (or is not installed yet)."""
+    """The figures of the county's closed survey campaign of the year, or None (no campaign, or still open).
+
+    An open campaign's counts move with every answer: judging S1 on them would show a pass (or a veto) that the
+    closed survey may not confirm, so until the county closes it S1 stays "insufficient data"."""
     try:
         from youjun.web.survey.services import county_recognition  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
     result = county_recognition(county, year)
-    return result if isinstance(result, Mapping) else None
+    return result if isinstance(result, Mapping) and result.get("final") else None
 
 
 def county_values(county: OrgUnit, year: int) -> dict[str, Any]:
