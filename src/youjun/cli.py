@@ -162,12 +162,13 @@ def evaluate(
         err.print(f"[yellow]数据有 {len(data.warnings)} 条提醒，请用 youjun check 查看并确认。[/]")
 
 
-STATUS_TEXT = {"met": ("达标", "green"), "not_met": ("未达标", "bold red"), "insufficient_data": ("数据不足", "yellow")}
+STATUS_STYLES = {"met": "green", "not_met": "bold red", "insufficient_data": "yellow"}
 
 
 def _status(status: str) -> Text:
-    text, style = STATUS_TEXT.get(status, (status, ""))
-    return Text(text, style=style)
+    from youjun.engine.assessment import STATUS_NAMES
+
+    return Text(STATUS_NAMES.get(status, status), style=STATUS_STYLES.get(status, ""))
 
 
 def _render_verdicts(a: Assessment, limit: int) -> None:
@@ -192,7 +193,7 @@ def _render_verdicts(a: Assessment, limit: int) -> None:
             continue
         out.print(f"[bold]{row['county_name']}（{row['county_code']}，{row['year']} 年）未达到或无法判定的原因：[/]")
         for r in mine.head(limit).iter_rows(named=True):
-            style = "red" if r["status"] == "not_met" else "yellow"
+            style = STATUS_STYLES[r["status"]]
             out.print(f"  {r['rank']}. [{style}]{r['message']}[/]")
         if mine.height > limit:
             out.print(f"  ……共 {mine.height} 条，完整清单请用 --format json。")

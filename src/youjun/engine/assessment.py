@@ -90,6 +90,8 @@ PART_NAMES = {
     "social_recognition": "社会认可度",
     "vetoes": "一票否决",
 }
+#: How a status reads (tables, reports, the terminal).
+STATUS_NAMES = {MET: "达标", NOT_MET: "未达标", INSUFFICIENT: "数据不足"}
 CONCLUSIONS = {
     MET: "达到优质均衡发展标准",
     NOT_MET: "未达到优质均衡发展标准",
@@ -399,6 +401,7 @@ __all__ = [
     "PART_NAMES",
     "PART_SHORT",
     "REASON_SCHEMA",
+    "STATUS_NAMES",
     "Assessment",
     "assess",
 ]

@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 
 from youjun.engine.assessment import PART_NAMES as ENGINE_PART_NAMES
+from youjun.engine.assessment import STATUS_NAMES
 from youjun.engine.precision import round_half_up_scalar
 from youjun.io.docx_base import (
     Cell,
@@ -42,6 +43,7 @@ __all__ = [
     "STANDARD_NAME",
     "assessment_annex_xlsx",
     "format_value",
+    "item_value",
     "self_evaluation_docx",
     "status_label",
 ]
@@ -53,7 +55,7 @@ STANDARD_NAME = "县域义务教育优质均衡发展督导评估办法（教督
 #: JSON carries codes only; a provincial variant keeps the national codes).
 INDICATOR_NAMES: dict[str, tuple[str, str]] = {code: (ind.name, ind.unit) for code, ind in _NATIONAL.indicators.items()}
 STAGE_NAMES: dict[str, str] = {"senior": "高中", **_NATIONAL.stage_names}
-STATUS_LABELS = {"met": "达标", "not_met": "未达标", "insufficient_data": "数据不足"}
+STATUS_LABELS = STATUS_NAMES
 PART_NAMES = {**ENGINE_PART_NAMES, "vetoes": "一票否决事项"}
 #: Items whose value and threshold are rates (fractions shown as percentages): those marked ``unit = "%"`` in the
 #: national rule set, and S1.
@@ -101,7 +103,8 @@ def _cv(value: object) -> str:
     return format_value(value, decimals=CV_DECIMALS)
 
 
-def _item_value(code: str, value: object) -> str:
+def item_value(code: str, value: object) -> str:
+    """An item's value or threshold as shown: a percentage for the rate items of the rule set."""
     return format_value(value, rate=code in RATE_CODES)
 
 
@@ -343,8 +346,8 @@ def _items_section(doc: Any, county: Mapping[str, Any], part: str, heading: str,
                 Cell(code, align="center"),
                 str(item.get("name") or ""),
                 Cell(status_label(item.get("status")), align="center"),
-                Cell(_item_value(code, item.get("value")), align="right"),
-                Cell(_item_value(code, item.get("threshold")), align="right"),
+                Cell(item_value(code, item.get("value")), align="right"),
+                Cell(item_value(code, item.get("threshold")), align="right"),
                 str(item.get("detail") or ""),
             ]
         )

@@ -3,41 +3,18 @@ evidence, verdicts and findings recorded in this app. Pages only read; nothing h
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
+from youjun.engine.assessment import PART_NAMES, PARTS, STATUS_NAMES
+from youjun.io.documents import CV_DECIMALS, STAGE_NAMES, format_value, item_value
 from youjun.web.assessment import services
 from youjun.web.assessment.models import EVIDENCE_ITEMS, VETO_ITEMS
 from youjun.web.organisation.models import OrgUnit
 
-STATUS_TEXT = {"met": "达标", "not_met": "未达标", "insufficient_data": "数据不足"}
+STATUS_TEXT = STATUS_NAMES
 STATUS_CLASS = {"met": "good", "not_met": "bad", "insufficient_data": "warn"}
-PART_NAMES = {
-    "eligibility": "申请条件",
-    "resource_allocation": "资源配置",
-    "government_guarantee": "政府保障程度",
-    "education_quality": "教育质量",
-    "social_recognition": "社会认可度",
-    "vetoes": "一票否决",
-}
 VETO_TEXT = {"met": "未发现", "not_met": "存在（否决）", "insufficient_data": "未核查"}
-STAGE_NAMES = {"primary": "小学", "junior": "初中"}
-
-
-def _number(value: Any, threshold: Any = None) -> str:
-    """A value as shown in the tables: rates (fractions ≤ 1 beside a fractional threshold) as percentages."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return "—"
-    if isinstance(threshold, float) and 0 < threshold <= 1 and 0 <= value <= 1.5:
-        return f"{value * 100:,.2f}%"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
 
 
 def _item(part: str, raw: Mapping[str, Any], evidence: Mapping[str, list[Any]], reviews: Mapping[str, list[Any]]):
@@ -51,8 +28,8 @@ def _item(part: str, raw: Mapping[str, Any], evidence: Mapping[str, list[Any]], 
         "status": status,
         "status_text": STATUS_TEXT.get(status, status),
         "status_class": STATUS_CLASS.get(status, "warn"),
-        "value": _number(raw.get("value"), raw.get("threshold")),
-        "threshold": _number(raw.get("threshold"), raw.get("threshold")),
+        "value": item_value(code, raw.get("value")),
+        "threshold": item_value(code, raw.get("threshold")),
         "detail": raw.get("detail", ""),
         "schools": [
             {**s, "status_text": STATUS_TEXT.get(s.get("status", ""), s.get("status", ""))}
@@ -85,14 +62,16 @@ def _resources(doc: Mapping[str, Any]) -> dict[str, Any] | None:
     if not isinstance(ra, Mapping):
         return None
     stages = []
-    for key, stage in (ra.get("stages") or {}).items():
+    found = ra.get("stages") or {}
+    # Stages in the method's order: a stored JSON object (jsonb) does not keep its key order.
+    for key, stage in ((k, found[k]) for k in STAGE_NAMES if k in found):
         cvs = stage.get("cv") or {}
         rows = [
             {
                 "code": code,
                 "anchor": f"resource_allocation/{key}/{code}",
-                "value": _number(stage.get("county_value", {}).get(code)),
-                "cv": "—" if cvs.get(code) is None else f"{cvs[code]:.3f}",
+                "value": format_value(stage.get("county_value", {}).get(code)),
+                "cv": format_value(cvs.get(code), decimals=CV_DECIMALS),
                 "passed": (stage.get("cv_passed") or {}).get(code),
             }
             for code in sorted(cvs, key=lambda c: int(c[1:]) if c[1:].isdigit() else 0)
@@ -159,6 +138,7 @@ def assessment_page(county: OrgUnit, year: int, doc: Mapping[str, Any] | None) -
         if s is not None
     ]
     verdict = doc.get("verdict") if isinstance(doc.get("verdict"), Mapping) else None
+    parts = (verdict or {}).get("parts") or {}
     recognition = doc.get("social_recognition") if isinstance(doc.get("social_recognition"), Mapping) else None
     resources = _resources(doc)
     vetoes = _vetoes(doc, evidence, findings)
@@ -180,14 +160,14 @@ def assessment_page(county: OrgUnit, year: int, doc: Mapping[str, Any] | None) -
         "reasons": _reasons(verdict or {}, anchors),
         "eligibility": (verdict or {}).get("eligibility"),
         "parts": [
-            {"name": PART_NAMES.get(k, k), "status_text": STATUS_TEXT.get(v, v), "status_class": STATUS_CLASS.get(v)}
-            for k, v in ((verdict or {}).get("parts") or {}).items()
+            {"name": PART_NAMES[k], "status_text": STATUS_TEXT.get(v, v), "status_class": STATUS_CLASS.get(v)}
+            for k, v in ((k, parts[k]) for k in PARTS if k in parts)
         ],
         "resources": resources,
         "sections": sections,
         "pending_items": pending,
         "recognition": recognition,
         "recognition_class": STATUS_CLASS.get(str((recognition or {}).get("status")), "warn"),
-        "recognition_value": _number((recognition or {}).get("value"), (recognition or {}).get("threshold")),
+        "recognition_value": item_value("S1", (recognition or {}).get("value")),
         "vetoes": vetoes,
     }
