@@ -233,7 +233,18 @@ def test_json_sections_follow_the_documented_shape(national: RuleSet) -> None:
     )
     assert [i["code"] for i in g["items"]] == [f"G{i}" for i in range(1, 16)]
     g3 = g["items"][2]
-    assert set(g3) == {"code", "name", "kind", "status", "value", "threshold", "detail", "inputs", "schools"}
+    assert set(g3) == {
+        "code",
+        "name",
+        "kind",
+        "status",
+        "value",
+        "threshold",
+        "detail",
+        "boundary",
+        "inputs",
+        "schools",
+    }
     assert g3["schools"] == [] and g3["inputs"]["schools"] == 2
     assert c["education_quality"]["total"] == 9 and c["education_quality"]["passed"] is True
     s = c["social_recognition"]
@@ -257,7 +268,7 @@ def test_json_sections_follow_the_documented_shape(national: RuleSet) -> None:
         "basic_balance_year": 2018,
         "years": 6,
         "min_years": 3,
-        "detail": "2018 年通过国家基本均衡认定，距评估年度 6 年（须不少于 3 年）",
+        "detail": "2018 年通过国家基本均衡认定，距评估年度 6 年（要求不少于 3 年），达标",
     }
     assert [(r["rank"], r["code"], r["ref"]) for r in verdict_["reasons"]] == [
         (1, "G1", "government_guarantee/G1"),

@@ -86,7 +86,7 @@ def _items(prefix: str, count: int, failing: dict[str, str], schools: list[dict[
         }
         if code in ("G3", "Q6"):
             item.update(kind="school", value=None, threshold=None, schools=schools)
-            item["inputs"] = {"applicable": 40, "failing": len(schools), "unchecked": 0}
+            item["inputs"] = {"schools": 40, "schools_not_met": len(schools), "schools_insufficient_data": 0}
         items.append(item)
     statuses = [i["status"] for i in items]
     worst = "not_met" if "not_met" in statuses else ("insufficient_data" if "insufficient_data" in statuses else "met")

@@ -122,7 +122,7 @@ def test_q2_disabled_children_enrolment_at_least_95_percent(
 def test_q2_detail_shows_the_rate(national: RuleSet) -> None:
     ev = evaluate(national, county_rows=[county(disabled_enrolled=1_140, disabled_children=1_200)])
     assert item(ev, "Q2")["detail"] == (
-        "入学（含随班就读、特教学校、送教上门）1,140 人 ÷ 适龄残疾儿童少年 1,200 人 = 95.00%（不低于 95.00%）"
+        "入学（含随班就读、特教学校、送教上门）1,140 人 ÷ 适龄残疾儿童少年 1,200 人 = 95.00%（要求不低于 95.00%），达标"
     )
 
 
@@ -187,7 +187,7 @@ def test_school_items_drill_down_to_the_failing_school(national: RuleSet) -> Non
     q4_b = failing.row(0, named=True)
     assert q4_b["value"] == pytest.approx(0.025)
     assert q4_b["threshold"] == 0.05
-    assert q4_b["detail"] == "教师培训经费 10,000 元 ÷ 公用经费预算总额 400,000 元 = 2.50%（不低于 5.00%）"
+    assert q4_b["detail"] == "教师培训经费 10,000 元 ÷ 公用经费预算总额 400,000 元 = 2.50%（要求不低于 5.00%），未达标"
     q3 = item(ev, "Q3")
     assert (q3["status"], q3["detail"]) == (INSUFFICIENT, "适用学校 3 所，数据不足学校 1 所")
     c = ev.schools.filter((pl.col("code") == "Q3") & (pl.col("school_id") == "c")).row(0, named=True)
@@ -261,7 +261,7 @@ def test_q9_reports_the_difference_rate_and_the_level(national: RuleSet) -> None
     ev = evaluate(national, county_rows=[county(q9_lowest_level="Ⅳ", q9_max_difference_rate=0.1234)])
     q9 = item(ev, "Q9")
     assert (q9["value"], q9["threshold"]) == (0.1234, 0.15)
-    assert q9["detail"] == "各科最低学业水平 Ⅳ（须达到Ⅲ级及以上）；最大校际差异率 0.123（须低于 0.150）"
+    assert q9["detail"] == "各科最低学业水平 Ⅳ（要求Ⅲ级及以上），达标；最大校际差异率 0.123（要求低于 0.150），达标"
     assert json.loads(q9["inputs"]) == {"q9_lowest_level": "Ⅳ", "q9_max_difference_rate": 0.1234}
 
 

@@ -96,6 +96,8 @@ def check(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="没有错误时只输出一行")] = False,
 ) -> None:
     """校验学校年度数据表：列出所有错误（位置精确到工作表、行、列）和提醒。有错误时退出码为 1。"""
+    import polars as pl
+
     try:
         data = _read(files)
     except YoujunError as exc:
@@ -105,7 +107,10 @@ def check(
     schools = data.schools
     if not quiet:
         _print_problems(list(data.warnings), limit, out)
-    counties = schools.select("year", "county_code").unique().height
+    keys = schools.select("year", "county_code")
+    if data.counties is not None:
+        keys = pl.concat([keys, data.counties.select("year", "county_code")])
+    counties = keys.unique().height
     out.print(
         f"[bold green]校验通过[/]：{schools.height} 所学校，{counties} 个县（区）年度，"
         f"{len(data.warnings)} 条提醒需确认或说明。"
@@ -298,7 +303,7 @@ def _render(ev: ResourceEvaluation, limit: int) -> None:
             if failing.height:
                 lines = (
                     failing.group_by(["school_id", "school_name", "stage"], maintain_order=True)
-                    .agg(pl.col("indicator"), pl.col("shortfall"), pl.col("unit"))
+                    .agg(pl.col("indicator"), pl.col("shortfall"), pl.col("unit"), pl.col("boundary"))
                     .head(limit)
                 )
                 fail_table = Table(title="未达标学校及差距", title_style="red")
@@ -307,7 +312,8 @@ def _render(ev: ResourceEvaluation, limit: int) -> None:
                 for r in lines.iter_rows(named=True):
                     gaps = "；".join(
                         f"{c} {_fmt(v, 0 if rules.indicators[c].integral else precision.display_value_decimals)} {u}"
-                        for c, v, u in zip(r["indicator"], r["shortfall"], r["unit"], strict=True)
+                        + (" ⚠临界" if b else "")
+                        for c, v, u, b in zip(r["indicator"], r["shortfall"], r["unit"], r["boundary"], strict=True)
                     )
                     fail_table.add_row(r["school_name"], rules.stage_name(r["stage"]), gaps)
                 out.print(fail_table)

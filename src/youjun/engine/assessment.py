@@ -24,7 +24,7 @@ order. Each reason names the data behind it (``ref``: ``part/code``).
 ...     "basic_balance_year": [2015], "recognition_valid": [1200], "recognition_positive": [1095]})
 >>> a = assess(pl.DataFrame(), counties, load_rule_set())
 >>> a.recognition.row(0, named=True)["detail"]
-'认可回答 1,095 个 ÷ 有效回答 1,200 个 = 91.25%（不低于 85.00%）'
+'认可回答 1,095 个 ÷ 有效回答 1,200 个 = 91.25%（要求不低于 85.00%），达标'
 >>> a.verdict.select("eligibility", "social_recognition", "resource_allocation", "status").row(0)
 ('met', 'met', 'insufficient_data', 'insufficient_data')
 """
@@ -147,28 +147,32 @@ def recognition_check(item: Item) -> CountyCheck:
     counted = pl.when(positive <= valid).then(ratio(positive, valid))  # more positive than valid: undefined
     is_weighted = weighted.is_not_null()
     value = pl.when(is_weighted).then(weighted.cast(pl.Float64)).otherwise(counted)
-    limit = item.threshold_text(threshold)
-    shared = pl.format(
-        "认可回答 {} ÷ 有效回答 {} = {}（不低于 {}）",
-        count_text(positive, "个"),
-        count_text(valid, "个"),
-        item.rate_text(counted),
-        pl.lit(limit),
-    )
-    detail = (
+    shown = (
         pl.when(is_weighted)
-        .then(pl.format("按群体加权的社会认可度 {}（不低于 {}）", item.rate_text(value), pl.lit(limit)))
-        .when((positive > valid).fill_null(False))
+        .then(pl.format("按群体加权的社会认可度 {}", item.rate_text(value)))
+        .otherwise(
+            pl.format(
+                "认可回答 {} ÷ 有效回答 {} = {}",
+                count_text(positive, "个"),
+                count_text(valid, "个"),
+                item.rate_text(counted),
+            )
+        )
+    )
+    clause = item.clause(value, threshold, shown=shown)
+    detail = (
+        pl.when((positive > valid).fill_null(False) & ~is_weighted)
         .then(pl.lit("认可回答数大于有效回答数，无法计算"))
-        .otherwise(shared)
+        .otherwise(clause.text)
     )
     return CountyCheck(
-        ok=item.at_least(value, threshold),
+        ok=clause.ok,
         value=value,
         threshold=pl.lit(threshold),
         detail=detail,
         inputs={"recognition_valid": valid, "recognition_positive": positive, "recognition_rate": weighted},
         missing=[need("recognition_valid", ~is_weighted), need("recognition_positive", ~is_weighted)],
+        boundary=clause.boundary,
     )
 
 
@@ -177,17 +181,22 @@ def eligibility_check(item: Item) -> CountyCheck:
     minimum = item.number("min_years_since_basic_balance")
     recognised = pl.col("basic_balance_year")
     years = pl.col("year") - recognised
-    detail = pl.format(
-        "{} 年通过国家基本均衡认定，距评估年度 {} 年（须不少于 {} 年）",
-        recognised.cast(pl.String),
-        years.cast(pl.String),
-        pl.lit(f"{minimum:g}"),
+    clause = item.clause(
+        years,
+        minimum,
+        unit="年",
+        shown=pl.format(
+            "{} 年通过国家基本均衡认定，距评估年度 {} 年", recognised.cast(pl.String), years.cast(pl.String)
+        ),
+        threshold_shown=f"{minimum:g} 年",
+        ok=years >= minimum,
+        decimals=0,
     )
     return CountyCheck(
-        ok=years >= minimum,
+        ok=clause.ok,
         value=years.cast(pl.Float64),
         threshold=pl.lit(minimum),
-        detail=detail,
+        detail=clause.text,
         inputs={"basic_balance_year": recognised},
         missing=[need("basic_balance_year")],
     )
@@ -334,7 +343,8 @@ def _ranked(pieces: list[pl.DataFrame]) -> pl.DataFrame:
 
 def assess(schools: pl.DataFrame, counties: pl.DataFrame | None, rules: RuleSet) -> Assessment:
     """The full assessment of every (year, county) of the school frame or the county sheet (``县级指标``)."""
-    resources = evaluate_resources(schools, rules) if schools.height else _no_resources(schools, rules)
+    # A county sheet without school rows still gives every frame of the resource evaluation, empty and typed.
+    resources = evaluate_resources(schools if schools.height else complete_frame(schools, SCHOOL_COLUMNS), rules)
     guarantee = evaluate_guarantee(schools, counties, rules)
     quality = evaluate_quality(schools, counties, rules)
     vetoes = evaluate_items(schools, counties, rules, "vetoes", _veto_evaluators(rules))
@@ -382,15 +392,6 @@ def assess(schools: pl.DataFrame, counties: pl.DataFrame | None, rules: RuleSet)
         ]
     )
     return Assessment(rules, resources, guarantee, quality, recognition, vetoes, eligibility, verdict, reasons)
-
-
-def _no_resources(schools: pl.DataFrame, rules: RuleSet) -> ResourceEvaluation:
-    """An empty resource evaluation (a county sheet without schools): every frame empty with its keys."""
-    empty = pl.DataFrame(schema={"year": pl.Int64, "county_code": pl.String, "county_name": pl.String})
-    counties = empty.with_columns(
-        pl.lit(0, pl.Int64).alias("units"), pl.lit(0, pl.Int64).alias("units_passed"), pl.lit(False).alias("passed")
-    )
-    return ResourceEvaluation(rules, empty, empty, empty, empty, counties)
 
 
 __all__ = [

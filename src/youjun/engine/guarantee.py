@@ -6,14 +6,14 @@ three-valued logic, scopes, county union, texts) is in ``youjun.engine.items``.
 - G1, G10 (evidence): the reviewer's verdict (``g1_verdict``, ``g10_verdict``).
 - G2: verdict, and per-student public-funds quota ≥ ``min_public_funds_quota`` of each stage where that floor > 0.
 - G3 (school): music rooms ≥ ⌈classes / 12⌉ and art rooms ≥ ⌈classes / 12⌉, classes = primary + junior classes.
-  Relaxation (off by default): a school built in or before ``built_year_max`` also counts the rooms reaching only
-  the relaxed floors (``music_rooms_legacy``, ``art_rooms_legacy``, read as rooms *in addition to* the full-size
-  ones). Not evaluated: the small-rural relaxation (largest class < 30, rooms ≥ 54/61 ㎡), the template has no
-  count of such rooms.
+  Relaxations of the national procedure (on by default, decision 29): a school built in or before 2016 also counts
+  the rooms reaching only the relaxed floors (``music_rooms_legacy``, ``art_rooms_legacy``, rooms *in addition to*
+  the full-size ones); a rural school whose largest class is below 30 also counts those and the rooms reaching only
+  the small-school floors (``music_rooms_small_rural``, ``art_rooms_small_rural``, template version 2).
 - G4 (school): compulsory students (primary + junior) ≤ ``single_stage`` (小学, 初中, 教学点 and 完全中学, whose
   compulsory part is a junior school) or ``multi_stage`` (``multi_stage_types``: 九年一贯制, 十二年一贯制).
-  Relaxation (off by default): built in or before 2010, or migrant children more than 50 % of the compulsory
-  students (超过: strict) → the relaxed limits.
+  Relaxation of the national procedure (on by default): built in or before 2010, or migrant children more than
+  50 % of the compulsory students (超过: strict) → the relaxed limits (2,400 / 3,000).
 - G5 (school): largest class ≤ 45 (primary) and ≤ 50 (junior), for each stage the school has students in.
 - G6 (school): public 村小 (乡村 小学) and teaching points of any size with fewer than 100 compulsory students (不足:
   strict): public funds ≥ 100 × the county quota per student (``public_funds_quota_{stage}``; a school with both
@@ -54,7 +54,7 @@ failing and unchecked schools are in ``detail`` and ``inputs``.
 >>> g8["status"], g8["value"], g8["threshold"]
 ('not_met', 0.98, 1.0)
 >>> print(g8["detail"])
-教师平均工资收入 98,000 元 ÷ 公务员平均工资收入 100,000 元 = 0.98（不低于 1.00）；足额核定绩效工资总量：是
+教师平均工资收入 98,000 元 ÷ 公务员平均工资收入 100,000 元 = 0.98（要求不低于 1.00），未达标；足额核定绩效工资总量：是
 """
 
 from __future__ import annotations
@@ -126,55 +126,109 @@ def four_unifications(item: Item) -> CountyCheck:
     parts = [pl.format("审核结论：{}", verdict.fill_null(MISSING_TEXT))]
     inputs: dict[str, pl.Expr] = {key: verdict}
     missing = [need(key)]
+    boundary = pl.lit(False)
     for stage, floor in item.by_stage("min_public_funds_quota").items():
         if floor <= 0:
             continue
         column = f"public_funds_quota_{stage}"
-        ok = ok & item.at_least(pl.col(column), floor, unit="元")
-        parts.append(
-            pl.format(
-                "{}生均公用经费基准定额 {}（不低于 {}）",
-                pl.lit(item.rules.stage_name(stage)),
-                item.money_text(pl.col(column)),
-                pl.lit(item.threshold_text(floor, "元")),
-            )
+        quota = item.clause(
+            pl.col(column),
+            floor,
+            unit="元",
+            shown=pl.format(
+                "{}生均公用经费基准定额 {}", pl.lit(item.rules.stage_name(stage)), item.money_text(pl.col(column))
+            ),
         )
+        ok = ok & quota.ok
+        boundary = boundary | quota.boundary
+        parts.append(quota.text)
         inputs[column] = pl.col(column)
         missing.append(need(column))
-    return CountyCheck(ok=ok, detail=pl.concat_str(parts, separator="；"), inputs=inputs, missing=missing)
+    return CountyCheck(
+        ok=ok, detail=pl.concat_str(parts, separator="；"), inputs=inputs, missing=missing, boundary=boundary
+    )
+
+
+def _largest_class(item: Item) -> pl.Expr:
+    """The largest class over the stages the school has students in (null when one of them is missing)."""
+    sizes = [pl.when(_has(stage)).then(pl.col(f"max_class_size_{stage}")) for stage in item.rules.stages]
+    missing = pl.any_horizontal(
+        [(pl.col(f"max_class_size_{stage}").is_null() & _has(stage)) for stage in item.rules.stages]
+    )
+    return pl.when(~missing).then(pl.max_horizontal(sizes))
 
 
 def music_art_rooms(item: Item) -> SchoolCheck:
-    """G3: music rooms and art rooms each ≥ ⌈classes / classes_per_room⌉ (rooms meeting the area floors)."""
+    """G3: music rooms and art rooms each ≥ ⌈classes / classes_per_room⌉ (rooms meeting the area floors).
+
+    Relaxations of the national procedure (each switched in its own table of the rule set): ``relaxation`` — a
+    school built in or before ``built_year_max`` also counts its rooms at the relaxed floors (``*_rooms_legacy``);
+    ``small_rural`` — a school of ``urban_rural`` whose largest class is below ``class_size_below`` also counts
+    those and the rooms reaching only the small-school floors (``*_rooms_small_rural``). The template counts each
+    room once, in the highest floor it reaches, so a relaxed count adds the lower columns to the full-size ones.
+    """
     per = item.number("classes_per_room")
     classes = _stage_sum(item, "classes", positive=True)
     required = (classes / per).ceil()
     music, art = pl.col("music_rooms"), pl.col("art_rooms")
+    missing = [*_stage_gaps(item, "classes", positive=True), need("music_rooms"), need("art_rooms")]
+    legacy_music, legacy_art = pl.col("music_rooms_legacy"), pl.col("art_rooms_legacy")
+    small_music, small_art = pl.col("music_rooms_small_rural"), pl.col("art_rooms_small_rural")
+    # (eligible, music counted, art counted, why) for each relaxation that is switched on, most generous last
+    routes: list[tuple[pl.Expr, pl.Expr, pl.Expr, str]] = []
+    legacy = item.get("relaxation")
+    if legacy.get("enabled", False):
+        built_max = item.number("built_year_max", legacy, "relaxation")
+        eligible = pl.col("built_year") <= built_max
+        routes.append((eligible, music + legacy_music, art + legacy_art, f"{built_max:.0f} 年及以前建成"))
+        missing += [need("built_year"), need("music_rooms_legacy"), need("art_rooms_legacy")]
+    small = item.settings.get("small_rural", {})
+    if small.get("enabled", False):
+        below = item.number("class_size_below", small, "small_rural")
+        areas = small.get("urban_rural")
+        if not isinstance(areas, list) or not areas:
+            raise YoujunError.single(
+                "ruleset_invalid", "urban_rural 应为城乡分类的列表", field=f"{item.section}.{item.code}.small_rural"
+            )
+        eligible = pl.col("urban_rural").is_in(areas) & (_largest_class(item) < below)
+        routes.append(
+            (
+                eligible,
+                music + legacy_music + small_music,
+                art + legacy_art + small_art,
+                f"{'、'.join(areas)}小规模学校最大班额小于 {below:.0f} 人",
+            )
+        )
+        missing += [need("music_rooms_legacy"), need("art_rooms_legacy")]
+        missing += [need("music_rooms_small_rural"), need("art_rooms_small_rural")]
     ok_music = item.at_least(music, required)
     ok_art = item.at_least(art, required)
-    shown_music, shown_art = music, art
-    missing = [*_stage_gaps(item, "classes", positive=True), need("music_rooms"), need("art_rooms")]
-    note = pl.lit("")
-    relax = item.get("relaxation")
-    if relax.get("enabled", False):
-        built_max = item.number("built_year_max", relax, "relaxation")
-        eligible = pl.col("built_year") <= built_max
-        legacy_music, legacy_art = pl.col("music_rooms_legacy"), pl.col("art_rooms_legacy")
-        ok_music = ok_music | (eligible & item.at_least(music + legacy_music, required))
-        ok_art = ok_art | (eligible & item.at_least(art + legacy_art, required))
-        counted = eligible.fill_null(False)
-        shown_music = pl.when(counted).then(music + legacy_music.fill_null(0)).otherwise(music)
-        shown_art = pl.when(counted).then(art + legacy_art.fill_null(0)).otherwise(art)
-        note = pl.when(counted).then(pl.lit(f"（{built_max:.0f} 年及以前建成，含达到放宽面积的教室）")).otherwise(note)
-        missing += [need("built_year"), need("music_rooms_legacy"), need("art_rooms_legacy")]
-    detail = pl.format(
-        "班级 {}，需音乐、美术专用教室各 {}；音乐专用教室 {}，美术专用教室 {}{}",
-        count_text(classes, "个"),
-        count_text(required, "间"),
-        count_text(shown_music, "间"),
-        count_text(shown_art, "间"),
-        note,
+    shown_music, shown_art, note = music, art, pl.lit("")
+    for eligible, counted_music, counted_art, why in routes:
+        ok_music = ok_music | (eligible & item.at_least(counted_music, required))
+        ok_art = ok_art | (eligible & item.at_least(counted_art, required))
+        applies = eligible.fill_null(False)
+        shown_music = pl.when(applies).then(counted_music).otherwise(shown_music)
+        shown_art = pl.when(applies).then(counted_art).otherwise(shown_art)
+        note = pl.when(applies).then(pl.lit(f"（放宽：{why}，含达到放宽面积的教室）")).otherwise(note)
+    need_text = count_text(required, "间")
+    music_clause = item.clause(
+        shown_music,
+        required,
+        unit="间",
+        shown=pl.format("音乐专用教室 {}", count_text(shown_music, "间")),
+        threshold_shown=need_text,
+        ok=ok_music,
     )
+    art_clause = item.clause(
+        shown_art,
+        required,
+        unit="间",
+        shown=pl.format("美术专用教室 {}", count_text(shown_art, "间")),
+        threshold_shown=need_text,
+        ok=ok_art,
+    )
+    detail = pl.format("班级 {}；{}；{}{}", count_text(classes, "个"), music_clause.text, art_clause.text, note)
     value = pl.when(shown_music.is_not_null() & shown_art.is_not_null()).then(pl.min_horizontal(shown_music, shown_art))
     return SchoolCheck(
         applies=pl.lit(True),
@@ -201,7 +255,8 @@ def school_size(item: Item) -> SchoolCheck:
     ok = item.at_most(students, limit)
     applied = limit
     missing: list[tuple[str, pl.Expr]] = []
-    note = pl.lit("")
+    note = ""
+    counted = pl.lit(False)
     relax = item.get("relaxation")
     if relax.get("enabled", False):
         built_max = item.number("built_year_max", relax, "relaxation")
@@ -212,17 +267,21 @@ def school_size(item: Item) -> SchoolCheck:
         ok = ok | (eligible & item.at_most(students, relaxed))
         counted = eligible.fill_null(False)
         applied = pl.when(counted).then(relaxed).otherwise(limit)
-        reason = f"（放宽：{built_max:.0f} 年及以前建成或随迁子女占比超过 {item.threshold_text(share_above, '%')}）"
-        note = pl.when(counted).then(pl.lit(reason)).otherwise(note)
+        note = f"，放宽：{built_max:.0f} 年及以前建成或随迁子女占比超过 {item.threshold_text(share_above, '%')}"
         missing += [need("built_year"), need("migrant_students")]
-    detail = pl.format(
-        "{}义务教育阶段在校生 {}，不超过 {}{}",
-        pl.col("school_type"),
-        count_text(students),
-        count_text(applied),
-        note,
+    size = item.clause(
+        students,
+        applied,
+        "at_most",
+        unit="人",
+        shown=pl.format("{}义务教育阶段在校生 {}", pl.col("school_type"), count_text(students)),
+        threshold_shown=count_text(applied),
+        ok=ok,
+        note=pl.when(counted).then(pl.lit(note)).otherwise(pl.lit("")),  # named where the relaxed limit applies
     )
-    return SchoolCheck(applies=pl.lit(True), ok=ok, value=students, threshold=applied, detail=detail, missing=missing)
+    return SchoolCheck(
+        applies=pl.lit(True), ok=ok, value=students, threshold=applied, detail=size.text, missing=missing
+    )
 
 
 def class_size(item: Item) -> SchoolCheck:
@@ -231,17 +290,15 @@ def class_size(item: Item) -> SchoolCheck:
     oks, texts, excess, sizes = [], [], [], []
     for stage, limit in limits.items():
         size = pl.col(f"max_class_size_{stage}")
-        oks.append(pl.when(_has(stage)).then(item.at_most(size, limit)).otherwise(pl.lit(True)))
-        texts.append(
-            pl.when(_has(stage)).then(
-                pl.format(
-                    "{}最大班额 {}（不超过 {}）",
-                    pl.lit(item.rules.stage_name(stage)),
-                    count_text(size),
-                    pl.lit(item.threshold_text(limit, "人")),
-                )
-            )
+        clause = item.clause(
+            size,
+            limit,
+            "at_most",
+            unit="人",
+            shown=pl.format("{}最大班额 {}", pl.lit(item.rules.stage_name(stage)), count_text(size)),
         )
+        oks.append(pl.when(_has(stage)).then(clause.ok).otherwise(pl.lit(True)))
+        texts.append(pl.when(_has(stage)).then(clause.text))
         excess.append(pl.when(_has(stage)).then(size - limit))
         sizes.append((size, limit))
     worst = pl.max_horizontal(excess)
@@ -271,23 +328,31 @@ def small_school_funds(item: Item) -> SchoolCheck:
     quota = ratio(weighted, students)
     required = funded * quota
     funds = pl.col("public_funds")
+    enough = item.clause(
+        funds,
+        required,
+        unit="元",
+        shown=pl.format("公用经费预算总额 {}", item.money_text(funds)),
+        threshold_shown=item.money_text(required),
+    )
     detail = pl.format(
-        "在校生 {}，按 {} 人核定：{} × 生均公用经费基准定额 {} = {}；公用经费预算总额 {}",
+        "在校生 {}，按 {} 人核定：{} × 生均公用经费基准定额 {} = {}；{}",
         count_text(students),
         pl.lit(f"{funded:.0f}"),
         pl.lit(f"{funded:.0f}"),
         item.money_text(quota),
         item.money_text(required),
-        item.money_text(funds),
+        enough.text,
     )
     return SchoolCheck(
         applies=item.below(students, funded, unit="人"),
-        ok=item.at_least(funds, required, unit="元"),
+        ok=enough.ok,
         value=funds,
         threshold=required,
         detail=detail,
         missing=[need("public_funds"), *[need(q, _has(s)) for q, s in zip(quotas, item.rules.stages, strict=True)]],
         county_columns=quotas,
+        boundary=enough.boundary,
     )
 
 
@@ -295,15 +360,15 @@ def special_education_funds(item: Item) -> CountyCheck:
     """G7: special-education public funds per student ≥ ``min_funds_per_student``."""
     minimum = item.number("min_funds_per_student")
     funds = pl.col("special_ed_funds_per_student")
+    enough = item.clause(funds, minimum, shown=pl.format("特殊教育学校生均公用经费 {}", item.money_text(funds)))
     return CountyCheck(
-        ok=item.at_least(funds, minimum),
+        ok=enough.ok,
         value=funds,
         threshold=pl.lit(minimum),
-        detail=pl.format(
-            "特殊教育学校生均公用经费 {}（不低于 {}）", item.money_text(funds), pl.lit(item.threshold_text(minimum))
-        ),
+        detail=enough.text,
         inputs={"special_ed_funds_per_student": funds},
         missing=[need("special_ed_funds_per_student")],
+        boundary=enough.boundary,
     )
 
 
@@ -316,21 +381,25 @@ def teacher_salary(item: Item) -> CountyCheck:
         pl.col("performance_pay_full"),
     )
     value = ratio(teacher, civil)
-    detail = pl.format(
-        "教师平均工资收入 {} ÷ 公务员平均工资收入 {} = {}（不低于 {}）；足额核定绩效工资总量：{}",
-        item.money_text(teacher),
-        item.money_text(civil),
-        item.rate_text(value),
-        pl.lit(item.threshold_text(minimum)),
-        full.fill_null(MISSING_TEXT),
+    salary = item.clause(
+        value,
+        minimum,
+        shown=pl.format(
+            "教师平均工资收入 {} ÷ 公务员平均工资收入 {} = {}",
+            item.money_text(teacher),
+            item.money_text(civil),
+            item.rate_text(value),
+        ),
     )
+    detail = pl.format("{}；足额核定绩效工资总量：{}", salary.text, full.fill_null(MISSING_TEXT))
     return CountyCheck(
-        ok=item.at_least(value, minimum) & yes_ok(full),
+        ok=salary.ok & yes_ok(full),
         value=value,
         threshold=pl.lit(minimum),
         detail=detail,
         inputs={"teacher_avg_salary": teacher, "civil_servant_avg_salary": civil, "performance_pay_full": full},
         missing=[need("teacher_avg_salary"), need("civil_servant_avg_salary"), need("performance_pay_full")],
+        boundary=salary.boundary,
     )
 
 
@@ -340,22 +409,22 @@ def _teacher_rate(item: Item, key: str, label: str) -> SchoolCheck:
     teachers = _compulsory_teachers(item)
     count = pl.col(key)
     rate = ratio(count, teachers)
-    detail = pl.format(
-        "{} {} ÷ 专任教师 {} = {}（不低于 {}）",
-        pl.lit(label),
-        count_text(count),
-        count_text(teachers),
-        item.rate_text(rate),
-        pl.lit(item.threshold_text(minimum)),
+    clause = item.clause(
+        rate,
+        minimum,
+        shown=pl.format(
+            "{} {} ÷ 专任教师 {} = {}", pl.lit(label), count_text(count), count_text(teachers), item.rate_text(rate)
+        ),
     )
     return SchoolCheck(
         applies=pl.lit(True),
-        ok=item.at_least(rate, minimum),
+        ok=clause.ok,
         value=rate,
         threshold=pl.lit(minimum),
-        detail=detail,
+        detail=clause.text,
         missing=[need(key), *[need(f"teachers_{s}") for s in item.rules.stages]],
         aggregate=Aggregate(count, teachers, label, "专任教师", minimum),
+        boundary=clause.boundary,
     )
 
 
@@ -382,25 +451,32 @@ def teacher_rotation(item: Item) -> CountyCheck:
     )
     rate = ratio(rotated, eligible)
     share = ratio(backbone, rotated)
-    detail = pl.format(
-        "交流轮岗教师 {} ÷ 符合交流条件教师 {} = {}（不低于 {}）；其中骨干教师 {} ÷ 交流轮岗教师 {} = {}（不低于 {}）",
-        count_text(rotated),
-        count_text(eligible),
-        item.rate_text(rate),
-        pl.lit(item.threshold_text(rate_min)),
-        count_text(backbone),
-        count_text(rotated),
-        item.rate_text(share),
-        pl.lit(item.threshold_text(share_min)),
+    rotation = item.clause(
+        rate,
+        rate_min,
+        shown=pl.format(
+            "交流轮岗教师 {} ÷ 符合交流条件教师 {} = {}",
+            count_text(rotated),
+            count_text(eligible),
+            item.rate_text(rate),
+        ),
+    )
+    backbone_share = item.clause(
+        share,
+        share_min,
+        shown=pl.format(
+            "其中骨干教师 {} ÷ 交流轮岗教师 {} = {}", count_text(backbone), count_text(rotated), item.rate_text(share)
+        ),
     )
     keys = ["rotation_eligible_teachers", "rotated_teachers", "rotated_backbone_teachers"]
     return CountyCheck(
-        ok=item.at_least(rate, rate_min) & item.at_least(share, share_min),
+        ok=rotation.ok & backbone_share.ok,
         value=rate,
         threshold=pl.lit(rate_min),
-        detail=detail,
+        detail=pl.format("{}；{}", rotation.text, backbone_share.text),
         inputs={k: pl.col(k) for k in keys},
         missing=[need(k) for k in keys],
+        boundary=rotation.boundary | backbone_share.boundary,
     )
 
 
@@ -432,22 +508,23 @@ def zoned_admission(item: Item) -> SchoolCheck:
     rate = ratio(zoned, students)
     both = pl.all_horizontal([_has(s) for s in rates])
     how = "、".join(f"{item.rules.stage_name(s)} {item.threshold_text(r)}" for s, r in rates.items())
-    basis = f"（{how}按学生数加权）" if mode == "weighted" else f"（{how}取高者）"
-    detail = pl.format(
-        "就近划片入学 {} ÷ 在校生 {} = {}（不低于 {}{}）",
-        count_text(zoned),
-        count_text(students),
-        item.rate_text(rate),
-        item.rate_text(threshold),
-        pl.when(both).then(pl.lit(basis)).otherwise(pl.lit("")),
+    basis = f"，{how}按学生数加权" if mode == "weighted" else f"，{how}取高者"
+    clause = item.clause(
+        rate,
+        threshold,
+        shown=pl.format(
+            "就近划片入学 {} ÷ 在校生 {} = {}", count_text(zoned), count_text(students), item.rate_text(rate)
+        ),
+        note=pl.when(both).then(pl.lit(basis)).otherwise(pl.lit("")),
     )
     return SchoolCheck(
         applies=pl.lit(True),
-        ok=item.at_least(rate, threshold),
+        ok=clause.ok,
         value=rate,
         threshold=threshold,
-        detail=detail,
+        detail=clause.text,
         missing=[need("zoned_students")],
+        boundary=clause.boundary,
     )
 
 
@@ -460,21 +537,22 @@ def _rate_and_verdict(item: Item, numerator: list[str], denominator: str, text: 
     for column in numerator:
         total = total + pl.col(column)
     value = ratio(total, pl.col(denominator))
-    detail = pl.format(
-        text + "{}（不低于 {}）；审核结论：{}",
-        *[count_text(pl.col(c)) for c in (*numerator, denominator)],
-        item.rate_text(value),
-        pl.lit(item.threshold_text(minimum)),
-        verdict.fill_null(MISSING_TEXT),
+    rate = item.clause(
+        value,
+        minimum,
+        shown=pl.format(
+            text + "{}", *[count_text(pl.col(c)) for c in (*numerator, denominator)], item.rate_text(value)
+        ),
     )
     keys = [*numerator, denominator, key]
     return CountyCheck(
-        ok=item.at_least(value, minimum) & verdict_ok(verdict),
+        ok=rate.ok & verdict_ok(verdict),
         value=value,
         threshold=pl.lit(minimum),
-        detail=detail,
+        detail=pl.format("{}；审核结论：{}", rate.text, verdict.fill_null(MISSING_TEXT)),
         inputs={k: pl.col(k) for k in keys},
         missing=[need(k) for k in keys],
+        boundary=rate.boundary,
     )
 
 

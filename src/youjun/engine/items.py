@@ -13,10 +13,16 @@ Kinds of item:
 - county: figures of the county sheet (``县级指标``) against thresholds of the rule set;
 - school: a check per applicable school (the drill-down), and the county item: not met when any applicable school
   fails (or a county aggregate such as the G9 rate falls short), insufficient data when none fails but some cannot
-  be checked, met otherwise. A county with schools but none the item applies to (no village school under 100
-  students for G6) meets it, with the detail "无适用学校", except an item with a county aggregate, whose 0 ÷ 0 stays
-  undefined; a county without any school row cannot be checked. The county ``value`` is the aggregate (G9, G12) or
-  null; the counts of applicable, failing and unchecked schools are in ``detail`` and ``inputs``.
+  be checked, met otherwise. One rule for every school item (decision 27): a county with schools but none the item
+  applies to (no village school under 100 students for G6, no school in scope for G9) meets it, with the detail
+  "无适用学校" and no county figure; a county without any school row cannot be checked. The county ``value`` is the
+  aggregate (G9, G12) or null; the counts of applicable, failing and unchecked schools are in ``detail`` and
+  ``inputs``.
+
+Every comparison is written the one way (``Item.clause``, decision 26): the value, the requirement in brackets with
+its comparison word, the verdict ("2,001 人（要求不超过 2,000 人），未达标"); a boundary case — the figures shown
+look equal (or the rule set's rounding turns the verdict) while the full-precision reading differs — adds
+"⚠临界：全精度值 …" and sets ``boundary`` on the school row and on the county item.
 
 Which schools a school item covers is data (rule set ``[guarantee.Gn]`` / ``[quality.Qn]``): ``scope = "resources"``
 takes the schools of the resource evaluation (``youjun.engine.scope.exclusion_reason``: no special-education
@@ -44,7 +50,7 @@ from typing import Any
 
 import polars as pl
 
-from youjun.engine.precision import at_least, at_most, round_half_up_scalar
+from youjun.engine.precision import at_least, at_most, round_half_up, round_half_up_scalar
 from youjun.engine.scope import exclusion_reason
 from youjun.errors import YoujunError
 from youjun.io.columns import COUNTY_COLUMNS, SCHOOL_COLUMNS, VERDICT, Column
@@ -71,6 +77,7 @@ ITEM_SCHEMA: dict[str, pl.DataType] = {
     "value": pl.Float64(),
     "threshold": pl.Float64(),
     "detail": pl.String(),
+    "boundary": pl.Boolean(),
     "inputs": pl.String(),
 }
 SCHOOL_SCHEMA: dict[str, pl.DataType] = {
@@ -83,6 +90,7 @@ SCHOOL_SCHEMA: dict[str, pl.DataType] = {
     "value": pl.Float64(),
     "threshold": pl.Float64(),
     "detail": pl.String(),
+    "boundary": pl.Boolean(),
 }
 _DTYPES: dict[str, pl.DataType] = {"int": pl.Int64(), "number": pl.Float64(), "year": pl.Int64()}
 _LABELS: dict[str, str] = {c.key: c.header for c in (*COUNTY_COLUMNS, *SCHOOL_COLUMNS)}
@@ -122,6 +130,7 @@ class CountyCheck:
     value: pl.Expr = field(default_factory=lambda: pl.lit(None, pl.Float64))
     threshold: pl.Expr = field(default_factory=lambda: pl.lit(None, pl.Float64))
     missing: Sequence[tuple[str, pl.Expr]] = ()
+    boundary: pl.Expr = field(default_factory=lambda: pl.lit(False))
 
 
 @dataclass(frozen=True)
@@ -150,9 +159,60 @@ class SchoolCheck:
     missing: Sequence[tuple[str, pl.Expr]] = ()
     aggregate: Aggregate | None = None
     county_columns: Sequence[str] = ()
+    boundary: pl.Expr = field(default_factory=lambda: pl.lit(False))
 
 
 Check = CountyCheck | SchoolCheck
+
+#: The comparison words of the legal reading (standard-2017.md): 不低于 / 不超过 include the boundary, 低于 / 超过
+#: exclude it. Counts of people, rooms and classes read "不少于" (at least so many).
+WORDS = {"at_least": "不低于", "at_most": "不超过", "below": "低于", "above": "超过"}
+COUNT_UNITS = ("人", "间", "个", "年")
+VERDICT_WORDS = {True: "达标", False: "未达标"}
+BOUNDARY_MARK = "⚠临界"
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One comparison of an item, as every item writes it (decision 26).
+
+    ``text`` reads "value（要求不低于 threshold），verdict", and where the value shown at the display precision
+    reads the other way from the full-precision value, "⚠临界：全精度值 …" after it; ``boundary`` flags that case.
+    """
+
+    ok: pl.Expr
+    text: pl.Expr
+    boundary: pl.Expr
+
+
+def verdict_text(ok: pl.Expr) -> pl.Expr:
+    """ "，达标" / "，未达标" after a clause; nothing when it cannot be decided."""
+    return pl.when(ok).then(pl.lit("，达标")).when(~ok).then(pl.lit("，未达标")).otherwise(pl.lit(""))
+
+
+def _reading(value: pl.Expr, threshold: pl.Expr, op: str, tolerance: float) -> pl.Expr:
+    if op == "at_least":
+        return value >= threshold * (1 - tolerance)
+    if op == "at_most":
+        return value <= threshold * (1 + tolerance)
+    if op == "below":
+        return ~(value >= threshold * (1 - tolerance))
+    return ~(value <= threshold * (1 + tolerance))
+
+
+def full_precision_text(value: pl.Expr, *, percent: bool = False) -> pl.Expr:
+    """A value with ten significant digits, trailing zeros dropped: the figure behind a boundary case.
+
+    >>> pl.select(a=full_precision_text(pl.lit(0.9999999)), b=full_precision_text(pl.lit(0.84996), percent=True),
+    ...     c=full_precision_text(pl.lit(10000 / 20001), percent=True), d=full_precision_text(pl.lit(99999.99))).row(0)
+    ('0.9999999', '84.996%', '49.99750012%', '99999.99')
+    """
+    x = value.cast(pl.Float64) * (100 if percent else 1)
+    digits = (pl.lit(9) - x.abs().log10().floor()).clip(-300, 300)
+    scale = pl.lit(10.0).pow(digits)
+    text = ((x * scale).round(0) / scale).cast(pl.String).str.replace(r"\.0$", "")
+    text = pl.when(x == 0).then(pl.lit("0")).otherwise(text)
+    return text + ("%" if percent else "")
 
 
 @dataclass(frozen=True)
@@ -216,6 +276,71 @@ class Item:
     def above(self, value: pl.Expr, limit: pl.Expr | float, unit: str | None = None) -> pl.Expr:
         """超过 (>), strict: not at most the limit."""
         return ~self.at_most(value, limit, unit)
+
+    def clause(
+        self,
+        value: pl.Expr,
+        threshold: pl.Expr | float,
+        op: str = "at_least",
+        *,
+        unit: str | None = None,
+        shown: pl.Expr | None = None,
+        threshold_shown: pl.Expr | str | None = None,
+        ok: pl.Expr | None = None,
+        decimals: int | None = None,
+        note: str | pl.Expr = "",
+    ) -> Clause:
+        """``value`` against ``threshold`` (``op``: at_least, at_most, below, above), written the one way.
+
+        ``shown`` is the text before the bracket (default: the value as :meth:`rate_text` shows it),
+        ``threshold_shown`` the requirement's figure (default: :meth:`threshold_text`), ``ok`` the verdict when the
+        item decides otherwise (default: the rule set's comparison), ``decimals`` the display decimals of the value
+        (default: the rule set's; a rate's percentage keeps that many), ``note`` words inside the bracket after the
+        figure. The boundary flag compares the full-precision reading with the reading of the values rounded
+        half-up as displayed; the two differ only where the figures shown look equal (or the rule set's rounding
+        turns the verdict), and then the text adds the full-precision value.
+        """
+        unit = self.unit if unit is None else unit
+        percent = unit == "%"
+        limit = threshold if isinstance(threshold, pl.Expr) else pl.lit(float(threshold))
+        if ok is None:
+            ok = {"at_least": self.at_least, "at_most": self.at_most, "below": self.below, "above": self.above}[op](
+                value, threshold, unit
+            )
+        if decimals is None:
+            decimals = 0 if unit in COUNT_UNITS else self.display_decimals
+        digits = decimals + (PERCENT_DIGITS if percent else 0)
+        tolerance = self.rules.precision.tolerance
+        full = _reading(value.cast(pl.Float64), limit, op, tolerance)
+        rounded = _reading(
+            round_half_up(value.cast(pl.Float64), digits, tolerance),
+            round_half_up(limit, digits, tolerance),
+            op,
+            tolerance,
+        )
+        boundary = (full != rounded).fill_null(False)
+        if shown is None:
+            shown = self.rate_text(value, unit)
+        if threshold_shown is None:
+            if isinstance(threshold, pl.Expr):
+                threshold_shown = self.rate_text(threshold, unit)
+            else:
+                threshold_shown = self.threshold_text(float(threshold), unit)
+        figure = pl.lit(threshold_shown) if isinstance(threshold_shown, str) else threshold_shown
+        word = "不少于" if op == "at_least" and unit in COUNT_UNITS else WORDS[op]
+        marker = pl.when(boundary).then(
+            pl.format("（{}：全精度值 {}）", pl.lit(BOUNDARY_MARK), full_precision_text(value, percent=percent))
+        )
+        text = pl.concat_str(
+            shown,
+            pl.lit(f"（要求{word} "),
+            figure,
+            pl.lit(note) if isinstance(note, str) else note,
+            pl.lit("）"),
+            verdict_text(ok),
+            marker.otherwise(pl.lit("")),
+        )
+        return Clause(ok=ok, text=text, boundary=boundary)
 
     # Display -----------------------------------------------------------------------------------------------
     @property
@@ -456,6 +581,7 @@ def county_item_rows(item: Item, check: CountyCheck, base: pl.DataFrame) -> pl.D
         check.value.cast(pl.Float64).alias("value"),
         check.threshold.cast(pl.Float64).alias("threshold"),
         detail.alias("detail"),
+        check.boundary.fill_null(False).alias("boundary"),
         _json(check.inputs).alias("inputs"),
     )
 
@@ -476,6 +602,7 @@ def _per_school(item: Item, check: SchoolCheck, schools: pl.LazyFrame, base: pl.
         check.value.cast(pl.Float64).alias("value"),
         check.threshold.cast(pl.Float64).alias("threshold"),
         check.detail.alias("detail"),
+        check.boundary.fill_null(False).alias("boundary"),
         _missing_labels(check.missing).alias("_missing"),
         *extra,
     ).with_columns(_explained(pl.col("status"), pl.col("_missing"), pl.col("detail")).alias("detail"))
@@ -493,10 +620,13 @@ def _school_county_rows(item: Item, check: SchoolCheck, per: pl.DataFrame, base:
         pl.len().alias("_applicable"),
         (pl.col("status") == NOT_MET).sum().alias("_not_met"),
         (pl.col("status") == INSUFFICIENT).sum().alias("_insufficient"),
+        pl.col("boundary").any().alias("_boundary"),
         *(sums if agg else []),
     )
     county = base.select(*COUNTY, "county_name", "_schools").join(counts, on=COUNTY, how="left")
-    county = county.with_columns(pl.col("_applicable", "_not_met", "_insufficient").fill_null(0))
+    county = county.with_columns(
+        pl.col("_applicable", "_not_met", "_insufficient").fill_null(0), pl.col("_boundary").fill_null(False)
+    )
     every = (
         pl.when(pl.col("_not_met") > 0)
         .then(pl.lit(False))
@@ -520,26 +650,29 @@ def _school_county_rows(item: Item, check: SchoolCheck, per: pl.DataFrame, base:
     value = pl.lit(None, pl.Float64)
     threshold = pl.lit(None, pl.Float64)
     ok = every
+    boundary = pl.col("_boundary")
     if agg:
         value = pl.when(pl.col("_gaps") == 0).then(ratio(pl.col("_num"), pl.col("_den")))
         threshold = pl.lit(agg.threshold)
-        ok = every & item.at_least(value, agg.threshold)
-        summary = pl.format(
-            "{} {} ÷ {} {} = {}（不低于 {}）；",
+        shown = pl.format(
+            "全县{} {} ÷ {} {} = {}",
             pl.lit(agg.numerator_label),
             count_text(pl.col("_num")),
             pl.lit(agg.denominator_label),
             count_text(pl.col("_den")),
             item.rate_text(value),
-            pl.lit(item.threshold_text(agg.threshold)),
         )
-        summary = pl.when(pl.col("_gaps") == 0).then(summary).otherwise(pl.lit("部分学校数据不全，未计算全县比例；"))
-        tally = summary + tally
+        county_rate = item.clause(value, agg.threshold, shown=shown)
+        ok = every & county_rate.ok
+        boundary = boundary | county_rate.boundary
+        summary = pl.when(pl.col("_gaps") == 0).then(county_rate.text + "；")
+        tally = summary.otherwise(pl.lit("部分学校数据不全，未计算全县比例；")) + tally
         inputs |= {"numerator": pl.col("_num"), "denominator": pl.col("_den")}
     no_schools = pl.col("_schools") == 0
     none_apply = pl.col("_applicable") == 0
-    if agg is None:  # nothing to check; an aggregate over no school stays undefined (0 ÷ 0)
-        ok = pl.when(none_apply).then(pl.lit(True)).otherwise(ok)
+    # Decision 27: an item that applies to none of the county's schools has nothing to fail: met, "无适用学校",
+    # for every school item alike (an aggregate such as the G9 rate is then not computed at all).
+    ok = pl.when(none_apply).then(pl.lit(True)).otherwise(ok)
     ok = pl.when(no_schools).then(pl.lit(None, pl.Boolean)).otherwise(ok)
     detail = (
         pl.when(no_schools)
@@ -558,6 +691,7 @@ def _school_county_rows(item: Item, check: SchoolCheck, per: pl.DataFrame, base:
         value.alias("value"),
         threshold.alias("threshold"),
         detail.alias("detail"),
+        boundary.alias("boundary"),
         _json(inputs).alias("inputs"),
     )
 

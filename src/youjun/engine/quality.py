@@ -31,8 +31,10 @@ applicable, failing and unchecked schools are in ``detail`` and ``inputs``.
 >>> q1 = ev.items.filter(pl.col("code") == "Q1").row(0, named=True)
 >>> q1["status"], q1["value"], q1["threshold"]
 ('met', 0.95, 0.95)
->>> print(q1["detail"])
-（初中毕业生 930 人 − 转入 20 人 + 转出 40 人）÷（三年前初一入学 1,000 人 − 死亡 0 人）= 95.00%（不低于 95.00%）
+>>> print(q1["detail"].split("= ")[0])
+（初中毕业生 930 人 − 转入 20 人 + 转出 40 人）÷（三年前初一入学 1,000 人 − 死亡 0 人）
+>>> print(q1["detail"].split("= ")[1])
+95.00%（要求不低于 95.00%），达标
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from youjun.engine.items import (
     number_text,
     rank,
     ratio,
+    verdict_text,
     yes_ok,
 )
 from youjun.engine.precision import at_least
@@ -84,24 +87,28 @@ def retention(item: Item) -> CountyCheck:
         for k in ("junior_graduates", "junior_transfer_in", "junior_transfer_out", "grade7_enrolment", "junior_deaths")
     )
     value = ratio(graduates - transfer_in + transfer_out, enrolled - deaths)
-    detail = pl.format(
-        "（初中毕业生 {} − 转入 {} + 转出 {}）÷（三年前初一入学 {} − 死亡 {}）= {}（不低于 {}）",
-        count_text(graduates),
-        count_text(transfer_in),
-        count_text(transfer_out),
-        count_text(enrolled),
-        count_text(deaths),
-        item.rate_text(value),
-        pl.lit(item.threshold_text(minimum)),
+    clause = item.clause(
+        value,
+        minimum,
+        shown=pl.format(
+            "（初中毕业生 {} − 转入 {} + 转出 {}）÷（三年前初一入学 {} − 死亡 {}）= {}",
+            count_text(graduates),
+            count_text(transfer_in),
+            count_text(transfer_out),
+            count_text(enrolled),
+            count_text(deaths),
+            item.rate_text(value),
+        ),
     )
     keys = ["junior_graduates", "junior_transfer_in", "junior_transfer_out", "grade7_enrolment", "junior_deaths"]
     return CountyCheck(
-        ok=item.at_least(value, minimum),
+        ok=clause.ok,
         value=value,
         threshold=pl.lit(minimum),
-        detail=detail,
+        detail=clause.text,
         inputs={k: pl.col(k) for k in keys},
         missing=[need(k) for k in keys],
+        boundary=clause.boundary,
     )
 
 
@@ -110,30 +117,37 @@ def disabled_enrolment(item: Item) -> CountyCheck:
     minimum = item.number("min_rate")
     enrolled, children = pl.col("disabled_enrolled"), pl.col("disabled_children")
     value = ratio(enrolled, children)
-    detail = pl.format(
-        "入学（含随班就读、特教学校、送教上门）{} ÷ 适龄残疾儿童少年 {} = {}（不低于 {}）",
-        count_text(enrolled),
-        count_text(children),
-        item.rate_text(value),
-        pl.lit(item.threshold_text(minimum)),
+    clause = item.clause(
+        value,
+        minimum,
+        shown=pl.format(
+            "入学（含随班就读、特教学校、送教上门）{} ÷ 适龄残疾儿童少年 {} = {}",
+            count_text(enrolled),
+            count_text(children),
+            item.rate_text(value),
+        ),
     )
     return CountyCheck(
-        ok=item.at_least(value, minimum),
+        ok=clause.ok,
         value=value,
         threshold=pl.lit(minimum),
-        detail=detail,
+        detail=clause.text,
         inputs={"disabled_enrolled": enrolled, "disabled_children": children},
         missing=[need("disabled_enrolled"), need("disabled_children")],
+        boundary=clause.boundary,
     )
 
 
 def charter_and_ict(item: Item) -> SchoolCheck:
     """Q3: the school has a charter and ICT in management and teaching (是)."""
     answer = pl.col("has_charter_ict")
+    ok = yes_ok(answer)
     return SchoolCheck(
         applies=pl.lit(True),
-        ok=yes_ok(answer),
-        detail=pl.format("学校章程及管理教学信息化：{}", answer.fill_null(MISSING_TEXT)),
+        ok=ok,
+        detail=pl.format(
+            "学校章程及管理教学信息化：{}（要求为「是」）{}", answer.fill_null(MISSING_TEXT), verdict_text(ok)
+        ),
         missing=[need("has_charter_ict")],
     )
 
@@ -143,20 +157,24 @@ def training_funds(item: Item) -> SchoolCheck:
     minimum = item.number("min_share")
     training, budget = pl.col("training_funds"), pl.col("public_funds")
     value = ratio(training, budget)
-    detail = pl.format(
-        "教师培训经费 {} ÷ 公用经费预算总额 {} = {}（不低于 {}）",
-        item.money_text(training),
-        item.money_text(budget),
-        item.rate_text(value),
-        pl.lit(item.threshold_text(minimum)),
+    clause = item.clause(
+        value,
+        minimum,
+        shown=pl.format(
+            "教师培训经费 {} ÷ 公用经费预算总额 {} = {}",
+            item.money_text(training),
+            item.money_text(budget),
+            item.rate_text(value),
+        ),
     )
     return SchoolCheck(
         applies=pl.lit(True),
-        ok=item.at_least(value, minimum),
+        ok=clause.ok,
         value=value,
         threshold=pl.lit(minimum),
-        detail=detail,
+        detail=clause.text,
         missing=[need("training_funds"), need("public_funds")],
+        boundary=clause.boundary,
     )
 
 
@@ -164,12 +182,15 @@ def moral_education(item: Item) -> SchoolCheck:
     """Q6: moral education and campus culture rated ``min_rating`` (良好) or better."""
     scale, minimum = _ordinal(item, "ratings", "min_rating")
     rating = pl.col("moral_education_rating")
-    position = rank(rating, scale)
+    ok = rank(rating, scale) >= minimum
     return SchoolCheck(
         applies=pl.lit(True),
-        ok=position >= minimum,
+        ok=ok,
         detail=pl.format(
-            "德育及校园文化建设评价：{}（须达到{}及以上）", rating.fill_null(MISSING_TEXT), pl.lit(scale[minimum])
+            "德育及校园文化建设评价：{}（要求{}及以上）{}",
+            rating.fill_null(MISSING_TEXT),
+            pl.lit(scale[minimum]),
+            verdict_text(ok),
         ),
         missing=[need("moral_education_rating")],
     )
@@ -180,24 +201,35 @@ def monitoring(item: Item) -> CountyCheck:
     levels, minimum = _ordinal(item, "levels", "min_level")
     limit = item.number("max_difference_rate")
     level, rate = pl.col("q9_lowest_level"), pl.col("q9_max_difference_rate")
+    level_ok = rank(level, levels) >= minimum
     # A difference rate is a coefficient like the CV: shown and, when asked, rounded with the CV decimals.
     precision = item.rules.precision
-    below = ~at_least(rate, limit, precision, precision.compare_cv_decimals)
     decimals = precision.display_cv_decimals
+    difference = item.clause(
+        rate,
+        limit,
+        "below",
+        unit="",
+        shown=pl.format("最大校际差异率 {}", number_text(rate, decimals).fill_null(MISSING_TEXT)),
+        threshold_shown=f"{limit:.{decimals}f}",
+        ok=~at_least(rate, limit, precision, precision.compare_cv_decimals),
+        decimals=decimals,
+    )
     detail = pl.format(
-        "各科最低学业水平 {}（须达到{}级及以上）；最大校际差异率 {}（须低于 {}）",
+        "各科最低学业水平 {}（要求{}级及以上）{}；{}",
         level.fill_null(MISSING_TEXT),
         pl.lit(levels[minimum]),
-        number_text(rate, decimals).fill_null(MISSING_TEXT),
-        pl.lit(f"{limit:.{decimals}f}"),
+        verdict_text(level_ok),
+        difference.text,
     )
     return CountyCheck(
-        ok=(rank(level, levels) >= minimum) & below,
+        ok=level_ok & difference.ok,
         value=rate,
         threshold=pl.lit(limit),
         detail=detail,
         inputs={"q9_lowest_level": level, "q9_max_difference_rate": rate},
         missing=[need("q9_lowest_level"), need("q9_max_difference_rate")],
+        boundary=difference.boundary,
     )
 
 

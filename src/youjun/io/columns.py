@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
+#: Version 2 (2026) added the G3 small-rural room counts (``music_rooms_small_rural``, ``art_rooms_small_rural``);
+#: version 1 workbooks read unchanged (those columns are optional, blank when absent).
 
 Kind = Literal["int", "number", "year", "text", "code6", "enum"]
 
@@ -209,7 +211,7 @@ SCHOOL_COLUMNS: tuple[Column, ...] = (
         "音乐专用教室数(达到放宽面积)",
         "int",
         unit="间",
-        note="达到放宽面积标准的音乐专用教室",
+        note="面积 73㎡ 及以上、不足 96㎡ 的音乐专用教室（2016 年及以前建成的学校计入）",
         used_by="G3 放宽",
     ),
     Column(
@@ -217,7 +219,25 @@ SCHOOL_COLUMNS: tuple[Column, ...] = (
         "美术专用教室数(达到放宽面积)",
         "int",
         unit="间",
-        note="达到放宽面积标准的美术专用教室",
+        note="面积 67㎡ 及以上、不足 90㎡ 的美术专用教室（2016 年及以前建成的学校计入）",
+        used_by="G3 放宽",
+    ),
+    Column(
+        "music_rooms_small_rural",
+        "音乐专用教室数(达到乡村小规模学校放宽面积)",
+        "int",
+        unit="间",
+        note="面积达到小学 54㎡、初中 61㎡（有初中学生的学校按 61㎡），但不足 73㎡ 的音乐专用教室"
+        "（乡村学校最大班额小于 30 人的计入）；模板第 2 版新增",
+        used_by="G3 放宽",
+    ),
+    Column(
+        "art_rooms_small_rural",
+        "美术专用教室数(达到乡村小规模学校放宽面积)",
+        "int",
+        unit="间",
+        note="面积达到小学 54㎡、初中 61㎡（有初中学生的学校按 61㎡），但不足 67㎡ 的美术专用教室"
+        "（乡村学校最大班额小于 30 人的计入）；模板第 2 版新增",
         used_by="G3 放宽",
     ),
     Column("migrant_students", "进城务工人员随迁子女在校生数", "int", unit="人", used_by="G4 放宽"),

@@ -82,6 +82,11 @@ def status_label(status: object) -> str:
     return STATUS_LABELS.get(str(status), DASH if status is None else str(status))
 
 
+def judged_label(entry: Mapping[str, Any]) -> str:
+    """The status of an item, a school or S1, with 「⚠临界」 when its figure sits on a boundary (decision 26)."""
+    return status_label(entry.get("status")) + ("（⚠临界）" if entry.get("boundary") else "")
+
+
 def format_value(value: object, *, decimals: int = VALUE_DECIMALS, rate: bool = False) -> str:
     """A number as shown to users: half-up rounding, thousands separators, rates as percentages; null → 「—」.
 
@@ -258,6 +263,9 @@ def _resource_section(doc: Any, county: Mapping[str, Any]) -> None:
     if not ra:
         add_paragraph(doc, NOT_EVALUATED, indent=True)
         return
+    if ra.get("status") == "insufficient_data":
+        add_paragraph(doc, "资源配置结论：数据不足。学校表中没有本县（区）的学校数据，资源配置无法评估。", indent=True)
+        return
     passed = "达标" if ra.get("passed") else "未达标"
     add_paragraph(
         doc,
@@ -345,7 +353,7 @@ def _items_section(doc: Any, county: Mapping[str, Any], part: str, heading: str,
             [
                 Cell(code, align="center"),
                 str(item.get("name") or ""),
-                Cell(status_label(item.get("status")), align="center"),
+                Cell(judged_label(item), align="center"),
                 Cell(item_value(code, item.get("value")), align="right"),
                 Cell(item_value(code, item.get("threshold")), align="right"),
                 str(item.get("detail") or ""),
@@ -367,7 +375,7 @@ def _recognition_section(doc: Any, county: Mapping[str, Any]) -> None:
         ["认可回答数", format_value(s1.get("positive"))],
         ["社会认可度", format_value(s1.get("value"), rate=True)],
         ["标准", format_value(s1.get("threshold"), rate=True)],
-        ["结论", status_label(s1.get("status"))],
+        ["结论", judged_label(s1)],
         ["说明", str(s1.get("detail") or "")],
     ]
     add_table(doc, rows, [4.0, 11.8])
@@ -459,7 +467,7 @@ def _appendix_rows(county: Mapping[str, Any]) -> list[list[str]]:
                         str(school.get("school_id") or ""),
                         str(school.get("school_name") or ""),
                         str(item.get("code") or ""),
-                        status_label(school.get("status")),
+                        judged_label(school),
                         str(school.get("detail") or ""),
                     ]
                 )
@@ -632,6 +640,7 @@ def _shortfall_table(county: Mapping[str, Any]) -> Table:
             "school_name": names.get(str(gap.get("school_id")), ""),
             "stage": STAGE_NAMES.get(str(gap.get("stage")), gap.get("stage")),
             "unit_passed": _YES_NO.get(gap["unit_passed"]) if gap.get("unit_passed") is not None else None,
+            "boundary": "⚠临界：显示值与标准相同，全精度未达到" if gap.get("boundary") else "",
         }
         for gap in ra.get("shortfalls") or ()
     ]
@@ -646,6 +655,7 @@ def _shortfall_table(county: Mapping[str, Any]) -> Table:
         "shortfall": pl.Float64(),
         "unit": pl.String(),
         "unit_passed": pl.String(),
+        "boundary": pl.String(),
     }
     return Table(
         sheet="差距清单",
@@ -661,6 +671,7 @@ def _shortfall_table(county: Mapping[str, Any]) -> Table:
             "shortfall": "达到标准还需",
             "unit": "单位",
             "unit_passed": "单元是否达标",
+            "boundary": "临界",
         },
         formats={"value": "#,##0.00", "standard": "#,##0.00", "ratio": "0.0%", "shortfall": "#,##0.00"},
     )
@@ -701,11 +712,11 @@ def _items_table(county: Mapping[str, Any], part: str, sheet: str) -> Table:
         rows.append(
             {
                 **item,
-                "status": status_label(item.get("status")),
+                "status": judged_label(item),
                 "kind": _KIND_LABELS.get(str(item.get("kind")), item.get("kind")),
-                "applicable": inputs.get("applicable") if item.get("kind") == "school" else None,
-                "failing": inputs.get("failing") if item.get("kind") == "school" else None,
-                "unchecked": inputs.get("unchecked") if item.get("kind") == "school" else None,
+                "applicable": inputs.get("schools") if item.get("kind") == "school" else None,
+                "failing": inputs.get("schools_not_met") if item.get("kind") == "school" else None,
+                "unchecked": inputs.get("schools_insufficient_data") if item.get("kind") == "school" else None,
             }
         )
     return Table(sheet=sheet, frame=_frame(rows, _ITEM_SCHEMA), headers=_ITEM_HEADERS)
@@ -722,7 +733,7 @@ def _school_items_table(county: Mapping[str, Any]) -> Table:
                         "item": item.get("name"),
                         "school_id": school.get("school_id"),
                         "school_name": school.get("school_name"),
-                        "status": status_label(school.get("status")),
+                        "status": judged_label(school),
                         "value": school.get("value"),
                         "threshold": school.get("threshold"),
                         "detail": school.get("detail"),
@@ -764,7 +775,7 @@ def _school_items_table(county: Mapping[str, Any]) -> Table:
 
 def _recognition_table(county: Mapping[str, Any]) -> Table:
     s1 = county.get("social_recognition") or {}
-    rows = [s1] if s1 else []
+    rows = [{**s1, "status": judged_label(s1)}] if s1 else []
     schema = {
         "code": pl.String(),
         "name": pl.String(),
@@ -775,7 +786,7 @@ def _recognition_table(county: Mapping[str, Any]) -> Table:
         "positive": pl.Int64(),
         "detail": pl.String(),
     }
-    frame = _frame(rows, schema).with_columns(pl.col("status").replace(STATUS_LABELS))
+    frame = _frame(rows, schema)
     return Table(
         sheet="社会认可度",
         frame=frame,

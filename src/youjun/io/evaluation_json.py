@@ -48,7 +48,7 @@ def _shortfalls_json(ev: ResourceEvaluation) -> pl.DataFrame:
     gaps = shortfalls(ev)
     if gaps.height == 0:
         return pl.DataFrame(schema={"year": pl.Int64, "county_code": pl.String, "json": pl.String})
-    fields = ["school_id", "stage", "indicator", "value", "standard", "ratio", "shortfall", "unit"]
+    fields = ["school_id", "stage", "indicator", "value", "standard", "ratio", "shortfall", "unit", "boundary"]
     piece = pl.struct(*fields, pl.col("passed").alias("unit_passed")).struct.json_encode()
     return _joined(gaps, COUNTY, piece)
 
@@ -121,17 +121,17 @@ def _bool(expr: pl.Expr) -> pl.Expr:
 
 def _item_objects(items: pl.DataFrame, schools: pl.DataFrame | None, extra: list[pl.Expr] | None = None) -> pl.Expr:
     """The JSON object of each item row: the item fields, its inputs and (school items) the schools not met."""
-    fields = ["code", "name", "kind", "status", "value", "threshold", "detail"]
+    fields = ["code", "name", "kind", "status", "value", "threshold", "detail", "boundary"]
     head = pl.struct(*fields, *(extra or [])).struct.json_encode().str.strip_suffix("}")
     tail = pl.lit("}") if schools is None else pl.concat_str(pl.lit(',"schools":['), pl.col("_schools"), pl.lit("]}"))
     return pl.concat_str(head, pl.lit(',"inputs":'), pl.col("inputs"), tail)
 
 
 def _failing_schools(ev: ItemEvaluation) -> pl.DataFrame:
-    """Per (county, item): the schools that fail or cannot be checked, as a JSON list body."""
+    """Per (county, item): the schools that fail, cannot be checked or sit on a boundary, as a JSON list body."""
     keys = [*COUNTY, "code"]
-    fields = ["school_id", "school_name", "status", "value", "threshold", "detail"]
-    failing = ev.schools.filter(pl.col("status") != MET)
+    fields = ["school_id", "school_name", "status", "value", "threshold", "detail", "boundary"]
+    failing = ev.schools.filter((pl.col("status") != MET) | pl.col("boundary"))
     if failing.height == 0:
         return pl.DataFrame(schema={**dict.fromkeys(keys, pl.String), "year": pl.Int64, "_schools": pl.String})
     return _joined(failing, keys, pl.struct(fields).struct.json_encode()).rename({"json": "_schools"})
@@ -190,6 +190,7 @@ def assessment_fragments(a: Assessment) -> pl.DataFrame:
                 pl.col("_in").struct.field("recognition_valid").alias("valid"),
                 pl.col("_in").struct.field("recognition_positive").alias("positive"),
                 "detail",
+                "boundary",
             )
             .struct.json_encode()
             .str.strip_suffix("}"),
@@ -270,14 +271,24 @@ def county_fragments(ev: ResourceEvaluation | Assessment) -> pl.DataFrame:
     space (JSON whitespace) between them. An ``Assessment`` adds its sections after ``resource_allocation``.
     """
     sections = assessment_fragments(ev) if isinstance(ev, Assessment) else None
-    ev = ev.resources if isinstance(ev, Assessment) else ev
+    if isinstance(ev, Assessment):
+        # Every county of either sheet (decision 18): one without school rows has an empty, unjudged
+        # resource_allocation ("passed": false, no stages) beside the parts it can be judged on.
+        universe = ev.verdict.select(*COUNTY, "county_name", pl.col("resource_allocation").alias("_status"))
+        frame = universe.join(
+            ev.resources.counties.drop("county_name"), on=COUNTY, how="left", maintain_order="left"
+        ).with_columns(pl.col("passed").fill_null(False))
+        ev = ev.resources
+    else:
+        frame = ev.counties.with_columns(
+            pl.when(pl.col("passed")).then(pl.lit(MET)).otherwise(pl.lit(NOT_MET)).alias("_status")
+        )
     parts = {
         "stages": _stages_json(ev),
         "units": _unit_json(ev),
         "excluded": _excluded_json(ev),
         "shortfalls": _shortfalls_json(ev),
     }
-    frame = ev.counties
     for name, part in parts.items():
         frame = frame.join(part.rename({"json": f"_{name}"}), on=COUNTY, how="left", maintain_order="left")
     head = pl.struct("county_code", "county_name", "year").struct.json_encode().str.strip_suffix("}")
@@ -287,7 +298,14 @@ def county_fragments(ev: ResourceEvaluation | Assessment) -> pl.DataFrame:
         frame = frame.join(sections.rename({"json": "_sections"}), on=COUNTY, how="left", maintain_order="left")
         end = pl.concat_str(pl.lit("]},"), pl.col("_sections"), pl.lit("}"))
     return frame.select(
-        pl.concat_str(head, pl.lit(',"resource_allocation":{"passed":'), verdict, pl.lit(',"stages":{')).alias("a"),
+        pl.concat_str(
+            head,
+            pl.lit(',"resource_allocation":{"status":"'),
+            pl.col("_status"),
+            pl.lit('","passed":'),
+            verdict,
+            pl.lit(',"stages":{'),
+        ).alias("a"),
         pl.col("_stages").fill_null(""),
         pl.lit('},"units":[').alias("b"),
         pl.col("_units").fill_null(""),

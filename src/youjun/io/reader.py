@@ -199,6 +199,60 @@ def _label(key: str, columns: Sequence[Column] = SCHOOL_COLUMNS) -> str:
     return next(c.header for c in columns if c.key == key)
 
 
+#: Parts that cannot exceed their whole (hard checks, decision 28): (parts summed, whole summed, the rule in words).
+#: A stage's largest class or its number of classes cannot exceed its students; the school's counts of migrant
+#: children, zoned admissions, certified and trained teachers and its training funds are parts of the totals named.
+SCHOOL_PART_WHOLE: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
+    *(((f"max_class_size_{stage}",), (f"students_{stage}",), f"最大班额不能超过{zh}在校生数") for stage, zh in _STAGES),
+    *(((f"classes_{stage}",), (f"students_{stage}",), f"班级数不能超过{zh}在校生数") for stage, zh in _STAGES),
+    (("migrant_students",), ("students_primary", "students_junior"), "随迁子女是义务教育阶段在校生的一部分"),
+    (("zoned_students",), ("students_primary", "students_junior"), "就近划片入学学生是义务教育阶段在校生的一部分"),
+    (("certified_teachers",), ("teachers_primary", "teachers_junior"), "持证教师是义务教育阶段专任教师的一部分"),
+    (("trained_360h_teachers",), ("teachers_primary", "teachers_junior"), "培训满学时教师是专任教师的一部分"),
+    (("training_funds",), ("public_funds",), "教师培训经费从公用经费预算中安排"),
+)
+COUNTY_PART_WHOLE: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
+    (("rotated_backbone_teachers",), ("rotated_teachers",), "交流轮岗骨干教师是交流轮岗教师的一部分"),
+    (("rotated_teachers",), ("rotation_eligible_teachers",), "交流轮岗教师来自符合交流条件的教师"),
+    (("quality_hs_allocated",), ("quality_hs_plan",), "分配到初中学校的名额是优质高中招生计划的一部分"),
+    (
+        ("migrant_in_public", "migrant_in_purchased"),
+        ("eligible_migrant_children",),
+        "公办学校和政府购买服务民办学校就读的随迁子女是符合条件随迁子女的一部分",
+    ),
+    (("disabled_enrolled",), ("disabled_children",), "入学的适龄残疾儿童少年是适龄残疾儿童少年的一部分"),
+    (("junior_deaths",), ("grade7_enrolment",), "死亡学生来自三年前初一入学学生"),
+    (("recognition_positive",), ("recognition_valid",), "认可回答是有效回答的一部分"),
+)
+
+
+def _part_whole_checks(
+    rules: Sequence[tuple[tuple[str, ...], tuple[str, ...], str]], columns: Sequence[Column]
+) -> list[RowCheck]:
+    """Hard checks "Σ parts ≤ Σ whole", pointing at the first part's cell; blank cells are not checked."""
+    checks = []
+    for parts, whole, why in rules:
+
+        def total(keys: tuple[str, ...]) -> pl.Expr:
+            expr = pl.col(keys[0])
+            for key in keys[1:]:
+                expr = expr + pl.col(key)
+            return expr
+
+        def named(keys: tuple[str, ...]) -> str:
+            return " + ".join(f"「{_label(k, columns)}」（{{{k}}}）" for k in keys)
+
+        checks.append(
+            RowCheck(
+                "part_exceeds_whole",
+                parts[0],
+                total(parts) > total(whole),
+                f"{named(parts)}不得大于{named(whole)}：{why}",
+            )
+        )
+    return checks
+
+
 def school_checks(limits: Plausibility) -> list[RowCheck]:
     """Hard and soft row checks of the school sheet; evaluated over all input files together.
 
@@ -252,6 +306,7 @@ def school_checks(limits: Plausibility) -> list[RowCheck]:
             "「室内体育用房面积」（{indoor_sports_area}㎡）不得大于「教学及辅助用房面积」（{teaching_aux_area}㎡），"
             "室内体育用房是教学及辅助用房的一部分",
         ),
+        *_part_whole_checks(SCHOOL_PART_WHOLE, SCHOOL_COLUMNS),
         RowCheck(
             "no_students",
             "students_primary",
@@ -385,12 +440,13 @@ def county_checks() -> list[RowCheck]:
                 "first_row": pl.col("source_row").first().over(group),
             },
         ),
+        *_part_whole_checks(COUNTY_PART_WHOLE, COUNTY_COLUMNS),
         RowCheck(
-            "positive_exceeds_valid",
-            "recognition_positive",
-            pl.col("recognition_positive") > pl.col("recognition_valid"),
-            f"「{_label('recognition_positive', COUNTY_COLUMNS)}」（{{recognition_positive}}）不得大于"
-            f"「{_label('recognition_valid', COUNTY_COLUMNS)}」（{{recognition_valid}}）",
+            "recognised_after_year",
+            "basic_balance_year",
+            pl.col("basic_balance_year") > pl.col("year"),
+            f"「{_label('basic_balance_year', COUNTY_COLUMNS)}」（{{basic_balance_year}}）晚于统计年度（{{year}}）："
+            "认定年份不能在评估年度之后",
         ),
         RowCheck(
             "rate_out_of_range",
@@ -1160,6 +1216,36 @@ def _run_checks(
             )
 
 
+def _cross_sheet_checks(
+    schools: pl.DataFrame, counties: pl.DataFrame, sources: Sequence[_Source], params: Mapping[str, Any], sink: _Sink
+) -> None:
+    """Warnings where the two sheets do not cover the same counties: the assessment then lacks a part."""
+    keys = ["year", "county_code"]
+    per_county = schools.group_by(keys).agg(pl.len().alias("__schools"))
+    with_schools = counties.join(per_county, on=keys, how="left", maintain_order="left")
+    without_schools = RowCheck(
+        "county_without_schools",
+        "county_code",
+        pl.col("__schools").is_null() & pl.col("year").is_not_null(),
+        f"「{COUNTY_SHEET}」表中的 {{county_name}}（{{county_code}}）{{year}} 年度在「{SCHOOL_SHEET}」表中没有学校："
+        "资源配置和学校类条目将为“数据不足”，请核实是否漏填了该县的学校",
+        "warning",
+    )
+    _run_checks(with_schools, [without_schools], sources, COUNTY_COLUMNS, params, sink)
+    listed = counties.select(keys).unique().with_columns(pl.lit(True).alias("__has_row"))
+    with_row = schools.join(listed, on=keys, how="left", maintain_order="left")
+    without_row = RowCheck(
+        "county_row_missing",
+        "county_code",
+        pl.col("__has_row").is_null() & pl.col("year").is_not_null() & pl.struct(keys).is_first_distinct(),
+        f"「{SCHOOL_SHEET}」表中 {{county_name}}（{{county_code}}）{{year}} 年度的 {{n_schools}} 所学校"
+        f"在「{COUNTY_SHEET}」表中没有对应的县级数据：政府保障程度、教育质量等县级条目将为“数据不足”",
+        "warning",
+        {"n_schools": pl.len().over(keys)},
+    )
+    _run_checks(with_row, [without_row], sources, SCHOOL_COLUMNS, params, sink)
+
+
 def _prepare_schools(frame: pl.DataFrame) -> pl.DataFrame:
     """Add ``__students`` (all stages) and ``__prev_students`` (the same school's total in ``year - 1``)."""
     students = pl.col("students_primary") + pl.col("students_junior") + pl.col("students_senior")
@@ -1286,6 +1372,8 @@ def read_school_data(
     counties = _concat(parts["county"], COUNTY_COLUMNS) if parts["county"] else None
     if counties is not None:
         _run_checks(counties, county_checks(), sources, COUNTY_COLUMNS, params, sink)
+        if not county_only:
+            _cross_sheet_checks(schools, counties, sources, params, sink)
 
     errors, warnings = sink.result()
     if errors:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from youjun.engine.evaluate import ResourceEvaluation
+from youjun.engine.precision import round_half_up
 
 YES = "达标"
 NO = "未达标"
@@ -19,8 +20,21 @@ def shortfalls(ev: ResourceEvaluation) -> pl.DataFrame:
     if "met_" + ev.codes[0] not in ev.units.columns:
         return pl.DataFrame()
     parts = []
+    precision = ev.rules.precision
+    digits, tolerance = precision.display_value_decimals, precision.tolerance
+    rule = ev.rules.school_rule
     for code, ind in ev.rules.indicators.items():
         standard = dict(ind.standard or {})
+        standard_of = pl.col("stage").replace_strict(standard, default=None, return_dtype=pl.Float64)
+        # Shown equal, not met: the value rounded as displayed reaches the standard (or the ratio shown reaches
+        # the per-school rule's minimum) although the full-precision figure does not (decision 26).
+        value, ratio = pl.col(f"value_{code}"), pl.col(f"ratio_{code}")
+        shown_equal = round_half_up(value, digits, tolerance) >= standard_of * (1 - tolerance)
+        if rule is not None:
+            minimum = rule.min_ratio
+            shown_equal = shown_equal | (
+                (round_half_up(ratio, digits + 2, tolerance) >= minimum * (1 - tolerance)) & (ratio < minimum)
+            )
         parts.append(
             ev.units.filter(pl.col(f"shortfall_{code}").is_not_null()).select(
                 "year",
@@ -38,6 +52,7 @@ def shortfalls(ev: ResourceEvaluation) -> pl.DataFrame:
                 pl.col(f"ratio_{code}").alias("ratio"),
                 pl.col(f"shortfall_{code}").alias("shortfall"),
                 pl.lit(ind.unit).alias("unit"),
+                shown_equal.fill_null(False).alias("boundary"),
             )
         )
     return pl.concat(parts).sort(["year", "county_code", "passed", "school_id", "stage", "indicator"])

@@ -116,10 +116,12 @@ def shortfall_sheet(ev: ResourceEvaluation) -> Table:
         "ratio": "达标比例",
         "shortfall": "差距（达到标准还需）",
         "unit": "单位",
+        "boundary": "临界",
     }
     frame = shortfalls(ev)
     if frame.height:
-        frame = frame.with_columns(stage_label(ev), _verdict("passed"))
+        marker = pl.when(pl.col("boundary")).then(pl.lit("⚠临界：显示值与标准相同，全精度未达到")).otherwise(pl.lit(""))
+        frame = frame.with_columns(stage_label(ev), _verdict("passed"), marker.alias("boundary"))
     return Table(
         sheet="差距清单",
         frame=frame,

@@ -584,6 +584,10 @@ def generate(counties: int, seed: int, year: int = 2024, province: str | None = 
     art_rooms = np.where(no_rooms, 0, art_rooms)
     built_year = np.minimum(_whole(rng.triangular(1950.0, 1998.0, float(year), total)), year)
     legacy_extra = np.where(built_year <= 2016, rng.poisson(0.3, total), 0)
+    # Rooms reaching only the small-rural floors (template version 2), from a stream of their own so that every
+    # other column stays as earlier versions generated it.
+    small_rng = np.random.default_rng([seed, 2])
+    small_extra = np.where(rural & ((sp + sj) < 200), small_rng.poisson(0.4, total), 0)
 
     # Ownership, boarding, admission, funds, teachers' certificates and training.
     private = ~np.isin(kind, [T_POINT, T_SPECIAL]) & (
@@ -696,8 +700,10 @@ def generate(counties: int, seed: int, year: int = 2024, province: str | None = 
         "max_class_size_junior": _with_nulls("mj", staff_j.max_class, sj == 0, i64),
         "music_rooms": pl.Series(music_rooms.astype(np.int64)),
         "art_rooms": pl.Series(art_rooms.astype(np.int64)),
-        "music_rooms_legacy": pl.Series((music_rooms + legacy_extra).astype(np.int64)),
-        "art_rooms_legacy": pl.Series((art_rooms + legacy_extra).astype(np.int64)),
+        "music_rooms_legacy": pl.Series(legacy_extra.astype(np.int64)),
+        "art_rooms_legacy": pl.Series(legacy_extra.astype(np.int64)),
+        "music_rooms_small_rural": pl.Series(small_extra.astype(np.int64)),
+        "art_rooms_small_rural": pl.Series(small_extra.astype(np.int64)),
         "migrant_students": pl.Series(migrant),
         "zoned_students": _with_nulls("zoned", zoned, private, i64),
         "public_funds": pl.Series(funds),

@@ -31,6 +31,7 @@ def _item(part: str, raw: Mapping[str, Any], evidence: Mapping[str, list[Any]], 
         "value": item_value(code, raw.get("value")),
         "threshold": item_value(code, raw.get("threshold")),
         "detail": raw.get("detail", ""),
+        "boundary": bool(raw.get("boundary")),
         "schools": [
             {**s, "status_text": STATUS_TEXT.get(s.get("status", ""), s.get("status", ""))}
             for s in raw.get("schools") or []
@@ -66,6 +67,7 @@ def _resources(doc: Mapping[str, Any]) -> dict[str, Any] | None:
     # Stages in the method's order: a stored JSON object (jsonb) does not keep its key order.
     for key, stage in ((k, found[k]) for k in STAGE_NAMES if k in found):
         cvs = stage.get("cv") or {}
+        boundary = set(stage.get("cv_boundary") or ())
         rows = [
             {
                 "code": code,
@@ -73,6 +75,7 @@ def _resources(doc: Mapping[str, Any]) -> dict[str, Any] | None:
                 "value": format_value(stage.get("county_value", {}).get(code)),
                 "cv": format_value(cvs.get(code), decimals=CV_DECIMALS),
                 "passed": (stage.get("cv_passed") or {}).get(code),
+                "boundary": code in boundary,
             }
             for code in sorted(cvs, key=lambda c: int(c[1:]) if c[1:].isdigit() else 0)
         ]
@@ -86,7 +89,15 @@ def _resources(doc: Mapping[str, Any]) -> dict[str, Any] | None:
             }
         )
     failing = [u for u in ra.get("units") or [] if not u.get("passed")]
-    return {"passed": bool(ra.get("passed")), "stages": stages, "failing_units": len(failing)}
+    status = str(ra.get("status") or ("met" if ra.get("passed") else "not_met"))
+    return {
+        "passed": bool(ra.get("passed")),
+        "status": status,
+        "status_text": STATUS_TEXT.get(status, status),
+        "status_class": STATUS_CLASS.get(status, "warn"),
+        "stages": stages,
+        "failing_units": len(failing),
+    }
 
 
 def _vetoes(doc: Mapping[str, Any], evidence: Any, findings: Mapping[str, list[Any]]) -> list[dict[str, Any]]:

@@ -106,7 +106,9 @@ def current_standard() -> str:
 
 def evaluations_for(user: User) -> QuerySet[CountyEvaluation]:
     """Stored results of the current rule set inside the user's jurisdiction (none for school users)."""
-    return scoped(CountyEvaluation.objects.filter(standard=current_standard()), user, "county__code")
+    # A county with county inputs but no approved school record has no resource evaluation to show (passed null).
+    queryset = CountyEvaluation.objects.filter(standard=current_standard(), passed__isnull=False)
+    return scoped(queryset, user, "county__code")
 
 
 def visible_unit(user: User, code: str) -> OrgUnit:
@@ -251,6 +253,7 @@ class ShortfallRow:
     shortfall_text: str
     unit: str
     unit_passed: bool | None
+    boundary: bool = False
 
 
 @dataclass
@@ -491,6 +494,7 @@ def _shortfall_rows(items: Iterable[Mapping[str, Any]], rules: RuleSet, names: M
                 shortfall_text=fmt(s.get("shortfall"), 0 if whole else val_dec),
                 unit=str(s.get("unit") or (ind.unit if ind else "")),
                 unit_passed=s.get("unit_passed"),
+                boundary=bool(s.get("boundary")),
             )
         )
     return rows

@@ -29,12 +29,21 @@ def _county_document(county: OrgUnit, year: int, schools: pl.DataFrame, rules: R
     return dict(to_dict(assess(schools, counties_frame(county, year), rules))["counties"][0])
 
 
+def _has_county_data(county: OrgUnit, year: int) -> bool:
+    from youjun.web.assessment.services import county_values  # the assessment app builds on this one
+
+    identity = {"year", "county_code", "county_name"}
+    return any(v is not None for k, v in county_values(county, year).items() if k not in identity)
+
+
 def recompute(county: OrgUnit, year: int, standard: str | None = None) -> CountyEvaluation | None:
-    """Evaluate the county's approved data for the year; drop the stored result if nothing is approved."""
+    """Evaluate the county's approved data and county inputs for the year; drop the stored result if there are
+    neither. With county inputs but no approved school record the result judges what it can (decision 18) and
+    its resource part is unjudged (``passed`` null)."""
     standard = standard or settings.YOUJUN_STANDARD
     frame = approved_frame(county, year)
     with transaction.atomic():
-        if frame.height == 0:
+        if frame.height == 0 and not _has_county_data(county, year):
             CountyEvaluation.objects.filter(county=county, year=year, standard=standard).delete()
             return None
         doc = _county_document(county, year, frame, load_rule_set(standard))
@@ -45,7 +54,7 @@ def recompute(county: OrgUnit, year: int, standard: str | None = None) -> County
             year=year,
             standard=standard,
             defaults={
-                "passed": bool(ra["passed"]),
+                "passed": None if ra.get("status") == "insufficient_data" else bool(ra["passed"]),
                 "units": sum(s["units"] for s in stages),
                 "units_passed": sum(s["units_passed"] for s in stages),
                 "result": doc,

@@ -117,7 +117,8 @@ def shortfall_rows_html(page: selectors.CountyPage) -> SafeString:
     rows = [
         f'<tr><td>{escape(g.school_name)}<small class="id">{escape(g.school_id)}</small></td>'
         f"<td>{escape(g.stage_name)}</td><td><b>{escape(g.code)}</b> {escape(g.indicator)}</td>"
-        f'<td class="num">{escape(g.value_text)}</td><td class="num">{escape(g.standard_text)}</td>'
+        f'<td class="num">{escape(g.value_text)}{BOUNDARY_MARK if g.boundary else ""}</td>'
+        f'<td class="num">{escape(g.standard_text)}</td>'
         f'<td class="num">{escape(g.ratio_text)}</td><td class="num">{escape(g.shortfall_text)} {escape(g.unit)}</td>'
         f"<td>{_verdict_html(g.unit_passed)}</td></tr>"
         for g in page.shortfalls
