@@ -9,7 +9,7 @@ export YOUJUN_DATA_DIR ?= $(CURDIR)/var
 # PostgreSQL for the second run of the web tests (skipped when nothing answers there, unless CI requires it).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/youjun
 
-.PHONY: demo cli-demo test lint types pytest pytest-postgres bench bench-web bench-survey clean
+.PHONY: demo cli-demo test lint types pytest pytest-postgres bench bench-web bench-survey bench-bombs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ bench-web: $(STAMP)
 ## bench-survey: survey answering under load (PostgreSQL at 127.0.0.1:5432, gunicorn, 60 s of single-use tokens)
 bench-survey: $(STAMP)
 	$(BIN)/python bench/survey_load.py
+
+## bench-bombs: what each upload bomb costs without and with the input guard
+bench-bombs: $(DEV_STAMP)
+	$(BIN)/python bench/upload_bombs.py
 
 clean:
 	rm -rf $(VENV) out var bench/data bench/out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,14 +1,21 @@
 """Load benchmark of the survey's answering endpoint: PostgreSQL + gunicorn, production settings, real HTTP.
 
 1. Creates its own database ``youjun_bench_survey`` on the PostgreSQL server (dropped again at the end), migrates
-   it, collects the static files, and prepares one open campaign with enough single-use tokens.
+   it, collects the static files, and prepares one open campaign with enough single-use tokens (the parents' quota
+   is the token count, so the caps on links and counted answers are not what is measured). Each token gets the
+   one-time form nonce its answering page would have issued, rendered a minute before the load starts (the
+   minimum answering time is 20 s): the load phase measures submissions, not page renders.
 2. Starts gunicorn (default 2 gthread workers × 4 threads, keep-alive: the best of 2/3/4 workers, sync or
    gthread, measured on this machine) with ``YOUJUN_ENV=production`` (DEBUG off, manifest
    static storage, secure cookies; the HTTPS redirect is switched off because the benchmark talks plain HTTP).
-3. Load phase: ``--clients`` generator processes (http.client, keep-alive where the server allows it) submit a
-   complete parents' questionnaire per token, each token once, for ``--seconds`` seconds.
-4. Replay phase: already-used tokens are submitted again; every one must be refused (409), none may add a row.
-5. Checks in the database: rows == accepted submissions (zero lost), no token with two responses (zero duplicated).
+3. Render phase (``--render-seconds``): answering pages of tokens of their own are opened (GET), each writing its
+   nonce, to give the page rate next to the submission rate.
+4. Load phase: ``--clients`` generator processes (http.client, keep-alive where the server allows it) submit a
+   complete parents' questionnaire with the token's nonce, each token once, for ``--seconds`` seconds.
+5. Replay phase: already-used tokens are submitted again with their spent nonces; every one must be refused
+   (409), none may add a row.
+6. Checks in the database: rows == accepted submissions (zero lost), no token with two responses (zero duplicated),
+   the group counter == the counted rows, one spent nonce per row.
 
 Prints submissions/s per 5-s window (minimum and mean), latency p50/p95/p99, errors, the checks, and writes
 ``bench/out/survey_load.json``. Exit status 1 if a check fails or the sustained rate misses ``--target``.
@@ -74,38 +81,59 @@ def _manage(env: dict[str, str], *args: str) -> None:
 
 
 PREPARE = """
-import json, sys
+import json, secrets, sys
+from datetime import timedelta
 import django
 django.setup()
+from django.utils import timezone
 from youjun.web.organisation.models import Level, OrgUnit
 from youjun.web.survey import services
-from youjun.web.survey.models import Campaign, CampaignStatus, Link, LinkKind
+from youjun.web.survey.models import Campaign, CampaignStatus, FormNonce, Link, LinkKind
+n, renders = int(sys.argv[1]), int(sys.argv[2])
 county, _ = OrgUnit.objects.get_or_create(code="340207", defaults={"name": "鸠江区", "level": Level.COUNTY})
-campaign = services.create_campaign(county, 2024, "压力测试", 900000, services.initial_quotas(900000), None)
+quotas = services.initial_quotas(900000) | {"parents": n + renders}
+campaign = services.create_campaign(county, 2024, "压力测试", 900000, quotas, None)
 Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.OPEN)
-services.generate_links(campaign, "parents", int(sys.argv[1]))
-tokens = list(Link.objects.filter(campaign=campaign, kind=LinkKind.SINGLE).values_list("token", flat=True))
+services.generate_links(campaign, "parents", n + renders)
+links = list(Link.objects.filter(campaign=campaign, kind=LinkKind.SINGLE).order_by("id").values_list("id", "token"))
+rendered = timezone.now() - timedelta(seconds=60)
+nonces, rows = [], []
+for link_id, _ in links[:n]:
+    value = secrets.token_urlsafe(services.NONCE_BYTES)
+    nonces.append(value)
+    rows.append(FormNonce(digest=services.nonce_digest(value), campaign=campaign, link_id=link_id, device=None,
+                          rendered_at=rendered, expires_at=rendered + timedelta(hours=24)))
+FormNonce.objects.bulk_create(rows, batch_size=2000)
 questions = [q["id"] for q in campaign.questionnaire["groups"]["parents"]["questions"]]
-json.dump({"campaign": campaign.pk, "tokens": tokens, "questions": questions,
+json.dump({"campaign": campaign.pk, "tokens": [t for _, t in links[:n]], "nonces": nonces,
+           "render_tokens": [t for _, t in links[n:]], "questions": questions,
            "scale": campaign.questionnaire["scale"]}, sys.stdout)
 """
 
 
-def prepare(env: dict[str, str], tokens: int) -> dict[str, Any]:
+def prepare(env: dict[str, str], tokens: int, renders: int) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-c", PREPARE, str(tokens)], env=env, check=True, cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", PREPARE, str(tokens), str(renders)],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     return dict(json.loads(out.stdout))
 
 
-def _post(conn: http.client.HTTPConnection | None, port: int, path: str, body: bytes) -> tuple[Any, int, bytes]:
-    """One POST on a kept-alive connection (reopened when the server closed it)."""
+def _post(conn: http.client.HTTPConnection | None, port: int, path: str, body: bytes | None) -> tuple[Any, int, bytes]:
+    """One POST (or a GET when ``body`` is None) on a kept-alive connection (reopened when the server closed it)."""
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Host": "127.0.0.1"}
     for attempt in (0, 1):
         if conn is None:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
-            conn.request("POST", path, body=body, headers=headers)
+            if body is None:
+                conn.request("GET", path, headers={"Host": "127.0.0.1"})
+            else:
+                conn.request("POST", path, body=body, headers=headers)
             resp = conn.getresponse()
             content = resp.read()
             if resp.getheader("Connection", "").lower() == "close" or resp.will_close:
@@ -121,19 +149,23 @@ def _post(conn: http.client.HTTPConnection | None, port: int, path: str, body: b
     raise AssertionError("unreachable")
 
 
-def client(port: int, tokens: list[str], body: bytes, start: float, deadline: float, out: Any) -> None:
-    """Closed loop: submit one token after the other until the deadline; (end time, latency, status, token)."""
+def client(
+    port: int, tokens: list[tuple[str, str | None]], body: bytes | None, start: float, deadline: float, out: Any
+) -> None:
+    """Closed loop: submit one token (with its nonce) after the other until the deadline, or open its page when
+    ``body`` is None; (end time, latency, status, token)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while time.time() < start:
         time.sleep(0.001)
     conn: http.client.HTTPConnection | None = None
     results = []
-    for token in tokens:
+    for token, nonce in tokens:
         if time.time() >= deadline:
             break
+        data = None if body is None else body + f"&nonce={nonce}".encode()
         t0 = time.perf_counter()
         try:
-            conn, status, _ = _post(conn, port, f"/survey/a/{token}/", body)
+            conn, status, _ = _post(conn, port, f"/survey/a/{token}/", data)
         except OSError:
             status = 0
         results.append((time.time(), time.perf_counter() - t0, status, token))
@@ -141,7 +173,12 @@ def client(port: int, tokens: list[str], body: bytes, start: float, deadline: fl
 
 
 def run_phase(
-    port: int, tokens: list[str], body: bytes, clients: int, seconds: float, cpu: dict[str, float] | None = None
+    port: int,
+    tokens: list[tuple[str, str | None]],
+    body: bytes | None,
+    clients: int,
+    seconds: float,
+    cpu: dict[str, float] | None = None,
 ) -> list[tuple[Any, ...]]:
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
@@ -235,14 +272,26 @@ class CpuSampler(threading.Thread):
 def db_checks(campaign: int) -> dict[str, int]:
     import psycopg
 
+    def one(conn: Any, sql: str) -> int:
+        row = conn.execute(sql, (campaign,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else -1
+
     with psycopg.connect(f"{SERVER}/{DB_NAME}", connect_timeout=5) as conn:
-        rows = conn.execute("SELECT count(*) FROM survey_response WHERE campaign_id = %s", (campaign,)).fetchone()
-        dups = conn.execute(
-            "SELECT count(*) FROM (SELECT link_id FROM survey_response WHERE campaign_id = %s "
-            "GROUP BY link_id HAVING count(*) > 1) d",
-            (campaign,),
-        ).fetchone()
-    return {"rows": int(rows[0]) if rows else -1, "duplicated_tokens": int(dups[0]) if dups else -1}
+        return {
+            "rows": one(conn, "SELECT count(*) FROM survey_response WHERE campaign_id = %s"),
+            "duplicated_tokens": one(
+                conn,
+                "SELECT count(*) FROM (SELECT link_id FROM survey_response WHERE campaign_id = %s "
+                "GROUP BY link_id HAVING count(*) > 1) d",
+            ),
+            "counted": one(
+                conn, "SELECT counted FROM survey_groupcount WHERE campaign_id = %s AND \"group\" = 'parents'"
+            ),
+            "excess": one(conn, "SELECT count(*) FROM survey_response WHERE campaign_id = %s AND excess"),
+            "spent_nonces": one(
+                conn, "SELECT count(*) FROM survey_formnonce WHERE campaign_id = %s AND used_at IS NOT NULL"
+            ),
+        }
 
 
 def start_server(
@@ -289,6 +338,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=6, help="load generator processes")
     parser.add_argument("--tokens", type=int, default=45_000)
     parser.add_argument("--replay", type=int, default=2_000)
+    parser.add_argument("--render-seconds", type=float, default=10.0, help="seconds of page renders (GET)")
+    parser.add_argument("--render-tokens", type=int, default=5_000)
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of warm-up before the measured phase")
     parser.add_argument("--warmup-tokens", type=int, default=3_000)
     parser.add_argument("--target", type=float, default=200.0)
@@ -304,8 +355,8 @@ def main() -> int:
         print(f"准备数据库 {DB_NAME}（迁移、静态文件、{args.tokens:,} 个一次性链接）…", flush=True)
         _manage(env, "migrate", "--verbosity", "0")
         _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-        setup = prepare(env, args.tokens)
-        tokens: list[str] = setup["tokens"]
+        setup = prepare(env, args.tokens, args.render_tokens)
+        tokens: list[tuple[str, str | None]] = list(zip(setup["tokens"], setup["nonces"], strict=True))
         body = urlencode({q: setup["scale"][i % 3] for i, q in enumerate(setup["questions"])}).encode()
         port = _free_port()
         server = start_server(env, port, args.workers, args.worker_class, args.threads)
@@ -317,6 +368,8 @@ def main() -> int:
         # Warm-up on tokens of its own: workers import lazily and open their database connections.
         warm = run_phase(port, tokens[-args.warmup_tokens :], body, args.clients, args.warmup)
         warm_accepted = sum(1 for r in warm if r[2] == 200)
+        pages = [(t, None) for t in setup["render_tokens"]]
+        renders = run_phase(port, pages, None, args.clients, args.render_seconds) if args.render_seconds else []
         sampler = CpuSampler(server.pid)
         sampler.sample()
         cpu_before = sampler.seconds()
@@ -328,7 +381,8 @@ def main() -> int:
         sampler.sample()
         cpu |= {k: v - cpu_before[k] for k, v in sampler.seconds().items()}
         used = [r[3] for r in load if r[2] == 200]
-        replay_tokens = used[: args.replay]
+        nonce_of = dict(tokens)
+        replay_tokens = [(t, nonce_of[t]) for t in used[: args.replay]]
         before_replay = db_checks(setup["campaign"])
         replay = run_phase(port, replay_tokens, body, args.clients, 120.0)
         after = db_checks(setup["campaign"])
@@ -345,6 +399,8 @@ def main() -> int:
     rates = windows(load, args.seconds)
     latencies = [r[1] * 1000 for r in load]
     replay_refused = sum(1 for r in replay if r[2] == 409)
+    rendered_ok = [r for r in renders if r[2] == 200]
+    render_rates = windows(renders, args.render_seconds) if args.render_seconds >= WINDOW else []
     figures = {
         "workers": args.workers,
         "worker_class": args.worker_class,
@@ -367,6 +423,14 @@ def main() -> int:
         "replayed": len(replay),
         "replay_refused": replay_refused,
         "rows_after_replay": after["rows"],
+        "counted": after["counted"],
+        "excess": after["excess"],
+        "spent_nonces": after["spent_nonces"],
+        "renders": len(renders),
+        "renders_ok": len(rendered_ok),
+        "render_rate_overall": len(rendered_ok) / args.render_seconds if args.render_seconds else 0.0,
+        "render_rate_min": min(render_rates) if render_rates else 0.0,
+        "render_p50_ms": percentile([r[1] * 1000 for r in renders], 50),
         "windows": rates,
         "cpu_seconds": cpu,
         "cpu_ms_per_submission": {k: 1000 * v / accepted for k, v in cpu.items()} if accepted else {},
@@ -384,6 +448,9 @@ def main() -> int:
         and figures["duplicated_tokens"] == 0
         and replay_refused == len(replay) == len(replay_tokens)
         and after["rows"] == before_replay["rows"]
+        and after["counted"] == after["rows"] - after["excess"]
+        and after["spent_nonces"] == after["rows"]
+        and len(rendered_ok) == len(renders)
         and errors == 0
         and figures["rate_min"] >= args.target
     )
@@ -412,6 +479,18 @@ def report(f: dict[str, Any], target: float) -> None:
         ("重复（一个令牌多行）", "duplicated tokens", f"{f['duplicated_tokens']:,}", "0"),
         ("重放被拒绝", "replays refused (409)", f"{f['replay_refused']:,} / {f['replayed']:,}", "all"),
         ("重放后行数不变", "rows unchanged by replay", f"{f['rows']:,} → {f['rows_after_replay']:,}", "equal"),
+        (
+            "计数 = 计入行数；已用随机数 = 行数",
+            "counter = counted rows; spent nonces = rows",
+            f"{f['counted']:,} / {f['spent_nonces']:,} (excess {f['excess']:,})",
+            "equal",
+        ),
+        (
+            "问卷页面（GET，写入随机数）",
+            "answering pages (GET, nonce written)",
+            f"{f['render_rate_overall']:.1f} /s, p50 {f['render_p50_ms']:.1f} ms, {f['renders_ok']:,}/{f['renders']:,}",
+            "",
+        ),
         ("每份 CPU：服务 / 数据库 / 压测端", "CPU per submission: server / db / load gen", _cpu(f), ""),
         ("两核空闲时的容量（含压测端）", "capacity of 2 idle cores (incl. load gen)", _capacity(f), ""),
     ]

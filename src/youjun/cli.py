@@ -6,10 +6,13 @@ Messages are Simplified Chinese; any failure reaches the user as a located Chine
 
 from __future__ import annotations
 
-import logging
+import errno
+import os
+import re
+import stat
 import sys
-import tempfile
 import time
+import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -35,7 +38,19 @@ app = typer.Typer(
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
-LOG = Path(tempfile.gettempdir()) / "youjun-error.log"
+
+
+def _state_home() -> Path:
+    """The user's private state directory: ``$XDG_STATE_HOME`` (if absolute), else ``~/.local/state``;
+    ``%LOCALAPPDATA%`` on Windows."""
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"])
+    configured = os.environ.get("XDG_STATE_HOME", "")
+    return Path(configured) if os.path.isabs(configured) else Path(os.path.expanduser("~")) / ".local" / "state"
+
+
+#: Details of unexpected failures, in a directory only the user can read (0700; the file 0600, never a symlink).
+LOG = _state_home() / "youjun" / "error.log"
 
 
 class Format(StrEnum):
@@ -460,8 +475,126 @@ def _usage_message(text: str) -> str:
     return text
 
 
+#: Causes of file-system errors, in words (errno → Chinese).
+OS_ERROR_CAUSES = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.EACCES: "没有权限（请检查文件和目录的权限，或文件是否正被 Excel 等程序打开）",
+    errno.EPERM: "操作不被允许（请检查文件和目录的权限）",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EROFS: "所在的文件系统是只读的",
+    errno.EISDIR: "这是一个目录，不是文件",
+    errno.ENOTDIR: "路径中有一部分不是目录",
+    errno.EEXIST: "文件已存在",
+    errno.EFBIG: "文件超过了允许的大小",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.ELOOP: "符号链接层级过多",
+    errno.EBUSY: "文件正被其他程序占用",
+    errno.ETXTBSY: "文件正被其他程序占用",
+    errno.EMFILE: "打开的文件过多",
+    errno.ENFILE: "打开的文件过多",
+    errno.EIO: "读写存储设备时出错",
+    errno.EXDEV: "不能跨文件系统移动文件",
+}
+#: Errors raised without an errno (Polars raises the built-in classes with only a message).
+_OS_ERROR_CLASSES = (
+    (FileNotFoundError, errno.ENOENT),
+    (IsADirectoryError, errno.EISDIR),
+    (NotADirectoryError, errno.ENOTDIR),
+    (PermissionError, errno.EACCES),
+    (FileExistsError, errno.EEXIST),
+)
+#: Temporary files the writers create next to the target (``.name.<hex>.tmp.xlsx``, ``name.partial``).
+_TEMPORARY_NAME = re.compile(r"^\..+\.[0-9a-f]{8,}\.tmp\.\w+$|\.partial$")
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """The file-system error behind ``exc``: itself, its cause or context, or the error a library wrapped
+    (xlsxwriter's ``FileCreateError(e)``)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError):
+            return current
+        pending += [current.__cause__, current.__context__, *(a for a in current.args if isinstance(a, BaseException))]
+    return None
+
+
+def _output_argument(argv: list[str]) -> str | None:
+    """The output path the command line names (``--out`` / ``-o``, or ``template``'s argument), if any."""
+    for index, arg in enumerate(argv):
+        if arg in ("--out", "-o") and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--out="):
+            return arg.removeprefix("--out=")
+    positional = [arg for arg in argv[1:] if not arg.startswith("-")]
+    return positional[1] if len(positional) > 1 and positional[0] == "template" else None
+
+
+def _describe_os_error(error: OSError, output: str | None = None) -> str:
+    """「path」：cause, in Chinese. A writer's temporary file is reported as the directory it was written to; an
+    error that names no file (a failed write) is reported with the command's output path."""
+    number = error.errno or next((n for cls, n in _OS_ERROR_CLASSES if isinstance(error, cls)), None)
+    cause = OS_ERROR_CAUSES.get(number) if number is not None else None
+    if cause is None:
+        name = errno.errorcode.get(number, str(number)) if number is not None else type(error).__name__
+        cause = f"操作系统报告错误 {name}"
+    filename = error.filename2 if number == errno.EISDIR and error.filename2 else error.filename
+    if filename is None:  # Polars: "No such file or directory (os error 2): /path"
+        found = re.search(r"\(os error \d+\): (.+)$", str(error))
+        filename = found.group(1) if found else None
+    if filename is None and output is not None:
+        return f"无法写出文件「{output}」：{cause}。"
+    if filename is None:
+        return f"读写文件或标准输出时失败：{cause}。"
+    path = Path(os.fsdecode(filename))
+    temporary = bool(_TEMPORARY_NAME.search(path.name))
+    if number == errno.ENOENT and not path.parent.is_dir():
+        missing = path.parent
+        while not missing.parent.is_dir() and missing.parent != missing:
+            missing = missing.parent
+        what = "" if temporary else f"，无法写出文件「{path}」"
+        return f"目录「{missing}」不存在{what}。"
+    if temporary:
+        return f"无法在目录「{path.parent}」中写出文件：{cause}。"
+    return f"文件「{path}」无法读写：{cause}。"
+
+
+def _log_failure() -> bool:
+    """Append the current exception's traceback to ``LOG``; False when that is not possible.
+
+    The directory is created 0700 and must be a real directory owned by the user; the file is opened with
+    ``O_NOFOLLOW`` and mode 0600, so a symlink planted there cannot redirect the write to another file.
+    """
+    try:
+        LOG.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(LOG.parent)
+        if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            return False
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            os.chmod(LOG.parent, 0o700)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        descriptor = os.open(LOG, flags, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as log:
+            if not stat.S_ISREG(os.fstat(log.fileno()).st_mode):
+                return False
+            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} unexpected failure: {sys.argv}\n")
+            log.write(traceback.format_exc())
+    except OSError:
+        return False
+    return True
+
+
 def main() -> None:
-    """Entry point: every failure becomes a Chinese message and an exit code, never a traceback."""
+    """Entry point: every failure becomes a Chinese message and an exit code, never a traceback.
+
+    Exit codes: 0 done, 1 input or file-system error (the message names the path and the cause), 2 wrong usage,
+    3 unexpected failure (details in ``LOG``), 130 cancelled.
+    """
     try:
         code = typer.main.get_command(app).main(prog_name="youjun", standalone_mode=False)
     except YoujunError as exc:
@@ -480,10 +613,17 @@ def main() -> None:
             err.print(f"[red]命令用法有误：{_usage_message(exc.format_message())}[/]")
             err.print("运行 [bold]youjun --help[/] 或 [bold]youjun 命令 --help[/] 查看用法。")
             sys.exit(2)
+        os_error = _os_error(exc)
+        if os_error is not None:
+            message = _describe_os_error(os_error, _output_argument(sys.argv))
+            err.print(Text(message + "处理已中止。", style="bold red"))
+            sys.exit(1)
         # The last line of defence: log the detail, show a clear message.
-        logging.basicConfig(filename=LOG, level=logging.ERROR)
-        logging.getLogger("youjun").exception("unexpected failure: %s", sys.argv)
-        err.print(f"[bold red]程序内部错误，处理已中止。详细信息已记录到 {LOG}，请反馈给维护人员。[/]")
+        if _log_failure():
+            message = f"程序内部错误，处理已中止。详细信息已记录到 {LOG}，请反馈给维护人员。"
+        else:
+            message = f"程序内部错误，处理已中止。详细信息无法写入日志文件 {LOG}。"
+        err.print(Text(message, style="bold red"))
         sys.exit(3)
     sys.exit(code if isinstance(code, int) else 0)
 

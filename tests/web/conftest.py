@@ -58,6 +58,15 @@ def make_user(role: str, unit_code: str | None = None, school_id: str | None = N
 
 
 @pytest.fixture(autouse=True)
+def recompute_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test runs in one transaction that never commits, so "after the commit" would be never: recomputes run
+    where they are scheduled instead (tests of the deferral itself use ``django_capture_on_commit_callbacks``)."""
+    from youjun.web.evaluation import services
+
+    monkeypatch.setattr(services, "after_commit", lambda callback: callback())
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """Argon2 is deliberately slow; the tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

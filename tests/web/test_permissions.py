@@ -24,7 +24,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from web.conftest import OTHER_COUNTY, OWN_COUNTY, YEAR
-from youjun.web.accounts.models import Role, User
+from youjun.web.accounts.models import PasswordReset, Role, User
 from youjun.web.api.models import ApiToken
 from youjun.web.collection.models import (
     CollectionYear,
@@ -51,10 +51,12 @@ def _record(side: Side) -> int:
     )
 
 
-def _school(side: Side) -> str:
-    return (
-        School.objects.filter(county__code=side["county"]).order_by("school_id").values_list("school_id", flat=True)[0]
-    )
+def _school_account(side: Side) -> int:
+    return User.objects.filter(role=Role.SCHOOL, school__county__code=side["county"]).values_list("pk", flat=True)[0]
+
+
+def _school(side: Side) -> int:
+    return School.objects.filter(county__code=side["county"]).order_by("school_id").values_list("pk", flat=True)[0]
 
 
 #: URL name → the keyword arguments that point it at a side's jurisdiction.
@@ -73,9 +75,10 @@ TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "evaluation:county": lambda s: {"code": s["county"], "year": YEAR},
     "evaluation:unit": lambda s: {"code": s["province"], "year": YEAR},
     "organisation:registry": lambda s: {"code": s["county"]},
-    "organisation:close": lambda s: {"code": s["county"], "school_id": _school(s)},
+    "organisation:close": lambda s: {"code": s["county"], "pk": _school(s)},
     "api:county_evaluation": lambda s: {"code": s["county"], "year": YEAR},
     "api:unit_detail": lambda s: {"code": s["province"]},
+    "accounts:user_reset": lambda s: {"pk": _school_account(s)},
 }
 #: URLs that name no jurisdiction: each user gets their own (or a public page). Only "no server error" is checked,
 #: plus that anonymous users are sent to the login page (API: 401).
@@ -84,6 +87,8 @@ UNSCOPED = {
     "accounts:login": {},
     "accounts:logout": {},
     "accounts:tokens": {},
+    "accounts:password_change": {},
+    "accounts:users": {},
     "collection:workspace": {},
     "collection:years": {},
     "collection:template": {},
@@ -138,6 +143,8 @@ def snapshot() -> tuple[Any, ...]:
         tuple(CountySubmission.objects.order_by("pk").values_list("status", flat=True)),
         CountyEvaluation.objects.count(),
         OrgUnit.objects.count(),
+        User.objects.filter(must_change_password=True).count(),
+        PasswordReset.objects.count(),
         *(part() for part in SNAPSHOTS),
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -15,8 +14,8 @@ from unittest import mock
 import fastexcel
 import polars as pl
 import pytest
-from django.core import signing
 from django.db import IntegrityError, connections, transaction
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +26,7 @@ from youjun.web.accounts.models import User
 from youjun.web.organisation.models import OrgUnit, School
 from youjun.web.survey import answer as answer_view
 from youjun.web.survey import questionnaires, services
-from youjun.web.survey.models import Campaign, CampaignStatus, Link, LinkKind, Response
+from youjun.web.survey.models import Campaign, CampaignEvent, CampaignStatus, FormNonce, Link, LinkKind, Response
 
 pytestmark = pytest.mark.django_db
 GROUPS = ["students", "parents", "teachers", "principals", "npc", "cppcc", "residents"]
@@ -55,19 +54,37 @@ def filled(c: Campaign, group: str, answer: str = "满意") -> dict[str, str]:
     return {q["id"]: answer for q in c.questionnaire["groups"][group]["questions"]}
 
 
-def stamp(link: Link, seconds_ago: int = 120) -> str:
-    return signing.Signer(salt=answer_view.RENDER_SALT).sign(f"{link.token}.{int(time.time()) - seconds_ago}")
+NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
 
 def url(link: Link) -> str:
     return reverse("survey:answer", args=[link.token])
 
 
-def answering_client(link: Link) -> Client:
-    """A respondent's browser that has opened the page (so it holds the device cookie)."""
-    client = Client(enforce_csrf_checks=True)
-    assert client.get(url(link)).status_code == 200
-    return client
+def nonce_of(page: Any) -> str:
+    found = NONCE.search(page.content.decode())
+    assert found, "the answering form carries a nonce"
+    return found.group(1)
+
+
+def age(nonce: str, seconds: int) -> None:
+    """Move the nonce's render time back (instead of waiting for the minimum answering time)."""
+    rows = FormNonce.objects.filter(digest=services.nonce_digest(nonce))
+    assert rows.update(rendered_at=F("rendered_at") - timedelta(seconds=seconds)) == 1
+
+
+def render(client: Client, link: Link, seconds_ago: int = 120) -> str:
+    """Open the answering page in this browser; its form nonce, rendered ``seconds_ago`` seconds ago."""
+    page = client.get(url(link))
+    assert page.status_code == 200
+    nonce = nonce_of(page)
+    age(nonce, seconds_ago)
+    return nonce
+
+
+def submit(client: Client, link: Link, data: dict[str, str], seconds_ago: int = 120) -> Any:
+    """Open the page, answer for ``seconds_ago`` seconds and submit, as a respondent does."""
+    return client.post(url(link), data | {"nonce": render(client, link, seconds_ago)})
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -116,10 +133,14 @@ def test_a_single_use_token_answers_once_and_then_shows_the_used_page(campaign: 
     page = client.get(url(link))
     assert page.status_code == 200 and "家长卷" in page.content.decode()
     assert not {"sessionid", "csrftoken"} & set(page.cookies)  # no session, no login, no CSRF cookie
-    done = client.post(url(link), filled(campaign, "parents"))
+    nonce = nonce_of(page)
+    age(nonce, 120)
+    done = client.post(url(link), filled(campaign, "parents") | {"nonce": nonce})
     assert done.status_code == 200 and "提交成功" in done.content.decode()
     again = Client().post(url(link), filled(campaign, "parents", "不满意"))
     assert again.status_code == 409 and "该链接已使用" in again.content.decode()
+    replay = Client().post(url(link), filled(campaign, "parents", "不满意") | {"nonce": nonce})
+    assert replay.status_code == 409 and "该链接已使用" in replay.content.decode()
     assert Client().get(url(link)).status_code == 409
     row = Response.objects.get(link=link)
     assert row.answers == filled(campaign, "parents") and row.group == "parents" and row.channel == "single"
@@ -146,8 +167,10 @@ def shared_connection() -> Iterator[None]:
 
 
 def test_two_simultaneous_submissions_of_one_token_store_one_row(campaign: Campaign) -> None:
-    """Both requests pass every check before either inserts; the unique constraint alone decides."""
+    """Both requests pass every check before either inserts (each with a nonce of its own page); the unique
+    constraint alone decides."""
     link = single(campaign)
+    nonces = [render(Client(), link), render(Client(), link)]
     conn = connections["default"]
     barrier, lock = threading.Barrier(2, timeout=10), threading.Lock()
     statuses: list[int] = []
@@ -163,16 +186,16 @@ def test_two_simultaneous_submissions_of_one_token_store_one_row(campaign: Campa
         with lock, real_atomic(*args, **kwargs):  # one connection: its savepoints must not interleave
             yield
 
-    def submit() -> None:
+    def post(nonce: str) -> None:
         connections["default"] = conn
-        statuses.append(Client().post(url(link), filled(campaign, "parents")).status_code)
+        statuses.append(Client().post(url(link), filled(campaign, "parents") | {"nonce": nonce}).status_code)
 
     with (
         shared_connection(),
         mock.patch.object(answer_view, "keyed_hash", hash_then_wait),
         mock.patch.object(answer_view.transaction, "atomic", serial_atomic),
     ):
-        threads = [threading.Thread(target=submit) for _ in range(2)]
+        threads = [threading.Thread(target=post, args=(n,)) for n in nonces]
         for t in threads:
             t.start()
         for t in threads:
@@ -186,9 +209,11 @@ def test_missing_answers_are_shown_again_and_nothing_is_stored(campaign: Campaig
     answers = filled(campaign, "parents")
     first = next(iter(answers))
     del answers[first]
-    page = Client().post(url(link), answers | {"rendered": stamp(link)})
+    nonce = render(Client(), link)
+    page = Client().post(url(link), answers | {"nonce": nonce})
     assert page.status_code == 400 and "还有 1 道题没有作答" in page.content.decode()
     assert f'id="q-{first}"' in page.content.decode() and not Response.objects.exists()
+    assert nonce_of(page) == nonce  # the same page again: the answering time keeps running
     assert Client().post(url(link), answers | {first: "随便"}).status_code == 400
 
 
@@ -198,31 +223,36 @@ def test_missing_answers_are_shown_again_and_nothing_is_stored(campaign: Campaig
 
 def test_an_open_link_takes_one_response_per_device(campaign: Campaign) -> None:
     link = open_link(campaign)
-    client = answering_client(link)
-    assert client.post(url(link), filled(campaign, "parents") | {"rendered": stamp(link)}).status_code == 200
-    again = client.post(url(link), filled(campaign, "parents") | {"rendered": stamp(link)})
+    client = Client(enforce_csrf_checks=True)
+    first, second = render(client, link), render(client, link)  # the page opened twice on one phone
+    assert client.post(url(link), filled(campaign, "parents") | {"nonce": first}).status_code == 200
+    again = client.post(url(link), filled(campaign, "parents") | {"nonce": second})
     assert again.status_code == 409 and "本设备已经提交过" in again.content.decode()
     assert client.get(url(link)).status_code == 409  # told on opening the page again
-    other = answering_client(link)
-    assert other.post(url(link), filled(campaign, "parents") | {"rendered": stamp(link)}).status_code == 200
+    other = Client()
+    assert submit(other, link, filled(campaign, "parents")).status_code == 200
     assert Response.objects.filter(link=link).count() == 2
 
 
 def test_an_open_link_refuses_a_post_without_the_device_cookie(campaign: Campaign) -> None:
     link = open_link(campaign)
-    page = Client().post(url(link), filled(campaign, "parents") | {"rendered": stamp(link)})
+    nonce = render(Client(), link)
+    page = Client().post(url(link), filled(campaign, "parents") | {"nonce": nonce})
     assert page.status_code == 403 and "Cookie" in page.content.decode() and not Response.objects.exists()
 
 
 def test_answering_too_fast_is_refused_and_the_answers_kept(campaign: Campaign) -> None:
     link = open_link(campaign)
-    client = answering_client(link)
-    page = client.post(url(link), filled(campaign, "parents", "比较满意") | {"rendered": stamp(link, seconds_ago=2)})
+    client = Client()
+    nonce = render(client, link, seconds_ago=2)
+    page = client.post(url(link), filled(campaign, "parents", "比较满意") | {"nonce": nonce})
     body = page.content.decode()
     assert page.status_code == 403 and "答题时间过短" in body and 'value="比较满意" checked' in body
-    assert not Response.objects.exists()
-    forged = client.post(url(link), filled(campaign, "parents") | {"rendered": f"{link.token}.1:forged"})
+    assert not Response.objects.exists() and nonce_of(page) == nonce  # the clock keeps running on the same page
+    forged = client.post(url(link), filled(campaign, "parents") | {"nonce": "forged-nonce"})
     assert forged.status_code == 400 and not Response.objects.exists()
+    age(nonce, 30)
+    assert client.post(url(link), filled(campaign, "parents") | {"nonce": nonce}).status_code == 200
 
 
 def test_the_honeypot_refuses_bots(campaign: Campaign) -> None:
@@ -235,12 +265,9 @@ def test_the_per_ip_limit_of_a_campaign(campaign: Campaign) -> None:
     campaign.questionnaire["protection"]["ip_max_responses"] = 2
     campaign.save()
     link = open_link(campaign)
-    results = [
-        answering_client(link).post(url(link), filled(campaign, "parents") | {"rendered": stamp(link)}).status_code
-        for _ in range(3)
-    ]
+    results = [submit(Client(), link, filled(campaign, "parents")).status_code for _ in range(3)]
     assert results == [200, 200, 429] and Response.objects.count() == 2
-    refused = answering_client(link).post(url(link), filled(campaign, "parents") | {"rendered": stamp(link)})
+    refused = submit(Client(), link, filled(campaign, "parents"))
     assert "提交的问卷过多" in refused.content.decode()
 
 
@@ -266,7 +293,7 @@ def test_the_planned_window_of_an_open_campaign_is_kept(campaign: Campaign) -> N
     Campaign.objects.filter(pk=campaign.pk).update(opens_at=now - timedelta(days=2), closes_at=now - timedelta(days=1))
     assert Client().post(url(link), filled(campaign, "parents")).status_code == 410
     Campaign.objects.filter(pk=campaign.pk).update(closes_at=now + timedelta(days=1))
-    assert Client().post(url(link), filled(campaign, "parents")).status_code == 200
+    assert submit(Client(), link, filled(campaign, "parents")).status_code == 200
     assert Response.objects.count() == 1
 
 
@@ -326,7 +353,7 @@ def test_open_close_and_the_verdict_interface(users: dict[str, User], own_county
     c.refresh_from_db()
     assert c.status == CampaignStatus.OPEN and c.opened_by == users["county"]
     for answer in ("满意", "不满意", "不了解"):
-        Client().post(url(single(c)), filled(c, "parents", answer))
+        assert submit(Client(), single(c), filled(c, "parents", answer)).status_code == 200
     n = len(c.questionnaire["groups"]["parents"]["questions"])
     assert services.county_recognition(own_county, YEAR) == {
         "recognition_valid": 2 * n,
@@ -341,12 +368,14 @@ def test_open_close_and_the_verdict_interface(users: dict[str, User], own_county
     c.refresh_from_db()
     assert c.status == CampaignStatus.CLOSED and c.closed_by == users["county"] and c.closed_at
     assert services.county_recognition(own_county, YEAR)["final"] is True  # type: ignore[index]
+    moves = list(CampaignEvent.objects.filter(campaign=c).values_list("action", "from_status", "to_status", "user"))
+    assert moves == [("open", "draft", "open", users["county"].pk), ("close", "open", "closed", users["county"].pk)]
 
 
 def responses(c: Campaign, plan: dict[str, list[str]]) -> None:
     for group, answers in plan.items():
         for a in answers:
-            Client().post(url(single(c, group)), filled(c, group, a))
+            assert submit(Client(), single(c, group), filled(c, group, a)).status_code == 200
 
 
 def test_the_page_shows_the_engine_rate_per_group_and_per_question(users: dict[str, User], campaign: Campaign) -> None:
@@ -379,6 +408,8 @@ def test_exports_parse_back(users: dict[str, User], campaign: Campaign) -> None:
         "满意",
     ]
     assert {"答卷编号", "渠道", "提交时间"} <= set(parents.columns)
+    assert parents["是否计入"].to_list() == ["计入", "计入"] and min(parents["答题用时（秒）"].to_list()) >= 120
+    assert book.sheet_names[-1] == "质量监测"
     links = client.get(reverse("survey:links_export", args=[campaign.pk]))
     sheet = fastexcel.read_excel(links.content).load_sheet("一次性链接", header_row=1).to_polars()
     sheet = sheet.filter(pl.col("令牌").is_not_null())  # the notes under the table

@@ -6,14 +6,19 @@ influence, 2012 composite), ``evaluate`` (the resource-allocation evaluation of 
 ``guarantee`` (G1–G15) and ``quality`` (Q1–Q9), and ``assessment`` (eligibility, S1, vetoes V1–V7 and the verdict).
 """
 
-from youjun.engine.assessment import Assessment, assess
-from youjun.engine.balance import difference_coefficient
-from youjun.engine.evaluate import ResourceEvaluation, evaluate_resources
-from youjun.engine.guarantee import evaluate_guarantee
-from youjun.engine.items import ItemEvaluation
-from youjun.engine.quality import evaluate_quality
+#: The version of the computation. Bump it with every change that can alter a stored figure, status or text: stored
+#: results carry it, and a result made by another version is "结果待更新" until it is recomputed.
+ENGINE_VERSION = "2026.12.1"
+
+from youjun.engine.assessment import Assessment, assess  # noqa: E402
+from youjun.engine.balance import difference_coefficient  # noqa: E402
+from youjun.engine.evaluate import ResourceEvaluation, evaluate_resources  # noqa: E402
+from youjun.engine.guarantee import evaluate_guarantee  # noqa: E402
+from youjun.engine.items import ItemEvaluation  # noqa: E402
+from youjun.engine.quality import evaluate_quality  # noqa: E402
 
 __all__ = [
+    "ENGINE_VERSION",
     "Assessment",
     "ItemEvaluation",
     "ResourceEvaluation",

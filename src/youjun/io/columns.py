@@ -44,6 +44,8 @@ VETO_NAMES = (
     "弄虚作假",
 )
 MORAL_RATING = ("优秀", "良好", "合格", "不合格")
+#: A school identifier as it may appear in a URL, a file name and the database (the national 学校标识码 is 10 digits).
+ID_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_-]*$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,9 @@ class Column:
     unit: str = ""
     note: str = ""
     used_by: str = ""
+    max_length: int = 0  # text: at most this many characters (0: no limit beyond the reader's cell limit)
+    pattern: str = ""  # text: a regular expression the whole value must match
+    pattern_text: str = ""  # text: what the pattern allows, in words (the error message)
 
 
 def _pair(
@@ -71,10 +76,20 @@ def _pair(
 
 SCHOOL_COLUMNS: tuple[Column, ...] = (
     Column("year", "统计年度", "year", True, note="统计年度，如 2024", used_by="全部"),
-    Column("school_id", "学校标识码", "text", True, note="同一年度内唯一", used_by="全部"),
-    Column("school_name", "学校名称", "text", True, used_by="全部"),
+    Column(
+        "school_id",
+        "学校标识码",
+        "text",
+        True,
+        note="同一年度内唯一；数字、英文字母、连字符或下划线，至多 32 个字符",
+        used_by="全部",
+        max_length=32,
+        pattern=ID_PATTERN,
+        pattern_text="数字、英文字母、连字符（-）和下划线（_），并以数字或字母开头",
+    ),
+    Column("school_name", "学校名称", "text", True, used_by="全部", max_length=128),
     Column("county_code", "县级区划代码", "code6", True, note="6 位行政区划代码", used_by="全部"),
-    Column("county_name", "县级区划名称", "text", True, used_by="全部"),
+    Column("county_name", "县级区划名称", "text", True, used_by="全部", max_length=64),
     Column("school_type", "办学类型", "enum", True, choices=SCHOOL_TYPES, used_by="评估范围、G4"),
     Column("ownership", "举办者", "enum", True, choices=OWNERSHIP, used_by="评估范围、G13"),
     Column("urban_rural", "城乡分类", "enum", True, choices=URBAN_RURAL, used_by="G13、放宽条件"),
@@ -257,7 +272,7 @@ SCHOOL_COLUMNS: tuple[Column, ...] = (
 COUNTY_COLUMNS: tuple[Column, ...] = (
     Column("year", "统计年度", "year", True),
     Column("county_code", "县级区划代码", "code6", True, note="6 位行政区划代码"),
-    Column("county_name", "县级区划名称", "text", True),
+    Column("county_name", "县级区划名称", "text", True, max_length=64),
     Column("basic_balance_year", "通过国家基本均衡认定年份", "year", note="申请优质均衡认定须满 3 年"),
     Column("g1_verdict", "G1 学校规划布局合理(审核结论)", "enum", choices=VERDICT),
     Column("g2_verdict", "G2 城乡“四统一”(审核结论)", "enum", choices=VERDICT),

@@ -53,6 +53,7 @@ import polars as pl
 
 from youjun.errors import Location, Problem, Severity, YoujunError
 from youjun.io.columns import COUNTY_COLUMNS, COUNTY_SHEET, SCHOOL_COLUMNS, SCHOOL_SHEET, Column
+from youjun.io.limits import CLI_LIMITS, InputLimits, check_file_size, check_input
 
 __all__ = [
     "MAX_LISTED_PROBLEMS",
@@ -604,6 +605,12 @@ def _cell_problem_message(code: str, column: Column) -> str:
         return f"「{h}」应为 6 位数字的县级行政区划代码（如 340207）"
     if code == "invalid_choice":
         return f"「{h}」只能填写：{'、'.join(column.choices)}"
+    if code == "text_too_long":
+        return f"「{h}」不能超过 {column.max_length} 个字符"
+    if code == "invalid_characters":
+        return f"「{h}」只能包含{column.pattern_text}"
+    if code == "control_characters":
+        return f"「{h}」含有换行、制表符等控制字符，请删除"
     return f"「{h}」的值无效"
 
 
@@ -684,6 +691,13 @@ def _error_conditions(value: pl.Expr, present: pl.Expr, column: Column) -> list[
                 conditions.append(("number_too_large", value > _MAX_EXACT_INT))
     elif kind == "code6":
         conditions.append(("invalid_code6", present & value.is_null()))
+    elif kind == "text":
+        if column.max_length:
+            conditions.append(("text_too_long", present & (value.str.len_chars() > column.max_length)))
+        if column.pattern:
+            conditions.append(("invalid_characters", present & ~value.str.contains(column.pattern)))
+        else:  # control characters (tabs, line breaks, NUL) never belong in a name
+            conditions.append(("control_characters", present & value.str.contains(r"[\x00-\x1f\x7f]")))
     elif kind == "enum":
         conditions.append(("invalid_choice", present & value.is_null()))
     return [(code, condition.fill_null(False)) for code, condition in conditions]
@@ -1281,14 +1295,18 @@ def read_school_data(
     *,
     plausibility: Plausibility | None = None,
     county_only: bool = False,
+    limits: InputLimits | None = None,
 ) -> SchoolData:
     """Read, check and concatenate school (and county) data from workbooks or CSV files.
 
     Raises ``YoujunError`` with every hard error (and the warnings) if any hard error exists; otherwise
     returns the typed frames and the warnings. ``county_only`` reads just the county sheet (``县级指标``) with its
     checks, ignoring any school sheet; ``schools`` is then empty, and a file without a county sheet is an error.
+    Every file is first held to ``limits`` (default ``CLI_LIMITS``; the web passes ``WEB_LIMITS``): its size before
+    it is read, then its bytes before any parser sees them (``youjun.io.limits``); a refused file is not parsed.
     """
-    limits = plausibility if plausibility is not None else load_plausibility()
+    guard = limits if limits is not None else CLI_LIMITS
+    thresholds = plausibility if plausibility is not None else load_plausibility()
     sink = _Sink(MAX_LISTED_PROBLEMS)
     given = _as_paths(paths)
     if not given:
@@ -1329,8 +1347,21 @@ def read_school_data(
             )
             continue
         seen[resolved] = shown
+        try:
+            size = path.stat().st_size if path.is_file() else None
+        except OSError:
+            size = None  # _read_bytes reports it
+        oversized = check_file_size(size, suffix, guard, file=shown) if size is not None else None
+        if oversized is not None:  # refused before it is read into memory
+            sink.add(oversized, order)
+            continue
         data = _read_bytes(path, shown, file_index, sink)
         if data is None:
+            continue
+        refused = check_input(data, suffix, guard, file=shown)
+        if refused:  # a file over the limits is never parsed
+            for problem in refused:
+                sink.add(problem, order)
             continue
         if suffix in EXCEL_SUFFIXES:
             raws += _read_excel(data, shown, file_index, sink)
@@ -1364,11 +1395,11 @@ def read_school_data(
             Problem("no_school_data", f"没有找到学校数据：请提供含「{SCHOOL_SHEET}」工作表的工作簿或学校 CSV 文件")
         )
 
-    params = {name: getattr(limits, name) for name in _PLAUSIBILITY_KEYS}
+    params = {name: getattr(thresholds, name) for name in _PLAUSIBILITY_KEYS}
     schools = _concat(parts["school"], SCHOOL_COLUMNS)
     if schools.height:
         schools = _prepare_schools(schools)
-        _run_checks(schools, school_checks(limits), sources, SCHOOL_COLUMNS, params, sink)
+        _run_checks(schools, school_checks(thresholds), sources, SCHOOL_COLUMNS, params, sink)
     counties = _concat(parts["county"], COUNTY_COLUMNS) if parts["county"] else None
     if counties is not None:
         _run_checks(counties, county_checks(), sources, COUNTY_COLUMNS, params, sink)

@@ -6,9 +6,12 @@ A variant names its parent with ``extends`` and overrides keys: tables merge key
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -100,7 +103,8 @@ def available_rule_sets() -> list[str]:
 def load_rule_set(ref: str | os.PathLike[str] = DEFAULT_RULE_SET) -> RuleSet:
     """Load a shipped rule set by id (``national-2017``) or a rule-set file by path, resolving ``extends``."""
     merged, sources = _resolve(ref, chain=())
-    return _build(merged, sources)
+    digest = hashlib.sha256(json.dumps(merged, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return replace(_build(merged, sources), digest=digest)
 
 
 def _locate(ref: str | os.PathLike[str], base: Path | None) -> Path:

@@ -112,6 +112,9 @@ class RuleSet:
     precision: Precision
     sections: Mapping[str, Any] = field(default_factory=dict)
     """The merged raw tables of later parts (eligibility, guarantee, quality, recognition)."""
+    digest: str = ""
+    """SHA-256 of the merged rule set (every key after ``extends``): stored with each result, so a result computed
+    under other rules is known to be stale."""
 
     def stage_name(self, stage: str) -> str:
         return self.stage_names.get(stage, stage)

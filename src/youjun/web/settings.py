@@ -3,6 +3,10 @@
 Embedded SQLite by default (zero set-up); PostgreSQL when ``DATABASE_URL`` is set
 (``postgres://user:password@host:5432/name``). ``YOUJUN_ENV=production`` switches on the secure settings and
 requires ``YOUJUN_SECRET_KEY`` and ``YOUJUN_ALLOWED_HOSTS``.
+
+Operations: logs go to stderr (and to ``YOUJUN_LOG_FILE`` when set), every line with the request id; security events
+(logins, lockouts, resets, refusals) are logged by ``youjun.security``. Sessions end after two idle hours and at the
+latest ``YOUJUN_SESSION_MAX_AGE`` seconds (12 h) after the login.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "youjun.web.accounts.middleware.RequestIdMiddleware",
+    "youjun.web.accounts.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -54,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "youjun.web.accounts.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -75,14 +82,21 @@ TEMPLATES = [
 ]
 
 
+#: Writers wait for each other (busy timeout) and take the write lock when their transaction begins, so that a
+#: transaction that read first never fails on upgrading its lock ("database is locked"): concurrent requests of the
+#: embedded deployment queue instead of failing.
+SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+
+
 def database_from_url(url: str | None) -> dict[str, object]:
     """``DATABASE_URL`` (postgres://… or sqlite:///…) to a Django database setting; SQLite in DATA_DIR by default."""
     if not url:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "youjun.sqlite3"}
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "youjun.sqlite3", "OPTIONS": SQLITE_OPTIONS}
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parsed.path[1:]) or ":memory:"}
+        name = unquote(parsed.path[1:]) or ":memory:"
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name, "OPTIONS": SQLITE_OPTIONS}
     if parsed.scheme in ("postgres", "postgresql"):
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -92,6 +106,7 @@ def database_from_url(url: str | None) -> dict[str, object]:
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,  # a connection the server dropped is replaced, not failed on
         }
     raise ValueError(f"unsupported DATABASE_URL scheme: {parsed.scheme}")
 
@@ -107,15 +122,17 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Django's validators with Chinese messages (accounts.passwords).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "youjun.web.accounts.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "youjun.web.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "youjun.web.accounts.passwords.CommonPasswordValidator"},
+    {"NAME": "youjun.web.accounts.passwords.NumericPasswordValidator"},
 ]
 
-# Sessions end after two idle hours and when the browser closes.
+# Sessions end after two idle hours, when the browser closes, and at the latest this long after the login.
 SESSION_COOKIE_AGE = 2 * 60 * 60
+YOUJUN_SESSION_MAX_AGE = int(os.environ.get("YOUJUN_SESSION_MAX_AGE", str(12 * 60 * 60)))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -125,9 +142,14 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# Login throttling: failed attempts per user name and per client address within the window.
+# Login throttling (accounts.throttle, counted in the database): failed attempts per user name within the window
+# lock that name for LOGIN_LOCKOUT seconds; the per-address limit is far higher (an office behind one NAT address).
 LOGIN_MAX_FAILURES = int(os.environ.get("YOUJUN_LOGIN_MAX_FAILURES", "5"))
+LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("YOUJUN_LOGIN_MAX_FAILURES_PER_ADDRESS", "100"))
 LOGIN_FAILURE_WINDOW = 15 * 60
+LOGIN_LOCKOUT = int(os.environ.get("YOUJUN_LOGIN_LOCKOUT", str(15 * 60)))
+# Reverse proxies whose X-Forwarded-For names the client (comma-separated IPs); none: REMOTE_ADDR is the client.
+YOUJUN_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("YOUJUN_TRUSTED_PROXIES", "").split(",") if p.strip()]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "youjun"}}
 
 # Uploads: a county workbook of a few hundred schools is well under 10 MB.
@@ -181,9 +203,37 @@ STORAGES = {
 
 YOUJUN_STANDARD = os.environ.get("YOUJUN_STANDARD", "national-2017")
 
+# Logs: stderr (collected by systemd / the container runtime) and YOUJUN_LOG_FILE if set (reopened when rotated).
+# Every record carries the request id; Django's request errors (django.request, with traceback) and security
+# warnings (django.security) are included.
+_LOG_HANDLERS = {
+    "stderr": {
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+        "formatter": "line",
+        "filters": ["request_id"],
+    }
+}
+if os.environ.get("YOUJUN_LOG_FILE"):
+    _LOG_HANDLERS["file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": os.environ["YOUJUN_LOG_FILE"],
+        "encoding": "utf-8",
+        "formatter": "line",
+        "filters": ["request_id"],
+    }
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"youjun": {"handlers": ["console"], "level": "INFO"}},
+    "filters": {"request_id": {"()": "youjun.web.accounts.logs.RequestIdFilter"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(process)d %(message)s"},
+    },
+    "handlers": _LOG_HANDLERS,
+    "root": {"handlers": list(_LOG_HANDLERS), "level": os.environ.get("YOUJUN_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "youjun": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

@@ -1,71 +1,170 @@
-"""Login and logout (Chinese messages, throttled)."""
+"""Login and logout (throttled), password change, administrators' password reset, API tokens.
+
+Every message is Chinese; every security-relevant step is a security event in the log (``accounts.logs``).
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from youjun.web.accounts import throttle
+from youjun.web.accounts.administration import managed_user, managed_users, reset_password
+from youjun.web.accounts.logs import security_event
+from youjun.web.accounts.models import PasswordReset, Role, User
+from youjun.web.accounts.passwords import ChangePasswordForm, ResetPasswordForm
 
 MAX_TOKENS = 10
+USERS_PER_PAGE = 50
 
 
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     error = ""
+    status = 200
     username = ""
     if request.method == "POST":
         username = request.POST.get("username", "").strip()[:150]
         password = request.POST.get("password", "")
-        if throttle.is_locked(request, username):
-            minutes = settings.LOGIN_FAILURE_WINDOW // 60
-            error = f"登录失败次数过多，请 {minutes} 分钟后再试。"
+        if not username or not password:
+            error, status = "请输入用户名和密码。", 400
+        elif (refusal := throttle.attempt(request, username)) is not None:
+            security_event(request, "login_refused", user=username, scope=refusal.scope, wait_seconds=refusal.seconds)
+            error, status = refusal.message, 429
+        elif (user := auth.authenticate(request, username=username, password=password)) is None:
+            left, lock = throttle.remaining(request, username)
+            security_event(request, "login_failed", user=username, attempts_left=left)
+            error, status = "用户名或密码错误。", 401
+            if lock is not None:
+                security_event(request, "lockout", user=username, scope=lock.scope, minutes=lock.minutes)
+                error += lock.message
+            elif left <= 2:
+                error += f"再失败 {left} 次，该账号将被暂时锁定。"
         else:
-            user = auth.authenticate(request, username=username, password=password)
-            if user is None:
-                throttle.record_failure(request, username)
-                error = "用户名或密码错误。"
-            else:
-                throttle.clear(request, username)
-                auth.login(request, user)
-                target = request.POST.get("next") or request.GET.get("next") or ""
-                if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-                    target = ""
-                return redirect(target or "home")
-    status = 429 if error.startswith("登录失败次数过多") else (200 if not error else 401)
+            throttle.succeeded(request, username)
+            auth.login(request, user)  # logged by the user_logged_in receiver
+            if getattr(user, "must_change_password", False):
+                return redirect("accounts:password_change")
+            target = request.POST.get("next") or request.GET.get("next") or ""
+            if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+                target = ""
+            return redirect(target or "home")
     context = {"error": error, "username": username, "next": request.GET.get("next", "")}
     return render(request, "youjun/login.html", context, status=status)
 
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
-    auth.logout(request)
+    auth.logout(request)  # logged by the user_logged_out receiver
     messages.info(request, "已退出登录。")
     return redirect("accounts:login")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    """The user's own password: the current one and the new one twice; the session stays logged in."""
+    user: User = request.user  # type: ignore[assignment]
+    form = ChangePasswordForm(user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            changed = form.save(commit=False)
+            changed.must_change_password = False
+            changed.password_changed_at = timezone.now()
+            changed.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        auth.update_session_auth_hash(request, changed)
+        security_event(request, "password_changed")
+        messages.success(request, "密码已修改，下次登录请使用新密码。")
+        return redirect("home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "youjun/password_change.html", {"form": form}, status=status)
+
+
+@login_required
+def users(request: HttpRequest) -> HttpResponse:
+    """The accounts below the administrator within its jurisdiction, with the reset action (403 for others)."""
+    accounts = managed_users(request.user)  # type: ignore[arg-type]
+    query = request.GET.get("q", "").strip()[:64]
+    if query:
+        accounts = accounts.filter(
+            Q(username__icontains=query)
+            | Q(display_name__icontains=query)
+            | Q(org_unit__name__icontains=query)
+            | Q(school__name__icontains=query)
+        )
+    role = request.GET.get("role", "")
+    if role in Role.values:
+        accounts = accounts.filter(role=role)
+    accounts = accounts.select_related("org_unit", "school__county").order_by("username")
+    page = Paginator(accounts, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "query": query, "role": role, "roles": Role.choices}
+    return render(request, "youjun/users.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reset a managed account's password to a temporary one (shown once if generated); audited and logged."""
+    admin: User = request.user  # type: ignore[assignment]
+    target = managed_user(admin, pk)
+    form = ResetPasswordForm(target, request.POST if request.method == "POST" else None)
+    shown = ""
+    done = False
+    if request.method == "POST" and form.is_valid():
+        password, generated = form.temporary_password()
+        reset_password(request, admin, target, password, generated)
+        shown, done = (password if generated else ""), True
+        form = ResetPasswordForm(target)
+    history = PasswordReset.objects.filter(target=target).select_related("actor")[:10]
+    context = {"target": target, "form": form, "shown": shown, "done": done, "history": history}
+    status = 400 if request.method == "POST" and not done else 200
+    return render(request, "youjun/user_reset.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
     """The user's API tokens: create one (its secret is shown once, only its digest is stored) or revoke one."""
-    from youjun.web.api.models import ApiToken
+    from youjun.web.api.models import DEFAULT_LIFETIME, LIFETIME_CHOICES, ApiToken
 
     user = request.user
     created = ""
+    status = 200
     if request.method == "POST":
         if request.POST.get("action") == "revoke":
-            deleted, _ = ApiToken.objects.filter(user=user, pk=request.POST.get("token", "0") or 0).delete()
-            messages.info(request, "已撤销令牌。" if deleted else "没有找到该令牌。")
+            raw = request.POST.get("token", "")
+            if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+                raise Http404("没有找到该令牌")
+            deleted, _ = ApiToken.objects.filter(user=user, pk=int(raw)).delete()
+            if not deleted:  # not this user's token (or already gone): as if it did not exist
+                raise Http404("没有找到该令牌")
+            security_event(request, "token_revoked", token=raw)
+            messages.info(request, "已撤销令牌。")
             return redirect("accounts:tokens")
         name = request.POST.get("name", "").strip()[:64] or "数据接口"
-        if ApiToken.objects.filter(user=user).count() >= MAX_TOKENS:
-            messages.error(request, f"每个账号最多 {MAX_TOKENS} 个令牌，请先撤销不用的令牌。")
+        days = request.POST.get("days", str(DEFAULT_LIFETIME)).strip()
+        if days not in {str(choice) for choice in LIFETIME_CHOICES}:
+            messages.error(request, "有效期只能选择 " + "、".join(map(str, LIFETIME_CHOICES)) + " 天。")
+            status = 400
+        elif ApiToken.objects.filter(user=user).count() >= MAX_TOKENS:
+            messages.error(request, f"每个账号最多 {MAX_TOKENS} 个令牌（含已过期的），请先撤销不用的令牌。")
+            status = 400
         else:
-            _, created = ApiToken.issue(user, name)
-    context = {"tokens": ApiToken.objects.filter(user=user).order_by("-created_at"), "created": created}
-    return render(request, "youjun/tokens.html", context)
+            token, created = ApiToken.issue(user, name, int(days))
+            security_event(request, "token_created", token=token.pk, days=days)
+    context = {
+        "tokens": ApiToken.objects.filter(user=user).order_by("-created_at"),
+        "created": created,
+        "lifetimes": LIFETIME_CHOICES,
+        "default_lifetime": DEFAULT_LIFETIME,
+        "now": timezone.now(),
+    }
+    return render(request, "youjun/tokens.html", context, status=status)

@@ -49,6 +49,7 @@ from youjun.web.assessment.models import (
 )
 from youjun.web.collection.services import fail
 from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.signals import county_data_changed
 
 log = logging.getLogger("youjun.assessment")
 
@@ -119,16 +120,25 @@ def _json_value(value: Any) -> Any:
 
 
 def validate_inputs(county: OrgUnit, year: int, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The typed county inputs (``FORM_KEYS``), checked by the workbook reader; ``YoujunError`` located by field."""
+    """The typed county inputs (``FORM_KEYS``), checked by the workbook reader; ``YoujunError`` located by field.
+
+    The row is held to the web's input limits (``WEB_LIMITS``) like an upload."""
+    from youjun.io.limits import WEB_LIMITS
+
     identity = {"year": year, "county_code": county.code, "county_name": county.name}
     row = {**{k: raw.get(k) for k in FORM_KEYS}, **identity}
     with tempfile.TemporaryDirectory(prefix="youjun-county-form-") as folder:
         county_path = Path(folder) / "县级指标.csv"
         _csv(county_path, COUNTY_COLUMNS, row)
         try:
-            data = read_school_data([county_path], county_only=True)
+            data = read_school_data([county_path], county_only=True, limits=WEB_LIMITS)
         except YoujunError as exc:
-            errors = [_for_form(p, str(county_path)) for p in exc.problems if p.severity == "error"]
+            too_long = f"填写的内容过长（合计超过 {WEB_LIMITS.max_line_bytes // 1024} KB），未保存，请删减后重试。"
+            errors = [
+                Problem(p.code, too_long) if p.code == "line_too_long" else _for_form(p, str(county_path))
+                for p in exc.problems
+                if p.severity == "error"
+            ]
             raise YoujunError(errors) from None
     assert data.counties is not None
     return _typed_inputs(data.counties.row(0, named=True))
@@ -145,16 +155,20 @@ def read_inputs_file(county: OrgUnit, year: int, name: str, content: bytes) -> d
     """The county's row of a ``县级指标`` sheet in an uploaded workbook or CSV, checked like any import.
 
     Columns the county does not type (verdicts, findings, survey figures) are ignored; other counties' rows in the
-    sheet are refused, so that a province's workbook is not mistaken for the county's own.
+    sheet are refused, so that a province's workbook is not mistaken for the county's own. The file is held to the
+    web's input limits (``WEB_LIMITS``, its size to ``YOUJUN_MAX_UPLOAD_BYTES``) before any parser sees it.
     """
+    from youjun.io.limits import WEB_LIMITS
+
     suffix = Path(name).suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
         raise fail("unsupported_format", "请上传 Excel（.xlsx、.xls）或 CSV 文件，工作表名为「县级指标」。")
     with tempfile.TemporaryDirectory(prefix="youjun-county-import-") as folder:
         path = Path(folder) / f"县级指标{suffix}"
         path.write_bytes(content)
+        limits = WEB_LIMITS.with_file_bytes(int(settings.YOUJUN_MAX_UPLOAD_BYTES))
         try:
-            data = read_school_data([path], county_only=True)
+            data = read_school_data([path], county_only=True, limits=limits)
         except YoujunError as exc:
             shown = Path(name).name
             problems = [
@@ -228,7 +242,7 @@ def _store(
         inputs.values = dict(values)
         inputs.updated_by = user
         inputs.save(update_fields=["values", "updated_by", "updated_at"])
-    refresh(county, year)
+        county_data_changed(county, year)
     return SaveResult(inputs, len(changes))
 
 
@@ -319,10 +333,11 @@ def add_review(user: User, county: OrgUnit, year: int, item: str, verdict: str, 
         raise fail("bad_verdict", "审核结论只能是：达标、不达标、待补充。")
     if verdict != Verdict.MET and not comment.strip():
         raise fail("comment_required", "结论为“不达标”或“待补充”时，请填写审核意见（说明原因或需补充的材料）。")
-    review = Review.objects.create(
-        county=county, year=year, item=item, verdict=verdict, comment=comment.strip()[:MAX_TEXT], reviewer=user
-    )
-    refresh(county, year)
+    with transaction.atomic():
+        review = Review.objects.create(
+            county=county, year=year, item=item, verdict=verdict, comment=comment.strip()[:MAX_TEXT], reviewer=user
+        )
+        county_data_changed(county, year)
     return review
 
 
@@ -338,16 +353,17 @@ def add_finding(
         raise fail("bad_source", "请选择线索来源：督导检查、信访举报、媒体报道、数据核查或其他。")
     if found == Found.PRESENT and not evidence.strip():
         raise fail("evidence_required", "核查结论为“存在”时，请填写核查情况（事实、时间、涉及学校等）。")
-    finding = VetoFinding.objects.create(
-        county=county,
-        year=year,
-        code=code,
-        found=found,
-        source=source,
-        evidence=evidence.strip()[:MAX_TEXT],
-        reviewer=user,
-    )
-    refresh(county, year)
+    with transaction.atomic():
+        finding = VetoFinding.objects.create(
+            county=county,
+            year=year,
+            code=code,
+            found=found,
+            source=source,
+            evidence=evidence.strip()[:MAX_TEXT],
+            reviewer=user,
+        )
+        county_data_changed(county, year)
     return finding
 
 
@@ -431,10 +447,7 @@ def counties_frame(county: OrgUnit, year: int) -> pl.DataFrame:
 
 
 def refresh(county: OrgUnit, year: int) -> None:
-    """Recompute the stored evaluation; a failure is logged, the write that triggered it stands."""
-    from youjun.web.evaluation.services import recompute
+    """Mark the county-year's stored result stale and recompute it (after the commit of the current transaction).
 
-    try:
-        recompute(county, year)
-    except YoujunError as exc:
-        log.warning("recompute %s %s failed: %s", county.code, year, exc)
+    Kept for callers outside a transaction; inside one, send ``county_data_changed`` there."""
+    county_data_changed(county, year)

@@ -9,6 +9,9 @@ An evidence file is shown to reviewers in the province and the ministry, so it i
   ZIP holding ``[Content_Types].xml`` and the part of its kind; legacy Office is an OLE compound file holding the
   stream of its kind);
 - the size is limited (``YOUJUN_EVIDENCE_MAX_BYTES``) before the body is read and again while it is read;
+- an OOXML document (a ZIP) is refused when it is a zip bomb (``EVIDENCE_LIMITS``: entries, declared and actual
+  inflated sizes, compression ratios), inflating no more than the bound; the file is stored, never parsed, but
+  reviewers open it on their own machines;
 - the bytes are stored under ``YOUJUN_EVIDENCE_DIR`` by a random name, never the user's; the sha256 is recorded.
 """
 
@@ -21,7 +24,7 @@ import secrets
 import unicodedata
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -34,12 +37,24 @@ from django.http.multipartparser import MultiPartParser
 from django.shortcuts import render
 from django.urls import reverse
 
+from youjun.errors import YoujunError
+from youjun.io.limits import MIB, WEB_LIMITS, check_archive
 from youjun.web.collection.services import fail
 from youjun.web.uploads import body_limited
 
 MAX_NAME_CHARS = 120
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
+#: Evidence documents: a 20 MB Word or PowerPoint file of text and pictures inflates to at most a few tens of MB
+#: (pictures do not compress, text about tenfold); a presentation can hold thousands of parts.
+EVIDENCE_LIMITS = replace(
+    WEB_LIMITS,
+    max_entries=10_000,
+    max_declared_total=200 * MIB,
+    max_entry_bytes=200 * MIB,
+    max_uncompressed_total=200 * MIB,
+    max_ratio=200,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +167,11 @@ def sniff(name: str, upload: UploadedFile) -> Kind:
         raise fail("empty_file", "文件是空的（0 字节），请检查后重新上传。")
     upload.seek(0)
     head = upload.read(16)
+    if suffix in (".docx", ".xlsx", ".pptx"):  # before the ZIP is opened at all: a zip bomb is refused here
+        upload.seek(0)
+        refused = check_archive(upload, EVIDENCE_LIMITS)
+        if refused:
+            raise YoujunError(refused)
     ok = kind.check(upload, head)
     upload.seek(0)
     if not ok:

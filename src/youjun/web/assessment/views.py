@@ -34,6 +34,7 @@ from youjun.web.accounts.scoping import can_see_unit, scoped
 from youjun.web.assessment import pages, services, uploads
 from youjun.web.assessment.models import EVIDENCE_ITEMS, VETO_ITEMS, Evidence, FindingSource, Found, Verdict
 from youjun.web.evaluation.models import CountyEvaluation
+from youjun.web.evaluation.services import staleness
 from youjun.web.organisation.models import Level, OrgUnit
 from youjun.web.uploads import body_limited
 
@@ -141,6 +142,7 @@ def _context(request: HttpRequest, county: OrgUnit, year: int) -> dict[str, Any]
         "limit": uploads.limit_text(),
         "evaluation_url": reverse("evaluation:county", args=[county.code, year]) if stored else "",
         "survey_url": _survey_url(county, year),
+        "staleness": staleness(stored, county, year),
     }
 
 

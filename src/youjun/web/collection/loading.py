@@ -63,6 +63,7 @@ def _copy_load(frame: pl.DataFrame, counties: dict[str, OrgUnit], status: str) -
         pl.col("school_pk").alias("school_id"),
         pl.col("county_code").replace_strict(county_ids, return_dtype=pl.Int64).alias("county_id"),
         "year",
+        "school_name",
         pl.struct(*[pl.col(k).fill_nan(None) if frame.schema[k] == pl.Float64 else pl.col(k) for k in VALUE_KEYS])
         .struct.json_encode()
         .alias("values"),
@@ -113,10 +114,11 @@ def load_frame(frame: pl.DataFrame, status: str = RecordStatus.APPROVED, batch: 
             school_id=ids[r["school_id"]],
             county=counties[r["county_code"]],
             year=r["year"],
+            school_name=r["school_name"],
             values=_values_of(r),
             status=status,
         )
-        for r in frame.select("school_id", "county_code", "year", *VALUE_KEYS).iter_rows(named=True)
+        for r in frame.select("school_id", "school_name", "county_code", "year", *VALUE_KEYS).iter_rows(named=True)
     ]
     SchoolRecord.objects.bulk_create(records, batch_size=batch)
     return registry.height, len(records)

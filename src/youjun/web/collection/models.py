@@ -42,6 +42,9 @@ class SchoolRecord(models.Model):
     school = models.ForeignKey(School, models.PROTECT, related_name="records", verbose_name="学校")
     county = models.ForeignKey(OrgUnit, models.PROTECT, related_name="school_records", verbose_name="县（区）")
     year = models.PositiveIntegerField("统计年度")
+    #: The school's name in this year (decision 32): a later rename in the registry never rewrites it. The other
+    #: attributes of the year (type, ownership, urban/rural) are in ``values``.
+    school_name = models.CharField("学校名称（当年）", max_length=128, blank=True, default="")
     values = models.JSONField("数据", default=dict)
     explanations = models.JSONField("提醒说明", default=dict, blank=True)
     status = models.CharField("状态", max_length=16, choices=RecordStatus.choices, default=RecordStatus.DRAFT)
@@ -54,13 +57,21 @@ class SchoolRecord(models.Model):
 
     class Meta:
         ordering = ["county__code", "school__school_id"]
-        constraints = [models.UniqueConstraint(fields=["school", "year"], name="one_record_per_school_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "year"], name="one_record_per_school_year"),
+            models.CheckConstraint(condition=models.Q(status__in=RecordStatus.values), name="record_status_known"),
+        ]
         indexes = [models.Index(fields=["county", "year"])]
         verbose_name = "学校年度数据"
         verbose_name_plural = "学校年度数据"
 
     def __str__(self) -> str:
-        return f"{self.school.name} {self.year}"
+        return f"{self.name} {self.year}"
+
+    @property
+    def name(self) -> str:
+        """The school's name in the record's year (the registry's current name for records made before 2026)."""
+        return self.school_name or self.school.name
 
     @property
     def locked(self) -> bool:
@@ -84,7 +95,12 @@ class CountySubmission(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["county", "year"], name="one_submission_per_county_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "year"], name="one_submission_per_county_year"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=SubmissionStatus.values), name="submission_status_known"
+            ),
+        ]
         verbose_name = "县级报送"
         verbose_name_plural = "县级报送"
 

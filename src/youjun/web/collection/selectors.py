@@ -43,7 +43,7 @@ def frame_of(records: Iterable[SchoolRecord]) -> pl.DataFrame:
                 **r.values,
                 "year": r.year,
                 "school_id": r.school.school_id,
-                "school_name": r.school.name,
+                "school_name": r.name,
                 "county_code": r.county.code,
                 "county_name": r.county.name,
             }

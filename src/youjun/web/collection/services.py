@@ -30,6 +30,7 @@ from youjun.io.columns import SCHOOL_BY_KEY, SCHOOL_COLUMNS
 from youjun.io.reader import SchoolData, read_school_data
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import can_see_unit
+from youjun.web.bulk import update_fields
 from youjun.web.collection.models import (
     CollectionYear,
     CountySubmission,
@@ -40,6 +41,8 @@ from youjun.web.collection.models import (
     ValueChange,
 )
 from youjun.web.organisation.models import Level, OrgUnit, School
+from youjun.web.signals import county_data_changed
+from youjun.web.workflow import advance
 
 IDENTITY = ("year", "school_id", "school_name", "county_code", "county_name")
 #: The ``ValueChange.field`` of the audit row that records a record's first values all at once.
@@ -98,7 +101,12 @@ def _safe_name(name: str) -> str:
 
 
 def validate_upload(name: str, chunks: Iterable[bytes], size: int) -> SchoolData:
-    """Validate an uploaded workbook; raises ``YoujunError`` with every problem, located with the user's file name."""
+    """Validate an uploaded workbook; raises ``YoujunError`` with every problem, located with the user's file name.
+
+    The file is held to the web's input limits (``WEB_LIMITS``, its size to ``YOUJUN_MAX_UPLOAD_BYTES``) before any
+    parser sees it: a zip bomb or an oversized sheet is refused with a Chinese message, nothing is parsed."""
+    from youjun.io.limits import WEB_LIMITS
+
     shown = _safe_name(name)
     if Path(shown).suffix not in UPLOAD_SUFFIXES:
         raise fail("unsupported_format", "只能上传 Excel 工作簿（.xlsx）或 CSV 文件。", file=shown)
@@ -111,7 +119,7 @@ def validate_upload(name: str, chunks: Iterable[bytes], size: int) -> SchoolData
             for chunk in chunks:
                 out.write(chunk)
         try:
-            data = read_school_data([path])
+            data = read_school_data([path], limits=WEB_LIMITS.with_file_bytes(int(settings.YOUJUN_MAX_UPLOAD_BYTES)))
         except YoujunError as exc:
             raise YoujunError([_as_uploaded(p, str(path), shown) for p in exc.problems]) from None
     return replace(data, warnings=tuple(_as_uploaded(w, str(path), shown) for w in data.warnings))
@@ -136,16 +144,25 @@ def for_form(problem: Problem, path: str | None = None) -> Problem:
 def validate_row(values: Mapping[str, Any]) -> SchoolData:
     """Validate one school's values (as typed in the web form) with the workbook rules.
 
-    Problems are located by field (``for_form``), so the form can show them beside the inputs."""
+    Problems are located by field (``for_form``), so the form can show them beside the inputs. The row is held to
+    the web's input limits like an upload (a value of tens of KB is refused before it is parsed)."""
+    from youjun.io.limits import WEB_LIMITS
+
     with tempfile.TemporaryDirectory(prefix="youjun-form-") as folder:
         path = Path(folder) / "网页填报.csv"
         header = [c.key for c in SCHOOL_COLUMNS]
         frame = pl.DataFrame({k: [None if values.get(k) in (None, "") else str(values.get(k))] for k in header})
         frame.write_csv(path)
         try:
-            data = read_school_data([path])
+            data = read_school_data([path], limits=WEB_LIMITS)
         except YoujunError as exc:
-            raise YoujunError([for_form(p, str(path)) for p in exc.problems]) from None
+            too_long = f"填写的内容过长（合计超过 {WEB_LIMITS.max_line_bytes // 1024} KB），未保存，请删减后重试。"
+            raise YoujunError(
+                [
+                    Problem(p.code, too_long) if p.code == "line_too_long" else for_form(p, str(path))
+                    for p in exc.problems
+                ]
+            ) from None
     return replace(data, warnings=tuple(for_form(w, str(path)) for w in data.warnings))
 
 
@@ -256,15 +273,11 @@ def save_record(
     """Save a school's values (web form or the school's own workbook): validated, audited with its source,
     refused if someone saved in between. A submitted record waits for the county: the school cannot change it."""
     _require_school_or_county(user, record)
-    if record.locked:
-        raise fail("locked", "该校数据已审核锁定，需由县（区）解锁后才能修改。")
-    if record.status == RecordStatus.SUBMITTED and user.role == Role.SCHOOL:
-        raise fail("locked", "数据已提交县（区）审核，不能再修改；如需修改，请联系县（区）退回。")
-    _require_window(record.county, record.year)
+    _require_editable(user, record)
     identity = {
         "year": record.year,
         "school_id": record.school.school_id,
-        "school_name": record.school.name,
+        "school_name": record.name,
         "county_code": record.county.code,
         "county_name": record.county.name,
     }
@@ -287,6 +300,14 @@ def save_record(
             record.status = RecordStatus.DRAFT
         record.save(update_fields=["values", "explanations", "updated_by", "status", "updated_at"])
     return SaveResult(record, changed, list(data.warnings))
+
+
+def _require_editable(user: User, record: SchoolRecord) -> None:
+    if record.locked:
+        raise fail("locked", "该校数据已审核锁定，需由县（区）解锁后才能修改。")
+    if record.status == RecordStatus.SUBMITTED and user.role == Role.SCHOOL:
+        raise fail("locked", "数据已提交县（区）审核，不能再修改；如需修改，请联系县（区）退回。")
+    _require_window(record.county, record.year)
 
 
 RECORD_MOVES: dict[tuple[str, str], frozenset[str]] = {
@@ -322,21 +343,23 @@ def move_record(
         missing = unexplained_warnings(record)
         if missing:
             raise fail("unexplained_warnings", f"还有 {len(missing)} 条数据提醒未填写说明，请逐条说明后再提交。")
-    submission = CountySubmission.objects.filter(county=record.county, year=record.year).first()
-    if submission and submission.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED):
-        raise fail("county_submitted", "本县（区）该年度数据已报送上级，需上级退回后才能变更。")
     with transaction.atomic():
-        source = record.status
-        record.status = target
-        record.return_reason = reason if target == RecordStatus.RETURNED else ""
-        record.version += 1
-        record.updated_by = user
-        record.save(update_fields=["status", "return_reason", "version", "updated_by", "updated_at"])
+        # The county's submission row is locked for the move: a county cannot report upward while one of its
+        # records changes state, and the other way round (move_submission takes the same lock).
+        submission = CountySubmission.objects.select_for_update().filter(county=record.county, year=record.year).first()
+        if submission and submission.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED):
+            raise fail("county_submitted", "本县（区）该年度数据已报送上级，需上级退回后才能变更。")
+        source = advance(
+            record,
+            target,
+            [record.status],
+            what="该校数据",
+            changes={"return_reason": reason if target == RecordStatus.RETURNED else "", "updated_by": user},
+            versioned=True,
+        )
         _log_transition("record", record.pk, record.county, record.year, source, target, user, reason)
-        if recompute and RecordStatus.APPROVED in move:
-            from youjun.web.evaluation.services import recompute as evaluate
-
-            transaction.on_commit(lambda: evaluate(record.county, record.year))
+        if RecordStatus.APPROVED in move:  # approval and unlock change the approved data
+            county_data_changed(record.county, record.year, recompute=recompute)
     return record
 
 
@@ -351,9 +374,7 @@ def approve_records(user: User, county: OrgUnit, year: int, records: Iterable[Sc
             move_record(user, record, RecordStatus.APPROVED, recompute=False)
             approved += 1
         if approved:
-            from youjun.web.evaluation.services import recompute as evaluate
-
-            transaction.on_commit(lambda: evaluate(county, year))
+            county_data_changed(county, year)
     return approved
 
 
@@ -372,9 +393,15 @@ class ImportResult:
 def import_county_workbook(
     user: User, county: OrgUnit, year: int, name: str, chunks: Iterable[bytes], size: int
 ) -> ImportResult:
-    """Import the whole county workbook for one year: every row valid and in this county, or nothing changes."""
+    """Import the whole county workbook for one year: every row valid and in this county, or nothing changes.
+
+    Who, the collection window and the county's report upward are checked before the file is read; the parsing
+    and the comparison with the stored records happen outside the transaction; the transaction locks the county's
+    submission and the records it replaces, checks again that none was locked meanwhile, and writes everything in a
+    few batched statements (seconds for 8,000 schools, decision 33)."""
     _require_county_user(user, county)
     _require_window(county, year)
+    _require_not_reported(county, year)
     data = validate_upload(name, chunks, size)
     schools = data.schools
     shown = _safe_name(name)
@@ -390,26 +417,36 @@ def import_county_workbook(
             refuse("other_county", message, row["source_row"], "county_code", row["county_code"])
         if row["year"] != year:
             refuse("other_year", f"统计年度应为 {year}。", row["source_row"], "year", row["year"])
+    row_of = dict(zip(schools["school_id"].to_list(), schools["source_row"].to_list(), strict=True))
     existing = {s.school_id: s for s in School.objects.filter(school_id__in=schools["school_id"].to_list())}
     foreign = [sid for sid, s in existing.items() if s.county_id != county.pk]
     for sid in foreign:
-        refuse(
-            "school_elsewhere", f"学校标识码 {sid} 已登记在其他县（区），不能导入到本县（区）。", None, "school_id", sid
-        )
-    locked = set(
-        SchoolRecord.objects.filter(
-            year=year, school__school_id__in=list(existing), status=RecordStatus.APPROVED
-        ).values_list("school__school_id", flat=True)
-    )
-    for sid in sorted(locked):
-        refuse("locked", f"学校 {sid} 的 {year} 年度数据已审核锁定，请先解锁再导入。", None, "school_id", sid)
+        message = f"学校标识码 {sid} 已登记在其他县（区），不能导入到本县（区）。"
+        refuse("school_elsewhere", message, row_of.get(sid), "school_id", sid)
+    for sid in sorted(_locked_ids(year, list(existing))):
+        message = f"学校 {sid} 的 {year} 年度数据已审核锁定，请先解锁再导入（或从文件中删除该行）。"
+        refuse("locked", message, row_of.get(sid), "school_id", sid)
     if problems:
         raise YoujunError([*problems, *data.warnings])
     created_schools = created_records = updated_records = 0
     with transaction.atomic():
         submission, _ = CountySubmission.objects.get_or_create(county=county, year=year)
+        submission = CountySubmission.objects.select_for_update().get(pk=submission.pk)
         if submission.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED):
             raise fail("county_submitted", "本县（区）该年度数据已报送上级，需上级退回后才能导入。")
+        # The records it replaces are locked; one approved since the file was checked stops the whole import.
+        list(SchoolRecord.objects.select_for_update().filter(year=year, school__school_id__in=list(existing)))
+        approved_meanwhile = _locked_ids(year, list(existing))
+        if approved_meanwhile:
+            sid = sorted(approved_meanwhile)[0]
+            raise fail(
+                "locked",
+                f"导入期间学校 {sid} 的数据已被审核锁定，本次导入未做任何修改，请重新上传。",
+                file=shown,
+                row=row_of.get(sid),
+                field="school_id",
+                value=sid,
+            )
         # Batched writes: a few statements for the whole county, whatever its size.
         rows = list(schools.iter_rows(named=True))
         registry_fields = ("name", "school_type", "ownership", "urban_rural")
@@ -430,19 +467,35 @@ def import_county_workbook(
         ]
         School.objects.bulk_create(new_schools)
         changed_schools = []
+        # The registry keeps the latest year's name and attributes: an upload of an earlier year changes only that
+        # year's records (decision 32).
+        later = set(
+            SchoolRecord.objects.filter(school__in=list(existing.values()), year__gt=year).values_list(
+                "school__school_id", flat=True
+            )
+        )
         for row in rows:
             school = existing.get(row["school_id"])
-            if school is not None and any(getattr(school, k) != v for k, v in registry(row).items()):
+            if school is None or school.school_id in later:
+                continue
+            if any(getattr(school, k) != v for k, v in registry(row).items()):
                 for key, value in registry(row).items():
                     setattr(school, key, value)
                 changed_schools.append(school)
-        School.objects.bulk_update(changed_schools, list(registry_fields))
+        update_fields(changed_schools, list(registry_fields))
         by_id = {
             s.school_id: s for s in School.objects.filter(county=county, school_id__in=[r["school_id"] for r in rows])
         }
         records = {r.school_id: r for r in SchoolRecord.objects.filter(year=year, school__in=by_id.values())}
         missing = [
-            SchoolRecord(school=by_id[row["school_id"]], county=county, year=year, values={}, updated_by=user)
+            SchoolRecord(
+                school=by_id[row["school_id"]],
+                county=county,
+                year=year,
+                school_name=row["school_name"],
+                values={},
+                updated_by=user,
+            )
             for row in rows
             if by_id[row["school_id"]].pk not in records
         ]
@@ -450,6 +503,7 @@ def import_county_workbook(
         fresh = {r.pk for r in missing}
         records = {r.school_id: r for r in SchoolRecord.objects.filter(year=year, school__in=by_id.values())}
         changes: list[ValueChange] = []
+        now = timezone.now()
         moves: list[Transition] = []
         for row in rows:
             record = records[by_id[row["school_id"]].pk]
@@ -494,22 +548,42 @@ def import_county_workbook(
                     )
                 )
             record.values = values
+            record.school_name = row["school_name"]
             record.status = RecordStatus.SUBMITTED
             record.updated_by = user
+            record.updated_at = now
             record.version += 0 if record.pk in fresh else 1
         ValueChange.objects.bulk_create(changes, batch_size=2000)
         Transition.objects.bulk_create(moves)
-        SchoolRecord.objects.bulk_update(list(records.values()), ["values", "status", "updated_by", "version"])
+        update_fields(
+            list(records.values()), ["values", "school_name", "status", "updated_by", "version", "updated_at"]
+        )
         created_schools, created_records = len(new_schools), len(missing)
         updated_records = len(rows) - created_records
     return ImportResult(created_schools, created_records, updated_records, list(data.warnings))
 
 
+def _locked_ids(year: int, school_ids: list[str]) -> set[str]:
+    return set(
+        SchoolRecord.objects.filter(
+            year=year, school__school_id__in=school_ids, status=RecordStatus.APPROVED
+        ).values_list("school__school_id", flat=True)
+    )
+
+
+def _require_not_reported(county: OrgUnit, year: int) -> None:
+    submission = CountySubmission.objects.filter(county=county, year=year).first()
+    if submission and submission.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED):
+        raise fail("county_submitted", "本县（区）该年度数据已报送上级，需上级退回后才能导入。")
+
+
 def import_school_workbook(
     user: User, record: SchoolRecord, name: str, chunks: Iterable[bytes], size: int, based_on_version: int
 ) -> SaveResult:
-    """A school uploads its own one-row workbook; the row must be this school in this year."""
+    """A school uploads its own one-row workbook; the row must be this school in this year. The record's lock and
+    the collection window are checked before the file is read."""
     _require_school_or_county(user, record)
+    _require_editable(user, record)
     data = validate_upload(name, chunks, size)
     shown = _safe_name(name)
     rows = data.schools.filter(pl.col("school_id") == record.school.school_id)
@@ -537,8 +611,18 @@ SUBMISSION_MOVES: dict[tuple[str, str], str] = {
 
 
 def move_submission(user: User, county: OrgUnit, year: int, target: str, reason: str = "") -> CountySubmission:
-    """County submits its approved year upward; the province (or prefecture, ministry) accepts or returns it."""
-    submission, _ = CountySubmission.objects.get_or_create(county=county, year=year)
+    """County submits its approved year upward; the province (or prefecture, ministry) accepts or returns it.
+
+    The submission row is locked while the move is checked and applied (records moving at the same time wait)."""
+    CountySubmission.objects.get_or_create(county=county, year=year)
+    with transaction.atomic():
+        submission = CountySubmission.objects.select_for_update().get(county=county, year=year)
+        return _move_submission(user, submission, county, year, target, reason)
+
+
+def _move_submission(
+    user: User, submission: CountySubmission, county: OrgUnit, year: int, target: str, reason: str
+) -> CountySubmission:
     who = SUBMISSION_MOVES.get((submission.status, target))
     labels = dict(SubmissionStatus.choices)
     if who is None:
@@ -558,12 +642,8 @@ def move_submission(user: User, county: OrgUnit, year: int, target: str, reason:
             raise fail("forbidden", "只有上级教育行政部门可以接收或退回。")
         if target == SubmissionStatus.RETURNED and not reason.strip():
             raise fail("reason_required", "退回必须填写原因。")
-    with transaction.atomic():
-        source = submission.status
-        submission.status = target
-        submission.reason = reason
-        submission.save()
-        _log_transition("submission", submission.pk, county, year, source, target, user, reason)
+    source = advance(submission, target, [submission.status], what="本县（区）的报送", changes={"reason": reason})
+    _log_transition("submission", submission.pk, county, year, source, target, user, reason)
     return submission
 
 
@@ -599,7 +679,7 @@ def ensure_records(county: OrgUnit, year: int) -> int:
     """Create empty draft records for the county's active schools that have none this year."""
     have = set(SchoolRecord.objects.filter(county=county, year=year).values_list("school_id", flat=True))
     new = [
-        SchoolRecord(school=s, county=county, year=year)
+        SchoolRecord(school=s, county=county, year=year, school_name=s.name)
         for s in School.objects.filter(county=county)
         if s.pk not in have and s.active_in(year)
     ]

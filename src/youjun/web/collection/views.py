@@ -694,7 +694,7 @@ def record_move(request: HttpRequest, pk: int) -> HttpResponse:
             return _forbidden(request, exc.problems[0].message)
         _error_messages(request, exc)
     else:
-        messages.success(request, f"{rec.school.name}：{done}")
+        messages.success(request, f"{rec.name}：{done}")
     return _next_or(request, reverse("collection:record", args=[rec.pk]))
 
 

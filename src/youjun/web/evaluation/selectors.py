@@ -276,6 +276,7 @@ class CountyPage:
     crumbs: list[OrgUnit] = field(default_factory=list)
     records_approved: int = 0
     records_total: int = 0
+    evaluation: CountyEvaluation | None = None
 
     @property
     def provisional(self) -> bool:
@@ -313,7 +314,18 @@ def county_page(user: User, county: OrgUnit, year: int) -> CountyPage | None:
     evaluation = (
         evaluations_for(user)
         .filter(county=county, year=year)
-        .only("year", "standard", "passed", "units", "units_passed", "result", "computed_at")
+        .only(
+            "year",
+            "standard",
+            "passed",
+            "units",
+            "units_passed",
+            "result",
+            "computed_at",
+            "engine_version",
+            "ruleset_digest",
+            "generation",
+        )
         .first()
     )
     if evaluation is None:
@@ -364,6 +376,7 @@ def county_page(user: User, county: OrgUnit, year: int) -> CountyPage | None:
         crumbs=breadcrumbs(user, county),
         records_approved=complete[0],
         records_total=complete[1],
+        evaluation=evaluation,
     )
 
 

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from youjun.web.accounts.models import Role
-from youjun.web.evaluation import exports, selectors
+from youjun.web.evaluation import exports, selectors, services
 from youjun.web.evaluation.charts import Bar, cv_chart
 from youjun.web.organisation.models import Level, OrgUnit
 
@@ -184,6 +184,7 @@ def county(request: HttpRequest, code: str, year: int) -> HttpResponse:
         "shortfall_rows": shortfall_rows_html(page),
         "export_url": f"{request.path}?format=xlsx",
         "year_links": [(y, reverse("evaluation:county", args=[unit.code, y])) for y in page.years],
+        "staleness": services.staleness(page.evaluation, unit, year),
     }
     return render(request, "youjun/evaluation/county.html", context)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from youjun.io.columns import OWNERSHIP, SCHOOL_TYPES, URBAN_RURAL
+
 
 class Level(models.TextChoices):
     MINISTRY = "ministry", "教育部"
@@ -72,6 +74,12 @@ class School(models.Model):
         ordering = ["county__code", "school_id"]
         verbose_name = "学校"
         verbose_name_plural = "学校"
+        # The enumerations of the workbook, held by the database too (SQLite would otherwise store any text).
+        constraints = [
+            models.CheckConstraint(condition=models.Q(school_type__in=SCHOOL_TYPES), name="school_type_known"),
+            models.CheckConstraint(condition=models.Q(ownership__in=OWNERSHIP), name="school_ownership_known"),
+            models.CheckConstraint(condition=models.Q(urban_rural__in=URBAN_RURAL), name="school_urban_rural_known"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.school_id}）"

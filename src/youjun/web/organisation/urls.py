@@ -1,9 +1,12 @@
 from django.urls import path
 
+from youjun.web import converters
 from youjun.web.organisation import views
 
 app_name = "organisation"
+converters.register()
+
 urlpatterns = [
     path("county/<str:code>/schools/", views.registry, name="registry"),
-    path("county/<str:code>/schools/<str:school_id>/close/", views.close, name="close"),
+    path("county/<str:code>/schools/<id:pk>/close/", views.close, name="close"),
 ]

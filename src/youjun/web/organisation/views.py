@@ -108,11 +108,11 @@ def _registry_xlsx(county: OrgUnit, year: int, schools: list[School]) -> HttpRes
 
 @login_required
 @require_POST
-def close(request: HttpRequest, code: str, school_id: str) -> HttpResponse:
+def close(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     county = _county(request, code)
     if not (request.user.role == Role.COUNTY and request.user.org_unit_id == county.pk):  # type: ignore[union-attr]
         raise PermissionDenied("只有本县（区）教育行政部门可以变更学校名册。")
-    school = get_object_or_404(School, county=county, school_id=school_id)
+    school = get_object_or_404(School, county=county, pk=pk)
     into_id = request.POST.get("merged_into", "").strip()
     merged_into = School.objects.filter(county=county, school_id=into_id).first() if into_id else None
     try:

@@ -37,6 +37,9 @@ class Batch(models.Model):
 
     class Meta:
         ordering = ["-number"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=BatchStatus.values), name="batch_status_known")
+        ]
         verbose_name = "创建批次"
         verbose_name_plural = "创建批次"
 
@@ -110,7 +113,12 @@ class Nomination(models.Model):
 
     class Meta:
         ordering = ["province__code", "county__code"]
-        constraints = [models.UniqueConstraint(fields=["batch", "county"], name="one_nomination_per_county")]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "county"], name="one_nomination_per_county"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=NominationStatus.values), name="nomination_status_known"
+            ),
+        ]
         verbose_name = "先行创建县推荐"
         verbose_name_plural = "先行创建县推荐"
 
@@ -148,6 +156,11 @@ class Plan(models.Model):
     reason = models.CharField("退回理由", max_length=1000, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=PlanStatus.values), name="plan_status_known")
+        ]
+
 
 class TaskStatus(models.TextChoices):
     PLANNED = "planned", "未开始"
@@ -169,6 +182,9 @@ class PlanTask(models.Model):
 
     class Meta:
         ordering = ["code", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=TaskStatus.values), name="task_status_known")
+        ]
 
 
 class ReportStatus(models.TextChoices):
@@ -193,6 +209,9 @@ class ProgressReport(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=ReportStatus.values), name="report_status_known")
+        ]
 
 
 class Experience(models.Model):

@@ -38,6 +38,7 @@ from youjun.web.programme.models import (
     ReportStatus,
     Verdict,
 )
+from youjun.web.workflow import advance, write_if
 
 #: Nominations that hold a place in the province's quota.
 ACTIVE = (NominationStatus.DRAFT, NominationStatus.SUBMITTED, NominationStatus.RETURNED, NominationStatus.CONFIRMED)
@@ -54,6 +55,15 @@ class Refused(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def _conflict(message: str) -> Refused:
+    return Refused(message, 409)
+
+
+def _advance(obj: Any, target: str, sources: Iterable[str], what: str, **changes: Any) -> str:
+    """The workflow move as one conditional UPDATE (``youjun.web.workflow.advance``); a lost race is a 409."""
+    return advance(obj, target, sources, what=what, changes=changes, conflict=_conflict)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -208,10 +218,8 @@ def move_batch(user: User, batch: Batch, action: str, published_on: dt.date | No
         if not batch.nominations.filter(status=NominationStatus.CONFIRMED).exists():
             raise Refused("还没有确认的先行创建县，不能公布名单。")
         batch.published_on = published_on or timezone.localdate()
-    before = batch.status
     with transaction.atomic():
-        batch.status = target
-        batch.save()
+        before = _advance(batch, target, sources, "该批次", published_on=batch.published_on)
         audit("batch", batch, label, user, before, target)
         url = reverse("programme:batch", args=[batch.number])
         if action == "open":
@@ -295,13 +303,7 @@ def nominate(user: User, batch: Batch, county: OrgUnit, now: dt.datetime | None 
     if county.level != Level.COUNTY:
         raise Refused("只能推荐县级单位（县、市、区、旗）。")
     _check_deadline(batch, province, now)
-    if Nomination.objects.filter(batch=batch, county=county).exclude(status=NominationStatus.WITHDRAWN).exists():
-        raise Refused(f"{county.name}已在本批次推荐名单中。")
-    if Nomination.objects.filter(county=county, status=NominationStatus.CONFIRMED).exclude(batch=batch).exists():
-        raise Refused(f"{county.name}已是先行创建县，不能重复推荐。")
-    used = Nomination.objects.filter(batch=batch, province=province, status__in=ACTIVE).count()
-    if used >= batch.quota_max:
-        raise Refused(f"超出推荐名额：每省最多推荐 {batch.quota_max} 个县（区），{province.name}已推荐 {used} 个。")
+    _check_place(batch, province, county)
     defn = recommendation.definition()
     ctx = recommendation.context(county, batch.year, batch.min_years)
     bb_year = ctx["inputs"]["basic_balance_year"]
@@ -310,6 +312,9 @@ def nominate(user: User, batch: Batch, county: OrgUnit, now: dt.datetime | None 
         raise Refused(f"{county.name}不符合遴选条件：{text}")
     values = recommendation.data_values(defn, ctx)
     with transaction.atomic():
+        # Nominations of one batch one after another, so that two at once cannot both take the last place.
+        Batch.objects.select_for_update().filter(pk=batch.pk).first()
+        _check_place(batch, province, county)
         nomination, _ = Nomination.objects.update_or_create(
             batch=batch,
             county=county,
@@ -331,6 +336,17 @@ def nominate(user: User, batch: Batch, county: OrgUnit, now: dt.datetime | None 
     return nomination
 
 
+def _check_place(batch: Batch, province: OrgUnit, county: OrgUnit) -> None:
+    """Not nominated twice, not already a pilot, and a place left in the province's quota."""
+    if Nomination.objects.filter(batch=batch, county=county).exclude(status=NominationStatus.WITHDRAWN).exists():
+        raise Refused(f"{county.name}已在本批次推荐名单中。")
+    if Nomination.objects.filter(county=county, status=NominationStatus.CONFIRMED).exclude(batch=batch).exists():
+        raise Refused(f"{county.name}已是先行创建县，不能重复推荐。")
+    used = Nomination.objects.filter(batch=batch, province=province, status__in=ACTIVE).count()
+    if used >= batch.quota_max:
+        raise Refused(f"超出推荐名额：每省最多推荐 {batch.quota_max} 个县（区），{province.name}已推荐 {used} 个。")
+
+
 def editable(nomination: Nomination) -> bool:
     return nomination.status in (NominationStatus.DRAFT, NominationStatus.RETURNED)
 
@@ -340,8 +356,13 @@ def save_form(user: User, nomination: Nomination, values: dict[str, Any]) -> Non
     require_province(user, nomination.province)
     if not editable(nomination):
         raise Refused(f"推荐当前为「{nomination.get_status_display()}」，不能修改。")
-    nomination.values = {**nomination.values, **values}
-    nomination.save()
+    merged = {**nomination.values, **values}
+    editable_states = (NominationStatus.DRAFT, NominationStatus.RETURNED)
+    write_if(
+        Nomination, nomination.pk, what="该推荐", where={"status__in": editable_states}, values={"values": merged},
+        conflict=_conflict,
+    )  # fmt: skip
+    nomination.values = merged
 
 
 def withdraw(user: User, nomination: Nomination, reason: str = "") -> None:
@@ -349,14 +370,14 @@ def withdraw(user: User, nomination: Nomination, reason: str = "") -> None:
     require_province(user, nomination.province)
     if not editable(nomination):
         raise Refused(f"推荐当前为「{nomination.get_status_display()}」，不能撤回。")
-    _transition(nomination, NominationStatus.WITHDRAWN, "撤回推荐", user, reason)
+    with transaction.atomic():
+        _transition(nomination, NominationStatus.WITHDRAWN, "撤回推荐", user, reason)
 
 
-def _transition(nomination: Nomination, target: str, label: str, user: User, reason: str = "") -> None:
-    before = nomination.status
-    nomination.status = target
-    nomination.save()
-    audit("nomination", nomination, label, user, before, target, reason)
+def _transition(nomination: Nomination, target: str, label: str, user: User, note: str = "", **changes: Any) -> None:
+    """Move a nomination from the state it was read in (inside the caller's transaction), and audit it."""
+    before = _advance(nomination, target, [nomination.status], "该推荐", **changes)
+    audit("nomination", nomination, label, user, before, target, note)
 
 
 def _ready(nomination: Nomination) -> list[str]:
@@ -422,8 +443,16 @@ def set_verdicts(user: User, nomination: Nomination, condition1: str, condition3
     valid = set(Verdict.values)
     if condition1 not in valid or condition3 not in valid:
         raise Refused("请选择条件一、条件三的核定结论。")
-    nomination.condition1, nomination.condition3 = condition1, condition3
-    nomination.save()
+    with transaction.atomic():
+        write_if(
+            Nomination, nomination.pk, what="该推荐", where={"status": nomination.status},
+            values={"condition1": condition1, "condition3": condition3}, conflict=_conflict,
+        )  # fmt: skip
+        nomination.condition1, nomination.condition3 = condition1, condition3
+        _audit_verdicts(user, nomination, condition1, condition3)
+
+
+def _audit_verdicts(user: User, nomination: Nomination, condition1: str, condition3: str) -> None:
     audit(
         "nomination",
         nomination,
@@ -470,8 +499,7 @@ def review(user: User, nomination: Nomination, decision: str, reason: str = "") 
         else (NominationStatus.REJECTED, "不予确认", "不予确认")
     )
     with transaction.atomic():
-        nomination.reason = reason
-        _transition(nomination, target, label, user, reason)
+        _transition(nomination, target, label, user, reason, reason=reason)
         notify(
             users_of(Role.PROVINCE, nomination.province),
             f"{decision}-{nomination.pk}-{timezone.now():%Y%m%d%H%M%S}",
@@ -534,8 +562,12 @@ def save_plan(
     if unknown:
         raise Refused("未知的攻坚清单项：" + "、".join(unknown))
     with transaction.atomic():
+        write_if(
+            Plan, plan.pk, what="该实施方案", where={"status__in": (PlanStatus.DRAFT, PlanStatus.RETURNED)},
+            values={"target_year": target_year, "targets": targets, "items": items, "summary": summary},
+            conflict=_conflict,
+        )  # fmt: skip
         plan.target_year, plan.targets, plan.items, plan.summary = target_year, targets, items, summary
-        plan.save()
         for task in tasks:
             pk = task.pop("pk", None)
             if pk:
@@ -586,9 +618,7 @@ def move_plan(user: User, plan: Plan, action: str, reason: str = "") -> None:
     else:
         raise Refused("未知的操作。", 404)
     with transaction.atomic():
-        plan.status = target
-        plan.reason = reason if action == "return" else ""
-        plan.save()
+        _advance(plan, target, [before], "该实施方案", reason=reason if action == "return" else "")
         audit("plan", plan, label, user, before, target, reason)
         notify(
             note[0],
@@ -657,11 +687,8 @@ def move_report(user: User, report: ProgressReport, action: str, reason: str = "
         raise Refused("未知的操作。", 404)
     if report.status not in sources:
         raise Refused(f"进展报告当前为「{report.get_status_display()}」，不能{label}。")
-    before = report.status
     with transaction.atomic():
-        report.status = target
-        report.reason = reason if action == "return" else ""
-        report.save()
+        before = _advance(report, target, sources, "该进展报告", reason=reason if action == "return" else "")
         audit("report", report, label, user, before, target, reason)
         notify(note[0], f"report-{report.pk}-{action}-{timezone.now():%Y%m%d%H%M%S%f}", note[1], url)
 
@@ -674,9 +701,12 @@ def publish_experience(user: User, experience: Experience, publish: bool = True)
     if experience.published == publish:
         raise Refused("该经验已发布为典型经验。" if publish else "该经验尚未发布。")
     with transaction.atomic():
-        experience.published = publish
-        experience.published_at = timezone.now() if publish else None
-        experience.save()
+        published_at = timezone.now() if publish else None
+        write_if(
+            Experience, experience.pk, what="该经验", where={"published": not publish},
+            values={"published": publish, "published_at": published_at}, conflict=_conflict,
+        )  # fmt: skip
+        experience.published, experience.published_at = publish, published_at
         audit(
             "experience",
             experience,

@@ -2,9 +2,12 @@
 
 from django.urls import path
 
+from youjun.web import converters
 from youjun.web.programme import views
 
 app_name = "programme"
+converters.register()
+
 urlpatterns = [
     path("", views.index, name="index"),
     path("list/", views.public_list, name="public"),
@@ -12,21 +15,21 @@ urlpatterns = [
     path("experiences/", views.experiences, name="experiences"),
     path("notifications/", views.notifications, name="notifications"),
     path("batches/new/", views.batch_new, name="batch_new"),
-    path("batch/<int:number>/", views.batch, name="batch"),
-    path("batch/<int:number>/move/<str:action>/", views.batch_move, name="batch_move"),
-    path("batch/<int:number>/province/<str:code>/", views.province_set, name="province"),
-    path("batch/<int:number>/province/<str:code>/nominate/", views.nominate, name="nominate"),
-    path("batch/<int:number>/province/<str:code>/submit/", views.submit_set, name="submit_set"),
-    path("batch/<int:number>/province/<str:code>/extension/", views.extension, name="extension"),
-    path("nomination/<int:pk>/", views.nomination, name="nomination"),
-    path("nomination/<int:pk>/do/<str:action>/", views.nomination_action, name="nomination_action"),
-    path("nomination/<int:pk>/form.<str:fmt>", views.nomination_export, name="nomination_export"),
+    path("batch/<id:number>/", views.batch, name="batch"),
+    path("batch/<id:number>/move/<str:action>/", views.batch_move, name="batch_move"),
+    path("batch/<id:number>/province/<str:code>/", views.province_set, name="province"),
+    path("batch/<id:number>/province/<str:code>/nominate/", views.nominate, name="nominate"),
+    path("batch/<id:number>/province/<str:code>/submit/", views.submit_set, name="submit_set"),
+    path("batch/<id:number>/province/<str:code>/extension/", views.extension, name="extension"),
+    path("nomination/<id:pk>/", views.nomination, name="nomination"),
+    path("nomination/<id:pk>/do/<str:action>/", views.nomination_action, name="nomination_action"),
+    path("nomination/<id:pk>/form.<str:fmt>", views.nomination_export, name="nomination_export"),
     path("province/<str:code>/", views.province_dashboard, name="province_dashboard"),
     path("county/<str:code>/", views.county, name="county"),
     path("county/<str:code>/plan/", views.plan, name="plan"),
     path("county/<str:code>/plan/do/<str:action>/", views.plan_action, name="plan_action"),
     path("county/<str:code>/reports/new/", views.report_new, name="report_new"),
-    path("report/<int:pk>/", views.report, name="report"),
-    path("report/<int:pk>/do/<str:action>/", views.report_action, name="report_action"),
-    path("experience/<int:pk>/publish/", views.experience_publish, name="experience_publish"),
+    path("report/<id:pk>/", views.report, name="report"),
+    path("report/<id:pk>/do/<str:action>/", views.report_action, name="report_action"),
+    path("experience/<id:pk>/publish/", views.experience_publish, name="experience_publish"),
 ]

@@ -2,7 +2,8 @@
 
 Run by ``demo_setup`` after the schools and accounts exist. Idempotent: the campaign is found by county, year and
 title; links and responses are added only once. Responses are drawn from a fixed seed, so the demo looks the same
-on every machine (about nine in ten answers positive, a few 不了解).
+on every machine (about nine in ten answers positive, a few 不了解). The opening is recorded in the campaign's state
+history and the group counters are set to the synthetic answers (all within the plan).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.utils import timezone
 from youjun.web.accounts.models import User
 from youjun.web.organisation.models import OrgUnit, School
 from youjun.web.survey import services
-from youjun.web.survey.models import Campaign, CampaignStatus, Link, LinkKind, Response
+from youjun.web.survey.models import Campaign, CampaignAction, CampaignEvent, CampaignStatus, Link, LinkKind, Response
 from youjun.web.survey.questionnaires import ordered_groups
 
 COUNTY, YEAR = "340207", 2024
@@ -47,11 +48,20 @@ def setup() -> list[str]:
                 services.generate_links(campaign, group, LINKS_PER_GROUP)
         opened = services.open_links(campaign, school, [g for g, _ in ordered_groups(campaign.questionnaire)])
         if campaign.status != CampaignStatus.OPEN:
-            Campaign.objects.filter(pk=campaign.pk).update(
-                status=CampaignStatus.OPEN, opened_by=user, opened_at=timezone.now()
+            now = timezone.now()
+            Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.OPEN, opened_by=user, opened_at=now)
+            CampaignEvent.objects.create(
+                campaign=campaign,
+                action=CampaignAction.OPEN if campaign.status == CampaignStatus.DRAFT else CampaignAction.REOPEN,
+                from_status=campaign.status,
+                to_status=CampaignStatus.OPEN,
+                user=user,
+                at=now,
+                reason="演示数据",
             )
         if not Response.objects.filter(campaign=campaign).exists():
             _responses(campaign, {link.group: link for link in opened}, school)
+            services.recount(campaign)
     parent = next(link for link in opened if link.group == "parents")
     return [
         f"社会认可度调查（{county.name} {YEAR} 年，调查中）：/survey/campaign/{campaign.pk}/",
@@ -71,6 +81,7 @@ def _responses(campaign: Campaign, links: dict[str, Link], school: School | None
             continue
         for i in range(count):
             answers = {q["id"]: rng.choices(options, weights)[0] for q in spec["questions"]}
+            ip = f"10.0.{rng.randint(0, 20)}.{rng.randint(1, 254)}"
             rows.append(
                 Response(
                     campaign=campaign,
@@ -81,7 +92,8 @@ def _responses(campaign: Campaign, links: dict[str, Link], school: School | None
                     answers=answers,
                     submitted_at=start + timedelta(minutes=rng.randint(0, 3 * 24 * 60)),
                     device=services.keyed_hash("device", f"demo-{group}-{i}"),
-                    ip=services.keyed_hash("ip", f"10.0.{rng.randint(0, 20)}.{rng.randint(1, 254)}"),
+                    ip=services.keyed_hash("ip", ip),
+                    net=services.keyed_hash("net", services.address_block(ip)),
                     duration=rng.randint(60, 400),
                 )
             )

@@ -1,4 +1,7 @@
-"""Excel downloads of the survey: the single-use link list and the raw responses (Chinese headers, inert text)."""
+"""Excel downloads of the survey: the single-use link list and the raw responses (Chinese headers, inert text).
+
+The responses workbook marks every answer kept aside over its group's cap (「超出计划，未计入」) and ends with a
+sheet of the integrity figures, the refused submissions by reason and the campaign's state history."""
 
 from __future__ import annotations
 
@@ -10,8 +13,11 @@ from django.utils import timezone
 
 from youjun.io.workbook import Table
 from youjun.web.exports import xlsx_response
-from youjun.web.survey.models import Campaign, Link, LinkKind, Response
+from youjun.web.survey import services
+from youjun.web.survey.models import Campaign, CampaignStatus, Link, LinkKind, Response
 from youjun.web.survey.questionnaires import ordered_groups
+
+COUNTED, EXCESS = "计入", "超出计划，未计入"
 
 
 def links_xlsx(campaign: Campaign, base_url: str) -> HttpResponse:
@@ -48,7 +54,15 @@ def responses_tables(campaign: Campaign) -> list[Table]:
         Response.objects.filter(campaign=campaign)
         .order_by("id")
         .values_list(
-            "id", "group", "channel", "school__school_id", "school__name", "submitted_at", "duration", "answers"
+            "id",
+            "group",
+            "channel",
+            "school__school_id",
+            "school__name",
+            "submitted_at",
+            "duration",
+            "excess",
+            "answers",
         )
     )
     channels = dict(LinkKind.choices)
@@ -62,13 +76,24 @@ def responses_tables(campaign: Campaign) -> list[Table]:
             "school_name": pl.String(),
             "submitted_at": pl.String(),
             "duration": pl.Int64(),
+            "counted": pl.String(),
             **{k: pl.String() for k in qkeys},
         }
         rows = [
-            (rid, channels.get(ch, ch), sid, sname, _local(at), dur, *(answers.get(q["id"]) for q in questions))
-            for rid, g, ch, sid, sname, at, dur, answers in responses
+            (
+                rid,
+                channels.get(ch, ch),
+                sid,
+                sname,
+                _local(at),
+                dur,
+                EXCESS if excess else COUNTED,
+                *(answers.get(q["id"]) for q in questions),
+            )
+            for rid, g, ch, sid, sname, at, dur, excess, answers in responses
             if g == group
         ]
+        kept_aside = sum(1 for r in rows if r[6] == EXCESS)
         headers = {
             "id": "答卷编号",
             "channel": "渠道",
@@ -76,6 +101,7 @@ def responses_tables(campaign: Campaign) -> list[Table]:
             "school_name": "学校",
             "submitted_at": "提交时间",
             "duration": "答题用时（秒）",
+            "counted": "是否计入",
             **{f"q_{q['id']}": f"{q['id']} {q['text']}" for q in questions},
         }
         tables.append(
@@ -83,10 +109,52 @@ def responses_tables(campaign: Campaign) -> list[Table]:
                 sheet=spec["name"],
                 frame=pl.DataFrame(rows, schema=schema, orient="row"),
                 headers=headers,
-                title=f"{spec['title']}（{spec['id']} 第 {spec['version']} 版）：{len(rows)} 份",
+                title=f"{spec['title']}（{spec['id']} 第 {spec['version']} 版）：{len(rows)} 份"
+                + (f"，其中 {kept_aside} 份超出计划样本加余量，未计入认可度" if kept_aside else ""),
             )
         )
+    tables.append(integrity_table(campaign))
     return tables
+
+
+def _move(source: str, target: str) -> str:
+    names = dict(CampaignStatus.choices)
+    return f"{names.get(source, source)} → {names.get(target, target)}"
+
+
+def integrity_table(campaign: Campaign) -> Table:
+    """The integrity figures of the campaign page, the refusals by reason and the state history, one sheet."""
+    figures = services.integrity(campaign)
+    rows: list[tuple[str, str, str]] = [
+        ("答卷", "已保存答卷（含超出计划的）", str(figures.responses)),
+        ("答卷", "超出计划样本加余量（另存，未计入）", str(figures.excess)),
+        *(("答卷", f"超出计划：{name}", str(n)) for name, n in figures.excess_by_group),
+        ("提交速度", "有提交的分钟数", str(figures.minutes)),
+        *(("提交速度", f"高峰分钟 {_local(m)[:16]}", str(n)) for m, n in figures.peaks),
+        ("提交速度", f"用时少于 {figures.fast_seconds} 秒", str(figures.fast)),
+        ("来源网段", "网段数（IPv4 /24、IPv6 /64）", str(figures.blocks)),
+        *(("来源网段", label, f"{n}（{share:.1%}）") for label, n, share in figures.top_blocks),
+        ("相同答案", "与其他答卷每题答案完全相同的答卷", str(figures.repeated)),
+        ("相同答案", "答案组合数", str(figures.repeated_patterns)),
+        *(("相同答案", f"{group}：{text}", str(n)) for group, text, n in figures.patterns),
+        *(("被拒绝的提交", label, str(n)) for _, label, n in figures.refusals),
+        *(
+            (
+                "状态记录",
+                f"{_local(e.at)} {e.get_action_display()}（{_move(e.from_status, e.to_status)}）",
+                f"{e.user or '—'}：{e.reason or '—'}",
+            )
+            for e in services.history(campaign)
+        ),
+    ]
+    frame = pl.DataFrame(rows, schema={"part": pl.String, "item": pl.String, "value": pl.String}, orient="row")
+    return Table(
+        sheet="质量监测",
+        frame=frame,
+        headers={"part": "类别", "item": "项目", "value": "数值"},
+        title=f"{campaign.county.full_name}{campaign.title}：答卷质量监测",
+        notes=("IP 地址与网段只以散列保存，网段以编号显示；被拒绝的提交只计次数，不保存答案。",),
+    )
 
 
 def responses_xlsx(campaign: Campaign) -> HttpResponse:

@@ -1,7 +1,16 @@
 """Survey operations and the interface for the rest of the product (``county_recognition``).
 
-The recognition rate itself is computed by ``youjun.engine.recognition`` from the campaign's answers; this module
-only turns stored responses into the engine's frame and stores campaigns, links and status changes.
+The recognition rate itself is computed by ``youjun.engine.recognition`` from the campaign's counted answers (an
+answer over its group's cap is stored with ``excess`` set and left out); this module turns stored responses into
+the engine's frame, stores campaigns, links, quotas and state moves, and computes the integrity figures.
+
+Rules enforced where the data is written:
+
+* state moves: ``UPDATE … WHERE status = <the move's source state>``; a lost race is a Chinese conflict, nothing is
+  logged twice; every move writes one ``CampaignEvent``; closing and reopening mark the county-year's stored result
+  stale in the same transaction and recompute it after the commit (an open survey never decides S1);
+* single-use links: at most the group's quota plus the allowance of ``settings.toml`` (campaign row locked);
+* quotas: a group's cap never drops below the answers it already counts (counter rows locked).
 """
 
 from __future__ import annotations
@@ -9,15 +18,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import ipaddress
+import json
+import math
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
 import polars as pl
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Max, Q, Sum
+from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
 from youjun.engine.recognition import (
@@ -30,13 +45,30 @@ from youjun.engine.recognition import (
     valid_return_ok,
     valid_returns,
 )
+from youjun.errors import YoujunError
 from youjun.standards import load_rule_set
 from youjun.web.accounts.models import User
 from youjun.web.organisation.models import OrgUnit, School
+from youjun.web.signals import county_data_changed
 from youjun.web.survey import questionnaires
-from youjun.web.survey.models import Campaign, CampaignStatus, Link, LinkKind, Response
+from youjun.web.survey.models import (
+    Campaign,
+    CampaignAction,
+    CampaignEvent,
+    CampaignStatus,
+    FormNonce,
+    GroupCount,
+    Link,
+    LinkKind,
+    Refusal,
+    RefusalReason,
+    Response,
+)
 
 MAX_LINKS_PER_REQUEST = 5000
+MAX_REASON = 500
+NONCE_BYTES = 24
+PURGE_BATCH = 2000
 ANSWER_SCHEMA = {"response": pl.Int64, "group": pl.String, "question": pl.String, "answer": pl.String}
 
 
@@ -62,6 +94,53 @@ def keyed_hash(kind: str, value: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def address_block(ip: str) -> str:
+    """The address block of an IP address: /24 for IPv4, /64 for IPv6 (an IPv4-mapped IPv6 address counts as
+    IPv4); the empty string for an unreadable address.
+
+    >>> address_block("203.0.113.77"), address_block("2001:db8:1:2:3:4:5:6"), address_block("::ffff:10.1.2.3")
+    ('203.0.113.0/24', '2001:db8:1:2::/64', '10.1.2.0/24')
+    >>> address_block("nonsense")
+    ''
+    """
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def protection(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """The campaign's protections: its snapshot, with today's ``settings.toml`` for keys older snapshots lack."""
+    return dict(questionnaires.settings()["protection"]) | dict(snapshot.get("protection") or {})
+
+
+def allowance(quota: int, share: float, minimum: int) -> int:
+    """What a group may exceed its quota by: ``max(⌈quota × share⌉, minimum)``.
+
+    >>> allowance(117, 0.10, 5), allowance(20, 0.10, 5), allowance(0, 0.10, 5)
+    (12, 5, 5)
+    """
+    return max(math.ceil(max(0, quota) * share - 1e-9), minimum)
+
+
+def answer_cap(campaign: Campaign, group: str, quotas: Mapping[str, Any] | None = None) -> int:
+    """Counted answers a group may have: its quota plus the answer allowance of the campaign's settings."""
+    prot = protection(campaign.questionnaire)
+    quota = int((campaign.quotas if quotas is None else quotas).get(group, 0))
+    return quota + allowance(quota, float(prot["answers_allowance_share"]), int(prot["answers_allowance_min"]))
+
+
+def link_cap(campaign: Campaign, group: str) -> int:
+    """Single-use links a group may have: its quota plus the link allowance of the campaign's settings."""
+    prot = protection(campaign.questionnaire)
+    quota = int(campaign.quotas.get(group, 0))
+    return quota + allowance(quota, float(prot["links_allowance_share"]), int(prot["links_allowance_min"]))
+
+
 def initial_quotas(population: int | None, standard: str | None = None) -> dict[str, int]:
     """Quotas per group from the population and the rule set, ordered like the questionnaires."""
     rules = rules_for(standard or settings.YOUJUN_STANDARD)
@@ -82,40 +161,175 @@ def create_campaign(
 ) -> Campaign:
     """A draft campaign with a snapshot of today's questionnaires, answer scale and protections."""
     standard = settings.YOUJUN_STANDARD
-    return Campaign.objects.create(
-        county=county,
-        year=year,
-        title=title,
-        population=population,
-        quotas=quotas,
-        questionnaire=questionnaires.snapshot(rules_for(standard), standard),
-        created_by=user,
-        opens_at=opens_at,
-        closes_at=closes_at,
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            county=county,
+            year=year,
+            title=title,
+            population=population,
+            quotas=quotas,
+            questionnaire=questionnaires.snapshot(rules_for(standard), standard),
+            created_by=user,
+            opens_at=opens_at,
+            closes_at=closes_at,
+        )
+        ensure_counts(campaign)
+    return campaign
+
+
+def ensure_counts(campaign: Campaign) -> None:
+    """A counter row for every group of the snapshot; rows that exist are left alone, new ones are settled."""
+    have = set(GroupCount.objects.filter(campaign=campaign).values_list("group", flat=True))
+    missing = [g for g, _ in questionnaires.ordered_groups(campaign.questionnaire) if g not in have]
+    if missing:
+        rows = [GroupCount(campaign=campaign, group=g, cap=answer_cap(campaign, g), counted=0) for g in missing]
+        GroupCount.objects.bulk_create(rows, ignore_conflicts=True)
+        _settle(campaign, missing)
+
+
+def recount(campaign: Campaign) -> None:
+    """Set each group's counter to its stored answers (after a bulk import such as the demo data): the first
+    ``cap`` by arrival are counted, later ones become excess."""
+    with transaction.atomic():
+        ensure_counts(campaign)
+        _settle(campaign, [g for g, _ in questionnaires.ordered_groups(campaign.questionnaire)])
+
+
+def _settle(campaign: Campaign, groups: list[str]) -> None:
+    with transaction.atomic():
+        for row in GroupCount.objects.select_for_update().filter(campaign=campaign, group__in=groups):
+            ids = list(
+                Response.objects.filter(campaign=campaign, group=row.group, excess=False)
+                .order_by("id")
+                .values_list("id", flat=True)
+            )
+            if len(ids) > row.cap:
+                Response.objects.filter(id__in=ids[row.cap :]).update(excess=True)
+            GroupCount.objects.filter(pk=row.pk).update(counted=min(len(ids), row.cap))
+
+
+def save_quotas(campaign: Campaign, population: int | None, quotas: dict[str, int]) -> None:
+    """New population and quotas; each group's answer cap follows, but never below the answers it already counts
+    (refused with the figures: the answers counted stay counted)."""
+    with transaction.atomic():
+        ensure_counts(campaign)
+        rows = list(GroupCount.objects.select_for_update().filter(campaign=campaign).order_by("group"))
+        names = {g: spec["name"] for g, spec in questionnaires.ordered_groups(campaign.questionnaire)}
+        caps = {row.group: answer_cap(campaign, row.group, quotas) for row in rows}
+        problems = [
+            f"{names.get(row.group, row.group)}已计入 {row.counted} 份答卷，样本数加余量（{caps[row.group]}）"
+            "不能少于已计入的份数"
+            for row in rows
+            if caps[row.group] < row.counted
+        ]
+        if problems:
+            raise YoujunError.single("survey.quota_below_counted", "；".join(problems) + "。")
+        for row in rows:
+            if row.cap != caps[row.group]:
+                GroupCount.objects.filter(pk=row.pk).update(cap=caps[row.group])
+        Campaign.objects.filter(pk=campaign.pk).update(population=population, quotas=quotas)
+    campaign.population, campaign.quotas = population, quotas
+
+
+# ----------------------------------------------------------------------------------------------------
+# State moves
+
+#: action → (the state it starts from, the state it leads to)
+MOVES = {
+    CampaignAction.OPEN: (CampaignStatus.DRAFT, CampaignStatus.OPEN),
+    CampaignAction.CLOSE: (CampaignStatus.OPEN, CampaignStatus.CLOSED),
+    CampaignAction.REOPEN: (CampaignStatus.CLOSED, CampaignStatus.OPEN),
+}
+
+
+def transition(
+    campaign: Campaign, action: str, user: User | None, reason: str = "", *, seen: int | None = None
+) -> CampaignEvent:
+    """Move the campaign (open, close, reopen) and record who, when and why; reopening needs a reason.
+
+    The move is ``UPDATE … WHERE status = <source state>``: of two officials closing at once one wins, the other
+    gets a ``YoujunError`` (a Chinese conflict message) and nothing is logged for it. ``seen`` (the latest event
+    the official's page showed) refuses a page made stale by a move in between (closed and reopened meanwhile).
+    Closing and reopening mark the county-year's stored result stale and recompute it after the commit.
+    """
+    if action not in MOVES:
+        raise YoujunError.single("survey.action", "不支持的操作。")
+    source, target = MOVES[CampaignAction(action)]
+    reason = " ".join(reason.split())
+    if len(reason) > MAX_REASON:
+        raise YoujunError.single(
+            "survey.reason_too_long", f"原因不能超过 {MAX_REASON} 个字（现为 {len(reason)} 个字）。"
+        )
+    if action == CampaignAction.REOPEN and not reason:
+        raise YoujunError.single("survey.reason_required", "重新开始调查须填写原因（例如：补充收集某类对象的答卷）。")
+    now = timezone.now()
+    fields: dict[str, Any] = {"status": target}
+    if target == CampaignStatus.OPEN:
+        fields |= {"opened_by": user, "opened_at": now, "closed_by": None, "closed_at": None}
+    else:
+        fields |= {"closed_by": user, "closed_at": now}
+    with transaction.atomic():
+        moved = Campaign.objects.filter(pk=campaign.pk, status=source).update(**fields)
+        latest = CampaignEvent.objects.filter(campaign_id=campaign.pk).aggregate(m=Max("id"))["m"] or 0
+        if not moved or (seen is not None and latest != seen):
+            current = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
+            raise _conflict(current)  # leaves the atomic block: the UPDATE is rolled back
+        event = CampaignEvent.objects.create(
+            campaign_id=campaign.pk,
+            action=action,
+            from_status=source,
+            to_status=target,
+            user=user,
+            at=now,
+            reason=reason,
+        )
+        if action in (CampaignAction.CLOSE, CampaignAction.REOPEN):
+            _refresh(campaign.county, campaign.year)
+    campaign.refresh_from_db()
+    return event
+
+
+def _conflict(current: str | None) -> YoujunError:
+    shown = dict(CampaignStatus.choices).get(current or "", "未知")
+    return YoujunError.single(
+        "survey.state_conflict",
+        f"操作未执行：该调查的状态刚刚已被更改（当前为「{shown}」，可能已由其他人操作）。请刷新页面，核对后再操作。",
     )
 
 
-def set_status(campaign: Campaign, status: str, user: User | None) -> None:
-    """draft → open → closed (a closed campaign can be reopened while collecting late answers is allowed)."""
-    now = timezone.now()
-    with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if status == CampaignStatus.OPEN:
-            locked.status, locked.opened_by, locked.opened_at = status, user, now
-            locked.closed_by = locked.closed_at = None
-        elif status == CampaignStatus.CLOSED:
-            locked.status, locked.closed_by, locked.closed_at = status, user, now
-        locked.save()
-    campaign.refresh_from_db()
-    if status == CampaignStatus.CLOSED:
-        from youjun.web.evaluation.services import recompute
+def _refresh(county: OrgUnit, year: int) -> None:
+    """Inside the state move's transaction: the stored result is marked stale there and recomputed after the commit,
+    so S1 follows the campaign (closed: its counts; reopened: insufficient data)."""
+    county_data_changed(county, year)
 
-        recompute(campaign.county, campaign.year)
+
+def history(campaign: Campaign) -> list[CampaignEvent]:
+    return list(CampaignEvent.objects.filter(campaign=campaign).select_related("user").order_by("at", "id"))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Links
 
 
 def generate_links(campaign: Campaign, group: str, count: int) -> int:
-    links = [Link(campaign=campaign, kind=LinkKind.SINGLE, group=group) for _ in range(count)]
-    Link.objects.bulk_create(links, batch_size=1000)
+    """``count`` new single-use links of a group, at most up to its quota plus the link allowance.
+
+    The campaign row is locked while counting, so two requests at once cannot both pass the cap."""
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        have = Link.objects.filter(campaign=locked, kind=LinkKind.SINGLE, group=group).count()
+        cap = link_cap(locked, group)
+        if have + count > cap:
+            name = locked.questionnaire["groups"].get(group, {}).get("name", group)
+            quota = int(locked.quotas.get(group, 0))
+            left = max(0, cap - have)
+            raise YoujunError.single(
+                "survey.link_cap",
+                f"未生成：{name}计划样本 {quota} 份，一次性链接最多 {cap} 个（含余量），已生成 {have} 个，"
+                f"还可生成 {left} 个。如需更多，请先调整样本数。",
+            )
+        links = [Link(campaign=locked, kind=LinkKind.SINGLE, group=group) for _ in range(count)]
+        Link.objects.bulk_create(links, batch_size=1000)
     return len(links)
 
 
@@ -131,8 +345,10 @@ def open_links(campaign: Campaign, school: School | None, groups: list[str]) -> 
 
 
 def answers_frame(campaign: Campaign) -> pl.DataFrame:
-    """One row per answer (``response``, ``group``, ``question``, ``answer``): the engine's input."""
-    rows = Response.objects.filter(campaign=campaign).values_list("id", "group", "answers")
+    """One row per counted answer (``response``, ``group``, ``question``, ``answer``): the engine's input.
+
+    Answers over a group's cap (``excess``) are not in it."""
+    rows = Response.objects.filter(campaign=campaign, excess=False).values_list("id", "group", "answers")
     flat = [(rid, group, q, a) for rid, group, answers in rows.iterator(chunk_size=2000) for q, a in answers.items()]
     return pl.DataFrame(flat, schema=ANSWER_SCHEMA, orient="row")
 
@@ -152,6 +368,8 @@ class GroupProgress:
     valid: int
     positive: int
     rate: float | None
+    excess: int = 0
+    cap: int = 0
 
     @property
     def share(self) -> float | None:
@@ -176,6 +394,7 @@ class Progress:
     responses: int
     valid_returns: int
     required: int
+    excess: int = 0
 
     @property
     def valid_return_ok(self) -> bool:
@@ -199,12 +418,12 @@ def progress(campaign: Campaign) -> Progress:
     rules = campaign_rules(campaign)
     frame = answers_frame(campaign)
     result = recognition(frame, rules)
-    counts = dict(
-        Response.objects.filter(campaign=campaign)
-        .values_list("group")
-        .annotate(n=Count("id"))
-        .values_list("group", "n")
-    )
+    counts: dict[str, int] = {}
+    excess: dict[str, int] = {}
+    for group, is_excess, n in (
+        Response.objects.filter(campaign=campaign).values_list("group", "excess").annotate(n=Count("id")).order_by()
+    ):
+        (excess if is_excess else counts)[group] = n
     returns = (
         frame.filter(pl.col("answer").is_in(list(rules.scale)) & ~pl.col("answer").is_in(list(rules.excluded)))
         .group_by("group")
@@ -225,6 +444,8 @@ def progress(campaign: Campaign) -> Progress:
                 valid=int(row.get("valid") or 0),
                 positive=int(row.get("positive") or 0),
                 rate=row.get("rate"),
+                excess=int(excess.get(g, 0)),
+                cap=answer_cap(campaign, g),
             )
         )
     return Progress(
@@ -235,6 +456,7 @@ def progress(campaign: Campaign) -> Progress:
         responses=sum(counts.values()),
         valid_returns=valid_returns(frame, rules),
         required=required_sample(campaign.population, rules),
+        excess=sum(excess.values()),
     )
 
 
@@ -266,3 +488,169 @@ def county_recognition(county: OrgUnit, year: int) -> dict[str, Any] | None:
         "campaign_id": campaign.pk,
         "final": campaign.status == CampaignStatus.CLOSED,
     }
+
+
+# ----------------------------------------------------------------------------------------------------
+# Form nonces and refused submissions
+
+PURGE_EVERY = 50  # on average one render in this many deletes a batch of expired nonces
+
+
+def nonce_digest(value: str) -> str:
+    """SHA-256 of a form nonce (the nonce is 192 random bits: no key needed to make the stored value useless)."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def issue_nonce(
+    campaign_id: int, link_id: int, device: str | None, prot: Mapping[str, Any], now: datetime | None = None
+) -> str:
+    """A new one-time nonce for an answering form rendered now for this link and device (keyed hash or None)."""
+    value = secrets.token_urlsafe(NONCE_BYTES)
+    now = now or timezone.now()
+    max_age = timedelta(hours=float(prot["render_max_age_hours"]))
+    FormNonce.objects.create(
+        digest=nonce_digest(value),
+        campaign_id=campaign_id,
+        link_id=link_id,
+        device=device,
+        rendered_at=now,
+        expires_at=now + max_age,
+    )
+    if secrets.randbelow(PURGE_EVERY) == 0:
+        purge_nonces(now, limit=PURGE_BATCH)
+    return value
+
+
+def purge_nonces(now: datetime | None = None, limit: int | None = None) -> int:
+    """Delete expired nonces (all, or the oldest ``limit``); the number deleted. Cheap: an index on expiry.
+
+    Called now and then on render; the lead may also schedule it (``manage.py purge_survey_nonces``)."""
+    now = now or timezone.now()
+    expired = FormNonce.objects.filter(expires_at__lt=now)
+    if limit is not None:
+        ids = list(expired.order_by("expires_at").values_list("pk", flat=True)[:limit])
+        expired = FormNonce.objects.filter(pk__in=ids)
+    deleted, _ = expired.delete()
+    return int(deleted)
+
+
+def record_refusal(campaign_id: int, reason: str, now: datetime | None = None) -> None:
+    """Count one refused submission (per campaign, reason and minute; the answers are not kept)."""
+    minute = (now or timezone.now()).replace(second=0, microsecond=0)
+    match = Refusal.objects.filter(campaign_id=campaign_id, reason=reason, minute=minute)
+    if match.update(n=F("n") + 1):
+        return
+    try:
+        with transaction.atomic():
+            Refusal.objects.create(campaign_id=campaign_id, reason=reason, minute=minute, n=1)
+    except IntegrityError:  # created by a request at the same instant
+        match.update(n=F("n") + 1)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Integrity panel
+
+
+@dataclass(frozen=True)
+class Integrity:
+    """What the campaign page shows about how the answers arrived (all stored answers, counted or excess)."""
+
+    responses: int
+    excess: int
+    excess_by_group: list[tuple[str, int]]
+    minutes: int
+    peaks: list[tuple[datetime, int]]
+    blocks: int
+    top_blocks: list[tuple[str, int, float]]
+    unblocked: int
+    repeated: int
+    repeated_patterns: int
+    patterns: list[tuple[str, str, int]]
+    fast: int
+    fast_seconds: int
+    timed: int
+    refusals: list[tuple[str, str, int]]
+
+    @property
+    def refused(self) -> int:
+        return sum(n for _, _, n in self.refusals)
+
+    @property
+    def per_minute(self) -> float:
+        return self.responses / self.minutes if self.minutes else 0.0
+
+
+def integrity(campaign: Campaign) -> Integrity:
+    """Arrival figures computed in the database (group-bys), never row by row: answers per minute and their peaks,
+    per address block, identical answer patterns, answers faster than ``fast_seconds``, refusals by reason."""
+    prot = protection(campaign.questionnaire)
+    fast_seconds = int(prot["fast_seconds"])
+    rows = Response.objects.filter(campaign=campaign)
+    totals = rows.aggregate(
+        total=Count("id"),
+        excess=Count("id", filter=Q(excess=True)),
+        fast=Count("id", filter=Q(duration__lt=fast_seconds)),
+        timed=Count("id", filter=Q(duration__isnull=False)),
+        unblocked=Count("id", filter=Q(net="")),
+        minutes=Count(TruncMinute("submitted_at"), distinct=True),
+        blocks=Count("net", distinct=True, filter=~Q(net="")),
+    )
+    names = {g: spec["name"] for g, spec in questionnaires.ordered_groups(campaign.questionnaire)}
+    excess = dict(rows.filter(excess=True).values_list("group").annotate(n=Count("id")).order_by())
+    by_minute = rows.annotate(m=TruncMinute("submitted_at")).values("m").annotate(n=Count("id"))
+    peaks = [(r["m"], r["n"]) for r in by_minute.order_by("-n", "m")[:5]]
+    by_block = rows.exclude(net="").values("net").annotate(n=Count("id"))
+    total = int(totals["total"])
+    top_blocks = [
+        (f"网段 {r['net'][:8]}", r["n"], r["n"] / total if total else 0.0) for r in by_block.order_by("-n", "net")[:10]
+    ]
+    order = {
+        g: [q["id"] for q in spec["questions"]] for g, spec in questionnaires.ordered_groups(campaign.questionnaire)
+    }
+    top, repeated, repeated_patterns = _repeated_patterns(campaign.pk)
+    patterns = [(names.get(g, g), _pattern_text(answers, order.get(g, [])), n) for g, answers, n in top]
+    refused = dict(Refusal.objects.filter(campaign=campaign).values_list("reason").annotate(n=Sum("n")).order_by())
+    return Integrity(
+        responses=total,
+        excess=int(totals["excess"]),
+        excess_by_group=[(names[g], int(excess[g])) for g in names if excess.get(g)],
+        minutes=int(totals["minutes"]),
+        peaks=peaks,
+        blocks=int(totals["blocks"]),
+        top_blocks=top_blocks,
+        unblocked=int(totals["unblocked"]),
+        repeated=repeated,
+        repeated_patterns=repeated_patterns,
+        patterns=patterns,
+        fast=int(totals["fast"]),
+        fast_seconds=fast_seconds,
+        timed=int(totals["timed"]),
+        refusals=[(r.value, r.label, int(refused.get(r.value, 0))) for r in RefusalReason],
+    )
+
+
+def _repeated_patterns(campaign_id: int) -> tuple[list[tuple[str, Any, int]], int, int]:
+    """Answer sets given by more than one response of a group, in one scan: the five most frequent (group,
+    answers, count), the responses sharing their answers with another, and the number of such answer sets."""
+    table = Response._meta.db_table
+    sql = (
+        'SELECT "group", answers, n, COUNT(*) OVER (), SUM(n) OVER () FROM ('
+        f'SELECT "group", answers, COUNT(*) AS n FROM {table} WHERE campaign_id = %s '
+        'GROUP BY "group", answers HAVING COUNT(*) > 1) t ORDER BY n DESC, "group" LIMIT 5'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return [], 0, 0
+    top = [(str(g), json.loads(a) if isinstance(a, str) else a, int(n)) for g, a, n, _, _ in rows]
+    return top, int(rows[0][4]), int(rows[0][3])
+
+
+def _pattern_text(answers: Any, order: list[str]) -> str:
+    """An answer pattern in words: 「每题均选“满意”」, or the answers in question order (shortened)."""
+    values = [str(answers.get(q, "—")) for q in order] if isinstance(answers, dict) else []
+    if values and len(set(values)) == 1:
+        return f"每题均选“{values[0]}”"
+    text = "／".join(values)
+    return text if len(text) <= 80 else text[:79] + "…"

@@ -5,7 +5,10 @@ Access rules, enforced in every view:
 * a login is required; school accounts get **403** (the survey asks about their school, they do not run it);
 * a county or campaign outside the user's jurisdiction answers **404** (its existence is not revealed);
 * only county accounts of the campaign's own county change anything (create, quotas, open/close, links); the levels
-  above and viewers read progress and results and download exports; any other write answers **403**.
+  above and viewers read progress, results, the integrity panel and the state history and download exports; any
+  other write answers **403**.
+
+A state move another official made first answers **409** with a Chinese conflict message (``services.transition``).
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from youjun.errors import YoujunError
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import can_see_unit, scoped
 from youjun.web.organisation.models import Level, OrgUnit, School
 from youjun.web.survey import exports, services
 from youjun.web.survey.forms import CampaignForm, LinksForm, QuotaForm
-from youjun.web.survey.models import Campaign, CampaignStatus, Link, LinkKind, Response
+from youjun.web.survey.models import Campaign, CampaignAction, CampaignStatus, Link, LinkKind, Response
 from youjun.web.survey.questionnaires import ordered_groups
 
 View = Callable[..., HttpResponse]
@@ -180,6 +184,8 @@ def _campaign_page(
         initial = {"population": c.population} | {f"quota_{g}": c.quotas.get(g, 0) for g in groups}
         quota_form = QuotaForm(initial=initial, standard=_standard(c), groups=groups)
     questions = _question_rows(c, progress)
+    events = services.history(c)
+    prot = services.protection(c.questionnaire)
     schools = School.objects.filter(county=c.county).order_by("school_id").only("school_id", "name")
     open_schools = (
         Link.objects.filter(campaign=c, kind=LinkKind.OPEN)
@@ -202,6 +208,12 @@ def _campaign_page(
         "questions": questions,
         "schools": schools if manages else [],
         "open_schools": list(open_schools),
+        "integrity": services.integrity(c),
+        "allowance_share": float(prot["answers_allowance_share"]),
+        "allowance_min": int(prot["answers_allowance_min"]),
+        "events": events,
+        "seen": events[-1].pk if events else 0,
+        "max_reason": services.MAX_REASON,
     }
     return render(request, "youjun/survey/campaign.html", context, status=status)
 
@@ -256,24 +268,32 @@ def _write_access(request: HttpRequest, pk: int) -> tuple[Campaign | None, HttpR
 @survey_user_required
 @require_POST
 def status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open, close or reopen (reason required); the move is applied only from the state the page showed."""
     c, refusal = _write_access(request, pk)
     if c is None:
         return refusal  # type: ignore[return-value]
-    action = request.POST.get("action")
-    allowed = {
-        "open": (CampaignStatus.DRAFT, CampaignStatus.CLOSED),
-        "close": (CampaignStatus.OPEN,),
-    }
-    if action not in allowed or c.status not in allowed[action]:
-        return _refuse(request, "当前状态下不能执行该操作。", status=400, title="操作无效")
-    if action == "open" and not Link.objects.filter(campaign=c).exists():
+    action = request.POST.get("action", "")
+    if action == CampaignAction.OPEN and c.status == CampaignStatus.CLOSED:
+        action = CampaignAction.REOPEN  # the button of a closed campaign
+    if action not in services.MOVES:
+        return _refuse(request, "不支持的操作。", status=400, title="操作无效")
+    if action == CampaignAction.OPEN and not Link.objects.filter(campaign=c).exists():
         messages.error(request, "请先生成一次性链接或学校二维码，再开始调查。")
         return redirect("survey:campaign", pk=c.pk)
-    new = CampaignStatus.OPEN if action == "open" else CampaignStatus.CLOSED
-    services.set_status(c, new, _user(request))
-    messages.success(
-        request, "调查已开始，链接和二维码现在可以作答。" if action == "open" else "调查已结束，结果已计入评估。"
-    )
+    seen = _int(request.POST.get("seen"))
+    try:
+        services.transition(c, action, _user(request), request.POST.get("reason", ""), seen=seen)
+    except YoujunError as exc:
+        if exc.problems[0].code == "survey.state_conflict":
+            return _refuse(request, exc.problems[0].message, status=409, title="操作冲突")
+        messages.error(request, exc.problems[0].message)
+        return redirect("survey:campaign", pk=c.pk)
+    done = {
+        CampaignAction.OPEN: "调查已开始，链接和二维码现在可以作答。",
+        CampaignAction.CLOSE: "调查已结束，结果已计入评估。",
+        CampaignAction.REOPEN: "调查已重新开始：结束前，社会认可度按“数据不足”处理。",
+    }
+    messages.success(request, done[CampaignAction(action)])
     return redirect("survey:campaign", pk=c.pk)
 
 
@@ -288,9 +308,11 @@ def quotas(request: HttpRequest, pk: int) -> HttpResponse:
     form = QuotaForm(request.POST, standard=_standard(c), groups=_groups(c))
     if not form.is_valid():
         return _campaign_page(request, c, quota_form=form, status=400)
-    c.population = form.cleaned_data["population"]
-    c.quotas = form.quotas()
-    c.save(update_fields=["population", "quotas"])
+    try:
+        services.save_quotas(c, form.cleaned_data["population"], form.quotas())
+    except YoujunError as exc:
+        form.add_error(None, exc.problems[0].message)
+        return _campaign_page(request, c, quota_form=form, status=400)
     messages.success(request, "样本数已保存。")
     return redirect("survey:campaign", pk=c.pk)
 
@@ -305,7 +327,11 @@ def links(request: HttpRequest, pk: int) -> HttpResponse:
     if c.status == CampaignStatus.CLOSED or not form.is_valid():
         messages.error(request, "生成失败：请选择调查对象并填写 1–5000 之间的数量（已结束的调查不能再生成链接）。")
         return redirect("survey:campaign", pk=c.pk)
-    n = services.generate_links(c, form.cleaned_data["group"], form.cleaned_data["count"])
+    try:
+        n = services.generate_links(c, form.cleaned_data["group"], form.cleaned_data["count"])
+    except YoujunError as exc:
+        messages.error(request, exc.problems[0].message)
+        return redirect("survey:campaign", pk=c.pk)
     messages.success(request, f"已生成 {n} 个一次性链接，可下载链接清单（Excel）分发。")
     return redirect("survey:campaign", pk=c.pk)
 
