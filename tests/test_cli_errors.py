@@ -221,3 +221,15 @@ def test_a_symlinked_or_open_log_directory_is_not_used_as_it_is(tmp_path: Path) 
     assert _fail(tmp_path, XDG_STATE_HOME=str(other)).returncode == 3
     assert stat.S_IMODE((other / "youjun").stat().st_mode) == 0o700
     assert (other / "youjun" / "error.log").exists()
+
+
+def test_an_output_that_is_not_a_regular_file_is_never_replaced(tmp_path: Path, schools: Path) -> None:
+    """Writers save beside the target and rename over it: a device or a pipe as --out must be refused untouched."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for args in (("template", fifo), ("evaluate", schools, "--format", "json", "--out", fifo)):
+        result = run(*args, tmp_path=tmp_path)
+        assert result.returncode == 1, result.stderr
+        shown = "".join(ch for ch in result.stderr if "\u4e00" <= ch <= "\u9fff")  # the table wraps the cell
+        assert "是设备或特殊文件不是普通文件不会覆盖它" in shown
+        assert stat.S_ISFIFO(fifo.stat().st_mode)  # still the pipe

@@ -392,7 +392,9 @@ def report(
         content, suffix = _document(kind, doc, schools.filter(at), counties.filter(at), xlsx)
     name, _ = DOCUMENT_NAMES[kind]
     target = out_path or Path(f"{doc['county_name']}{chosen}年{name}{suffix}")
-    target.write_bytes(content)
+    from youjun.io.targets import check_target
+
+    check_target(target).write_bytes(content)
     out.print(f"已生成{name}：{target}（{doc['verdict']['conclusion']}）")
 
 

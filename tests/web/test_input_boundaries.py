@@ -126,3 +126,29 @@ def test_the_database_refuses_unknown_states(own_county: OrgUnit) -> None:
     assert record is not None
     with pytest.raises(IntegrityError), transaction.atomic():
         SchoolRecord.objects.filter(pk=record.pk).update(status="hacked")
+
+
+def test_a_value_the_database_refuses_is_a_400_not_a_500(
+    users: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defence in depth: were a boundary check missing, the database's refusal reaches the user as a 400 page."""
+    from django.db import DataError
+
+    from youjun.web.organisation import views
+
+    def overflow(*args: Any, **kwargs: Any) -> Any:
+        raise DataError('value "2147483648" is out of range for type integer')
+
+    monkeypatch.setattr(views.services, "register_school", overflow)
+    response = _client(users["county"]).post(
+        f"/registry/county/{OWN_COUNTY}/schools/",
+        {
+            "school_id": "3402079999",
+            "name": "新学校",
+            "school_type": "小学",
+            "ownership": "公办",
+            "urban_rural": "城区",
+        },
+    )
+    assert response.status_code == 400
+    assert "超出允许的范围" in response.content.decode()

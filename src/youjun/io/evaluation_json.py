@@ -19,6 +19,7 @@ from youjun.engine.assessment import PARTS, Assessment
 from youjun.engine.evaluate import COUNTY, ResourceEvaluation
 from youjun.engine.items import MET, NOT_MET, ItemEvaluation
 from youjun.io.report import shortfalls
+from youjun.io.targets import check_target
 
 SCHEMA_VERSION = 1
 STAGE_KEYS = [*COUNTY, "stage"]
@@ -333,6 +334,7 @@ def write_json(ev: ResourceEvaluation | Assessment, target: str | os.PathLike[st
     head = f'{{"schema_version":{SCHEMA_VERSION},"standard":{json.dumps(rules.id)},"counties":[\n'.encode()
     tail = b"]}\n"
     if isinstance(target, (str, os.PathLike)):
+        check_target(target)
         partial = f"{os.fspath(target)}.partial"
         with open(partial, "wb") as fh:
             fh.write(head)

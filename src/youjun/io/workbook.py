@@ -36,6 +36,7 @@ from youjun.io.columns import (
     Column,
     Kind,
 )
+from youjun.io.targets import check_target
 
 __all__ = [
     "EXCEL_MAX_ROWS",
@@ -198,6 +199,7 @@ def _check_row_count(sheet: str, rows: int, *, header_rows: int) -> None:
 
 def _write_workbook(path: Path, build: Callable[[Any], None]) -> None:
     """Build a workbook under a temporary name beside ``path`` and move it into place only when complete."""
+    check_target(path)
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp.xlsx")
     workbook = Workbook(os.fspath(tmp), _WORKBOOK_OPTIONS)
     try:

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "youjun.web.accounts.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "youjun.web.safety.DatabaseInputMiddleware",
 ]
 
 ROOT_URLCONF = "youjun.web.urls"

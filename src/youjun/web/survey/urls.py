@@ -2,19 +2,22 @@
 
 from django.urls import path
 
+from youjun.web import converters
 from youjun.web.survey import answer, views
 
 app_name = "survey"
+converters.register()
+
 urlpatterns = [
     path("", views.index, name="index"),
     path("county/<str:code>/", views.county, name="county"),
-    path("campaign/<int:pk>/", views.campaign, name="campaign"),
-    path("campaign/<int:pk>/status/", views.status, name="status"),
-    path("campaign/<int:pk>/quotas/", views.quotas, name="quotas"),
-    path("campaign/<int:pk>/links/", views.links, name="links"),
-    path("campaign/<int:pk>/links.xlsx", views.links_export, name="links_export"),
-    path("campaign/<int:pk>/school-links/", views.school_links, name="school_links"),
-    path("campaign/<int:pk>/qr/", views.qr_sheet, name="qr_sheet"),
-    path("campaign/<int:pk>/responses.xlsx", views.responses_export, name="responses_export"),
+    path("campaign/<id:pk>/", views.campaign, name="campaign"),
+    path("campaign/<id:pk>/status/", views.status, name="status"),
+    path("campaign/<id:pk>/quotas/", views.quotas, name="quotas"),
+    path("campaign/<id:pk>/links/", views.links, name="links"),
+    path("campaign/<id:pk>/links.xlsx", views.links_export, name="links_export"),
+    path("campaign/<id:pk>/school-links/", views.school_links, name="school_links"),
+    path("campaign/<id:pk>/qr/", views.qr_sheet, name="qr_sheet"),
+    path("campaign/<id:pk>/responses.xlsx", views.responses_export, name="responses_export"),
     path("a/<str:token>/", answer.answer, name="answer"),
 ]
