@@ -9,19 +9,30 @@ export YOUJUN_DATA_DIR ?= $(CURDIR)/var
 # PostgreSQL for the second run of the web tests (skipped when nothing answers there, unless CI requires it).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/youjun
 
-.PHONY: demo cli-demo test lint types pytest pytest-postgres bench bench-web bench-survey bench-bombs clean
+.PHONY: demo cli-demo test lint types pytest pytest-postgres bench bench-web bench-survey bench-bombs lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Dependencies come from the lock files (exact versions, hashes checked); the project itself is installed editable.
+$(STAMP): pyproject.toml requirements/web.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/web.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(DEV_STAMP): pyproject.toml requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(STAMP)
+
+## lock: pin every dependency with its hashes (after a change of the ranges in pyproject.toml)
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet "pip-tools>=7.4,<8"
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --extra web -o requirements/web.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --extra web --extra dev -o requirements/dev.txt pyproject.toml
 
 ## demo: install, prepare the embedded database with a demo province and accounts, start the web app
 demo: $(STAMP)

@@ -65,7 +65,7 @@ def prepare(counties: int, schools: int, seed: int) -> None:
     from youjun.io.synth import generate
     from youjun.web.accounts.models import Role, User
     from youjun.web.collection.loading import load_frame, onto_real_counties
-    from youjun.web.evaluation.services import recompute
+    from youjun.web.evaluation.pipeline import recompute
     from youjun.web.organisation.models import MINISTRY_CODE, Level, OrgUnit
     from youjun.web.organisation.services import load_divisions
 

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from youjun.io.columns import SCHOOL_COLUMNS
+from youjun.contract import SCHOOL_COLUMNS
 from youjun.standards import load_rule_set
 from youjun.standards.model import RuleSet
 

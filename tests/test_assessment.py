@@ -207,6 +207,25 @@ def test_verdict_is_the_strictest_part(national: RuleSet, parts: list[str]) -> N
     assert v["status"] == strictest
 
 
+def test_a_part_without_any_item_is_never_a_silent_pass(national: RuleSet) -> None:
+    from dataclasses import replace
+
+    empty = replace(national, sections={**national.sections, "quality": {}})
+    v = verdict(run(empty))
+    assert (v["education_quality"], v["status"]) == (INSUFFICIENT, INSUFFICIENT)
+    assert v["government_guarantee"] == MET
+
+
+@pytest.mark.parametrize(
+    ("failing", "unknown"),
+    [("g1_verdict", "q5_verdict"), ("q5_verdict", "g1_verdict"), ("v1_finding", "g2_verdict")],
+)
+def test_a_failing_part_outranks_an_unknown_one(national: RuleSet, failing: str, unknown: str) -> None:
+    fail = "存在" if failing.endswith("finding") else "不达标"
+    v = verdict(run(national, **{failing: fail, unknown: "待补充"}))
+    assert (v["status"], v["conclusion"]) == (NOT_MET, "未达到优质均衡发展标准")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # JSON
 

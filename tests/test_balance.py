@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
+from fractions import Fraction
 
 import polars as pl
 import pytest
@@ -11,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import frame, school
-from youjun.engine import difference_coefficient, evaluate_resources
+from youjun.engine import evaluate_resources
 from youjun.engine.balance import balance_by_stage, influence
 from youjun.engine.resources import indicator_values
 from youjun.standards.model import RuleSet
@@ -37,6 +39,23 @@ def _units(pairs: list[tuple[int, float]], scale: float = 1.0) -> pl.DataFrame:
             **{f: [a * scale for _, a in pairs] for f in ("backbone_teachers",)},
         }
     )
+
+
+def reference_cv(values: Sequence[float | Fraction], students: Sequence[int]) -> float:
+    """The method's student-weighted CV worked out in exact fractions, one square root at the end (not the engine).
+
+    X̄ = Σ p·x ÷ P, S² = Σ p·(x − X̄)² ÷ P, CV = S ÷ X̄ (population form, standard-2017.md §3.2)."""
+    x = [Fraction(v) for v in values]
+    p = [Fraction(n) for n in students]
+    total = sum(p)
+    mean = sum(pi * xi for pi, xi in zip(p, x, strict=True)) / total
+    variance = sum(pi * (xi - mean) ** 2 for pi, xi in zip(p, x, strict=True)) / total
+    return math.sqrt(variance) / float(mean)
+
+
+def test_reference_cv_gives_the_published_five_school_figure() -> None:
+    students, books = [45, 37, 89, 76, 55], [279, 137, 935, 160, 402]
+    assert round(reference_cv([Fraction(b, n) for b, n in zip(books, students, strict=True)], students), 4) == 0.5153
 
 
 def _r2_only(rules: RuleSet) -> RuleSet:
@@ -76,7 +95,7 @@ def test_county_mean_is_total_numerator_over_total_students(pairs: list[tuple[in
 def test_cv_equals_the_reference_weighted_formula(pairs: list[tuple[int, float]], national: RuleSet) -> None:
     rules = _r2_only(national)
     cv = balance_by_stage(indicator_values(_units(pairs), rules), rules)["cv_R2"].item()
-    expected = difference_coefficient([100 * a / p for p, a in pairs], [p for p, _ in pairs])
+    expected = reference_cv([100 * Fraction(a) / p for p, a in pairs], [p for p, _ in pairs])
     assert cv == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
@@ -86,17 +105,13 @@ def test_influence_matches_recomputing_without_each_unit(pairs: list[tuple[int, 
     rules = _r2_only(national)
     units = indicator_values(_units(pairs), rules)
     best = influence(units, rules).row(0, named=True)
-    values = [100 * a / p for p, a in pairs]
+    values = [100 * Fraction(a) / p for p, a in pairs]
     students = [p for p, _ in pairs]
-    removed = [
-        difference_coefficient(values[:i] + values[i + 1 :], students[:i] + students[i + 1 :])
-        for i in range(len(pairs))
-    ]
+    removed = [reference_cv(values[:i] + values[i + 1 :], students[:i] + students[i + 1 :]) for i in range(len(pairs))]
     total = sum(students)
-    rest_mean = [(sum(100 * a for _, a in pairs) - 100 * a) / (total - p) for p, a in pairs]
-    levelled = [
-        difference_coefficient([*values[:i], rest_mean[i], *values[i + 1 :]], students) for i in range(len(pairs))
-    ]
+    numerators = sum(100 * Fraction(a) for _, a in pairs)
+    rest_mean = [(numerators - 100 * Fraction(a)) / (total - p) for p, a in pairs]
+    levelled = [reference_cv([*values[:i], rest_mean[i], *values[i + 1 :]], students) for i in range(len(pairs))]
     assert best["cv_after_removal"] == pytest.approx(min(removed), rel=1e-6, abs=1e-7)
     assert best["cv_after_levelling"] == pytest.approx(min(levelled), rel=1e-6, abs=1e-7)
     assert removed[int(best["removal_school_id"][1:])] == pytest.approx(min(removed), rel=1e-6, abs=1e-7)
@@ -155,10 +170,27 @@ def test_2012_composite_is_the_mean_of_the_eight_unrounded_cvs(basic: RuleSet) -
         school(school_id="c", books=12000, computers=30, students_primary=300),
     ]
     stage = evaluate_resources(frame(rows), basic).stages.row(0, named=True)
-    cvs = [stage[f"cv_K{k}"] for k in range(1, 9)]
-    assert stage["composite"] == pytest.approx(sum(cvs) / 8)
-    assert stage["passed"] is (stage["composite"] <= 0.65)
-    assert not math.isnan(stage["composite"])
+    students = [r["students_primary"] for r in rows]
+    numerators = {
+        "K1": ([r["teaching_aux_area"] for r in rows], 1),
+        "K2": ([r["indoor_sports_area"] + r["outdoor_sports_area"] for r in rows], 1),
+        "K3": ([r["equipment_value"] for r in rows], 1),
+        "K4": ([r["computers"] for r in rows], 100),
+        "K5": ([r["books"] for r in rows], 1),
+        "K6": ([r["teachers_primary"] for r in rows], 100),
+        "K7": ([r["qualified_teachers_primary"] for r in rows], 100),
+        "K8": ([r["titled_teachers_primary"] for r in rows], 100),
+    }
+    expected = {
+        code: reference_cv([Fraction(per) * Fraction(a) / p for a, p in zip(a_k, students, strict=True)], students)
+        for code, (a_k, per) in numerators.items()
+    }
+    for code, cv in expected.items():
+        assert stage[f"cv_{code}"] == pytest.approx(cv, rel=1e-12), code
+    composite = sum(expected.values()) / 8
+    assert stage["composite"] == pytest.approx(composite, rel=1e-12)
+    assert 0.0 < composite < 0.65  # worked out above: under the 2012 primary limit, so the stage passes
+    assert (stage["composite_limit"], stage["passed"]) == (0.65, True)
 
 
 def test_2012_missing_optional_input_leaves_the_cv_undefined(basic: RuleSet) -> None:

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from conftest import frame, school
-from youjun.io.columns import SCHOOL_BY_KEY, SCHOOL_COLUMNS
+from youjun.contract import SCHOOL_BY_KEY, SCHOOL_COLUMNS
 from youjun.io.synth import generate, write_csv
 
 
@@ -64,13 +64,66 @@ def test_evaluate_json_to_stdout_follows_the_contract(province_csv: Path) -> Non
     assert all("resource_allocation" in c for c in doc["counties"])
 
 
+def table_rows(text: str) -> list[list[str]]:
+    """The body rows of the terminal tables, as lists of stripped cells."""
+    return [[cell.strip() for cell in line.strip().strip("│").split("│")] for line in text.splitlines() if "│" in line]
+
+
+def summary_rows(text: str) -> dict[str, list[str]]:
+    """The rows of the county summary (年度, 代码, 县（区）, 评估单元, 达标单元, 差异系数超限, 结论) by county code."""
+    return {row[1]: row for row in table_rows(text) if len(row) == 7 and row[0].isdigit()}
+
+
 def test_evaluate_table_names_counties_and_verdicts(province_csv: Path) -> None:
     result = run("evaluate", province_csv)
     assert result.returncode == 0
     assert "县域资源配置评估汇总" in result.stdout
-    assert "达标" in result.stdout
-    names = pl.read_csv(province_csv)["县级区划名称"].unique().to_list()
-    assert all(name in result.stdout for name in names)
+    doc = json.loads(run("evaluate", province_csv, "-f", "json").stdout)
+    rows = summary_rows(result.stdout)
+    assert sorted(rows) == sorted(c["county_code"] for c in doc["counties"])
+    for county in doc["counties"]:
+        ra = county["resource_allocation"]
+        stages = ra["stages"].values()
+        over = sum(not ok for stage in stages for ok in stage["cv_passed"].values())
+        assert rows[county["county_code"]] == [
+            str(county["year"]),
+            county["county_code"],
+            county["county_name"],
+            str(sum(s["units"] for s in stages)),
+            str(sum(s["units_passed"] for s in stages)),
+            str(over),
+            "达标" if ra["passed"] else "未达标",
+        ]
+    passed = sum(c["resource_allocation"]["passed"] for c in doc["counties"])
+    assert f"{passed} / {len(doc['counties'])} 个县（区）资源配置达标。" in result.stdout
+
+
+def test_evaluate_table_shows_each_verdict_in_its_row(tmp_path: Path) -> None:
+    """Two counties of two 500-pupil schools: identical schools pass; a school with 1 teacher and 1 room fails.
+
+    The failing county: R1 6.0 and 0.2 per hundred give CV 5.8 ÷ 6.2, R7 2.8 and 0.2 give 2.6 ÷ 3.0, both over 0.50.
+    """
+    rows = [
+        school(school_id="3402070001"),
+        school(school_id="3402070002"),
+        school(school_id="3402080001", county_code="340208", county_name="另一区"),
+        school(
+            school_id="3402080002",
+            county_code="340208",
+            county_name="另一区",
+            qualified_teachers_primary=1,
+            multimedia_rooms=1,
+        ),
+    ]
+    result = run("evaluate", _csv(tmp_path, rows))
+    assert result.returncode == 0, result.stderr
+    assert summary_rows(result.stdout) == {
+        "340207": ["2024", "340207", "示例区", "2", "2", "0", "达标"],
+        "340208": ["2024", "340208", "另一区", "2", "1", "2", "未达标"],
+    }
+    assert "1 / 2 个县（区）资源配置达标。" in result.stdout
+    assert "示例区（340207，2024 年）资源配置：达标" in result.stdout
+    assert "另一区（340208，2024 年）资源配置：未达标" in result.stdout
 
 
 def test_evaluate_xlsx_report_opens_with_every_sheet(province_csv: Path, tmp_path: Path) -> None:

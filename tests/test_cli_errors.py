@@ -5,6 +5,7 @@ redirect."""
 from __future__ import annotations
 
 import os
+import re
 import resource
 import signal
 import stat
@@ -53,7 +54,8 @@ def run(
 
 
 def _message(result: subprocess.CompletedProcess[str]) -> str:
-    return " ".join(result.stderr.split())  # rich may wrap long lines
+    """The error text as one line: rich wraps long lines (inside a word, too), so line breaks are dropped."""
+    return re.sub(r"\s*\n\s*", "", result.stderr).strip()
 
 
 @pytest.fixture(scope="module")

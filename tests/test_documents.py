@@ -21,13 +21,14 @@ from lxml import etree
 
 from youjun.io.documents import (
     ANNEX_SHEETS,
-    INDICATOR_NAMES,
     assessment_annex_xlsx,
     format_value,
+    rate_codes,
     self_evaluation_docx,
 )
+from youjun.standards import load_rule_set
 
-CODES = list(INDICATOR_NAMES)
+CODES = list(load_rule_set("national-2017").indicators)
 C_NS = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart"}
 GENERATED = datetime(2025, 3, 1, 9, 30)
 
@@ -296,7 +297,7 @@ def test_report_resource_tables_show_every_cv_as_displayed() -> None:
         block = county["resource_allocation"]["stages"][stage]
         assert [row[0].split(" ")[0] for row in table[1:]] == CODES
         assert [row[2] for row in table[1:]] == [f"{block['cv'][c]:.3f}" for c in CODES]
-        assert [row[1] for row in table[1:]] == [format_value(block["county_value"][c]) for c in CODES]
+        assert [row[1] for row in table[1:]] == [format_value(block["county_value"][c], decimals=2) for c in CODES]
         assert {row[3] for row in table[1:]} == {f"≤ {block['cv_limit']:.3f}"}
     primary = cv_tables[0]
     # 0.501787 fails at full precision and is shown as a boundary case
@@ -543,3 +544,177 @@ def test_engine_county_annex(engine_county: dict[str, Any]) -> None:
     assert schools.height == expected
     gaps = _sheet(data, "差距清单")
     assert gaps.height == len(county["resource_allocation"]["shortfalls"])
+
+
+# ----------------------------------------------------------------------------------------------------
+# The rules the documents state are those of the rule set in force
+
+
+PROVINCE = """id = "test-province"
+extends = "national-2017"
+name = "测试省县域义务教育优质均衡发展督导评估实施细则"
+
+[indicators.R6]
+name = "生均教学仪器设备值（含信息化设备）"
+
+[school_rule]
+min_met = 5
+min_ratio = 0.9
+
+[balance]
+cv_limit = { primary = 0.45, junior = 0.4 }
+
+[recognition]
+threshold = 0.9
+valid_return_min = 0.75
+"""
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path = tmp_path_factory.mktemp("rules") / "province.toml"
+    path.write_text(PROVINCE, encoding="utf-8")
+    return load_rule_set(str(path))
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> Any:
+    import polars as pl
+
+    from youjun.io.synth import generate
+
+    data = generate(counties=6, seed=11, province="34")
+    code = data.schools.group_by("county_code").len().sort(["len", "county_code"])["county_code"][-1]
+    mine = pl.col("county_code") == code
+    return data.schools.filter(mine), data.counties.filter(mine)
+
+
+def _engine(synthetic: Any, rules: Any) -> dict[str, Any]:
+    from youjun.engine.assessment import assess
+    from youjun.io.evaluation_json import to_dict
+
+    county: dict[str, Any] = to_dict(assess(*synthetic, rules))["counties"][0]
+    return county
+
+
+def _resource_sentence(doc: Any) -> str:
+    return next(p.text for p in doc.paragraphs if p.text.startswith("资源配置结论："))
+
+
+def test_the_report_states_the_rules_of_the_rule_set_it_was_computed_with(province: Any, synthetic: Any) -> None:
+    national = load_rule_set("national-2017")
+    ours = _open_docx(self_evaluation_docx(_engine(synthetic, national), national, generated_at=GENERATED))
+    theirs = _open_docx(self_evaluation_docx(_engine(synthetic, province), province, generated_at=GENERATED))
+    assert "每个评估单元七项指标至少六项达到标准、其余一项不低于标准的 85%" in _resource_sentence(ours)
+    assert "校际差异系数小学不高于 0.50、初中不高于 0.45" in _resource_sentence(ours)
+    sentence = _resource_sentence(theirs)
+    assert "每个评估单元七项指标至少五项达到标准、其余指标不低于标准的 90%" in sentence
+    assert "校际差异系数小学不高于 0.45、初中不高于 0.40" in sentence
+    assert "85%" not in sentence and "0.50" not in sentence
+    texts = [p.text for p in theirs.paragraphs]
+    assert "评估依据：测试省县域义务教育优质均衡发展督导评估实施细则" in texts
+    tables = _all_cell_texts(theirs)
+    cv_tables = [t for t in tables if t[0] == ["指标", "县域值", "差异系数", "限值", "结论"]]
+    assert {row[3] for row in cv_tables[0][1:]} == {"≤ 0.450"}
+    assert any(row[0] == "R6 生均教学仪器设备值（含信息化设备）（元）" for row in cv_tables[0])
+    recognition = dict(row for row in next(t for t in tables if t[0] == ["项目", "内容"]) if len(row) == 2)
+    assert recognition["标准"] == "90.00%" and recognition["有效问卷回收率要求"] == "不低于 75%"
+    national_recognition = dict(row for row in next(t for t in _all_cell_texts(ours) if t[0] == ["项目", "内容"]))
+    assert national_recognition["标准"] == "85.00%" and national_recognition["有效问卷回收率要求"] == "不低于 70%"
+
+
+def test_the_annex_states_the_rules_and_names_of_the_rule_set(province: Any, synthetic: Any) -> None:
+    data = assessment_annex_xlsx(_engine(synthetic, province), province)
+    conclusion = _sheet(data, "评估结论", header_row=1)
+    rows = dict(zip(conclusion["项目"].to_list(), conclusion["说明"].to_list(), strict=True))
+    assert rows["评估依据"] == "测试省县域义务教育优质均衡发展督导评估实施细则"
+    assert rows["逐校规则"] == "每个评估单元七项指标至少五项达到标准、其余指标不低于标准的 90%"
+    assert rows["差异系数限值"] == "各项指标校际差异系数小学不高于 0.45、初中不高于 0.40"
+    assert rows["社会认可度标准"] == "不低于 90%" and rows["有效问卷回收率"] == "不低于 75%"
+    resources = _sheet(data, "资源配置")
+    assert "生均教学仪器设备值（含信息化设备）" in resources["指标"].to_list()
+    assert set(resources["差异系数限值"].to_list()) == {0.45, 0.4}
+    units = _sheet(data, "学校单元")
+    assert "R6 生均教学仪器设备值（含信息化设备）" in units.columns
+
+
+def test_a_method_without_a_per_school_rule_states_only_its_limits() -> None:
+    basic = load_rule_set("basic-2012")
+    county = county_json()
+    doc = _open_docx(self_evaluation_docx(county, basic, generated_at=GENERATED))
+    sentence = _resource_sentence(doc)
+    assert "综合差异系数小学不高于 0.65、初中不高于 0.55" in sentence and "每个评估单元" not in sentence
+
+
+def test_rate_items_and_decimals_follow_the_rule_set(tmp_path: Any) -> None:
+    path = tmp_path / "province.toml"
+    path.write_text(
+        'id = "p"\nextends = "national-2017"\nname = "测试省"\n'
+        "[precision]\ndisplay_cv_decimals = 4\ndisplay_value_decimals = 1\n",
+        encoding="utf-8",
+    )
+    rules = load_rule_set(str(path))
+    assert {"G9", "G12", "Q1", "S1"} <= rate_codes(rules) and "G7" not in rate_codes(rules)
+    doc = _open_docx(self_evaluation_docx(county_json(), rules, generated_at=GENERATED))
+    tables = _all_cell_texts(doc)
+    items = next(t for t in tables if t[0] == ["代码", "项目", "结论", "数值", "标准", "说明"])
+    g = {row[0]: row for row in items[1:]}
+    assert g["G9"][3] == "90.9%" and g["G9"][4] == "85.0%" and g["G7"][3] == "0.9"
+    cv_table = next(t for t in tables if t[0] == ["指标", "县域值", "差异系数", "限值", "结论"])
+    assert cv_table[2][2] == "0.5018" and cv_table[1][1] == "1.1" and cv_table[1][3] == "≤ 0.5000"
+    recognition = dict(row for row in next(t for t in tables if t[0] == ["项目", "内容"]))
+    assert recognition["社会认可度"] == "91.3%"  # 0.9125 half-up at one decimal
+    annex = _sheet(assessment_annex_xlsx(county_json(), rules), "评估结论", header_row=1)
+    assert any("差异系数 4 位小数，其他 1 位" in str(d) for d in annex["说明"].to_list())
+
+
+def test_the_cli_report_follows_the_standard_it_is_given(province: Any, synthetic: Any, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from youjun.cli import app
+    from youjun.contract import COUNTY_SHEET, SCHOOL_SHEET
+    from youjun.io.workbook import write_data_workbook
+
+    schools, counties = synthetic
+    workbook = tmp_path / "data.xlsx"
+    write_data_workbook(workbook, {SCHOOL_SHEET: schools, COUNTY_SHEET: counties})
+    rules_file = tmp_path / "province.toml"
+    rules_file.write_text(PROVINCE, encoding="utf-8")
+    code = counties["county_code"][0]
+    for kind, target in (("report", tmp_path / "r.docx"), ("annex", tmp_path / "a.xlsx")):
+        args = ["report", str(workbook), "-c", code, "-k", kind, "-s", str(rules_file), "-o", str(target)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+    assert "不低于标准的 90%" in _resource_sentence(_open_docx((tmp_path / "r.docx").read_bytes()))
+    conclusion = _sheet((tmp_path / "a.xlsx").read_bytes(), "评估结论", header_row=1)
+    assert "不低于 90%" in conclusion["说明"].to_list()
+
+
+# ----------------------------------------------------------------------------------------------------
+# The web app's reviewed items come from the rule set as the documents' names do
+
+
+def test_reviewed_items_are_derived_from_the_rule_set_in_force() -> None:
+    from django.test import override_settings
+
+    from youjun.errors import YoujunError
+    from youjun.web.assessment import services
+    from youjun.web.assessment.models import EVIDENCE_ITEMS, VETO_ITEMS
+
+    with override_settings(YOUJUN_STANDARD="national-2017"):
+        # kind = "evidence" or a verdict column (G14, G15 are county items a reviewer also judges); Q3 is judged
+        # from school data only, so no verdict is asked for it
+        assert tuple(EVIDENCE_ITEMS) == ("G1", "G2", "G10", "G14", "G15", "Q5", "Q7", "Q8")
+        assert tuple(VETO_ITEMS) == ("V1", "V2", "V3", "V4", "V5", "V6") and "V7" not in VETO_ITEMS
+        reviewed = services.reviewed_of(None, None)
+        assert reviewed.evidence == tuple(EVIDENCE_ITEMS) and reviewed.findings == tuple(VETO_ITEMS)
+        assert reviewed.verdict_columns["G14"] == "g14_verdict" and reviewed.finding_columns["V6"] == "v6_finding"
+        services._check_item("G14", reviewed.evidence)
+        with pytest.raises(YoujunError) as refused:
+            services._check_item("V7", reviewed.findings, services._veto_message(services.rules_in_force()))
+        message = refused.value.problems[0].message
+        assert "V1、V2、V3、V4、V5、V6" in message and "V7 随评估结果自动判定" in message
+    with override_settings(YOUJUN_STANDARD="basic-2012"):  # the 2012 method has no evidence items nor vetoes
+        assert len(EVIDENCE_ITEMS) == 0 and "G1" not in EVIDENCE_ITEMS and not list(VETO_ITEMS)
+        with pytest.raises(YoujunError):
+            services._check_item("G1", services.reviewed_of(None, None).evidence)

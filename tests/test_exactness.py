@@ -17,10 +17,10 @@ from conftest import frame
 from test_assessment import full_county
 from test_guarantee import counties, county, good_school
 from youjun.cli import app
+from youjun.contract import COUNTY_SHEET, SCHOOL_SHEET, TEMPLATE_VERSION
 from youjun.engine import assess
 from youjun.engine.guarantee import evaluate_guarantee
 from youjun.errors import YoujunError
-from youjun.io.columns import COUNTY_SHEET, SCHOOL_SHEET, TEMPLATE_VERSION
 from youjun.io.documents import assessment_annex_xlsx, self_evaluation_docx
 from youjun.io.evaluation_json import to_dict
 from youjun.io.reader import read_school_data

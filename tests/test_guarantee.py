@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 
 from conftest import frame, school
+from youjun.contract import COUNTY_COLUMNS
 from youjun.engine.guarantee import ItemEvaluation, evaluate_guarantee
 from youjun.errors import YoujunError
-from youjun.io.columns import COUNTY_COLUMNS
 from youjun.io.synth import generate
 from youjun.standards import load_rule_set
 from youjun.standards.model import RuleSet

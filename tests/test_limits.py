@@ -24,9 +24,9 @@ import polars as pl
 import pytest
 import xlsxwriter  # type: ignore[import-untyped]
 
+from youjun.contract import COUNTY_SHEET, SCHOOL_SHEET
 from youjun.errors import YoujunError
 from youjun.io import limits
-from youjun.io.columns import COUNTY_SHEET, SCHOOL_SHEET
 from youjun.io.limits import CLI_LIMITS, GIB, MIB, WEB_LIMITS, InputLimits, check_archive, check_input
 from youjun.io.reader import read_school_data
 from youjun.io.synth import generate

@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 import xlsxwriter  # type: ignore[import-untyped]
 
+from youjun.contract import COUNTY_COLUMNS, SCHOOL_BY_KEY, SCHOOL_COLUMNS
 from youjun.errors import Problem, YoujunError
-from youjun.io.columns import COUNTY_COLUMNS, SCHOOL_BY_KEY, SCHOOL_COLUMNS
 from youjun.io.reader import (
     PLAUSIBILITY_FILE,
     Plausibility,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
 import pytest
 
@@ -29,20 +30,38 @@ def test_one_teacher_fewer_than_the_standard_is_not_met_and_short_by_one(nationa
     assert unit["shortfall_R1"] == 1.0
 
 
-def test_six_met_and_the_seventh_at_exactly_85_percent_passes(national: RuleSet) -> None:
-    # R7 standard 2.3 per hundred; 500 pupils need 11.5 rooms; 85 % is 9.775 rooms → use area-free R4 instead:
-    # R4 standard 4.5 ㎡ × 500 = 2250 ㎡; 85 % = 1912.5 ㎡ of teaching area net of indoor sports area.
+ZERO_TOLERANCE = pytest.mark.parametrize("tolerance", [None, 0.0], ids=["national", "zero-tolerance"])
+
+
+def _with_tolerance(rules: RuleSet, tolerance: float | None) -> RuleSet:
+    return rules if tolerance is None else replace(rules, precision=replace(rules.precision, tolerance=tolerance))
+
+
+@ZERO_TOLERANCE
+def test_six_met_and_the_seventh_at_exactly_85_percent_passes(national: RuleSet, tolerance: float | None) -> None:
+    # R6: 850,000 元 for 500 pupils is 1,700 元 per pupil, 17/20 of the 2,000 元 standard — exactly 0.85 in binary
+    # too (one correctly rounded division), so only the comparison (不低于: ≥) decides, even without tolerance.
+    unit = _unit(_with_tolerance(national, tolerance), equipment_value=850_000.0)
+    assert Fraction(850_000, 500) / 2000 == Fraction(17, 20)
+    assert unit["ratio_R6"] == 0.85
+    assert (unit["met_R6"], unit["n_met"], unit["passed"]) == (False, 6, True)
+    assert unit["shortfall_R6"] == 150_000.0
+
+
+@ZERO_TOLERANCE
+def test_six_met_and_the_seventh_just_below_85_percent_fails(national: RuleSet, tolerance: float | None) -> None:
+    unit = _unit(_with_tolerance(national, tolerance), equipment_value=849_999.0)  # 1,699.998 元 per pupil
+    assert unit["ratio_R6"] < 0.85
+    assert (unit["n_met"], unit["passed"]) == (6, False)
+
+
+def test_an_area_at_85_percent_passes_although_its_ratio_is_computed_above(national: RuleSet) -> None:
+    # R4: (2,312.5 − 400) ㎡ ÷ 500 = 3.825 ㎡, 85 % of 4.5 ㎡; 3.825 ÷ 4.5 is 0.8500000000000001 in binary.
     unit = _unit(national, teaching_aux_area=1912.5 + 400, indoor_sports_area=400.0)
-    assert unit["ratio_R4"] == pytest.approx(0.85)
-    assert unit["n_met"] == 6
-    assert unit["passed"] is True
-    assert unit["shortfall_R4"] == pytest.approx(337.5)
-
-
-def test_six_met_and_the_seventh_just_below_85_percent_fails(national: RuleSet) -> None:
-    unit = _unit(national, teaching_aux_area=1912.4 + 400, indoor_sports_area=400.0)
-    assert unit["n_met"] == 6
-    assert unit["passed"] is False
+    assert unit["value_R4"] == float(Fraction(19125, 5000))
+    assert (unit["n_met"], unit["passed"]) == (6, True)
+    assert unit["shortfall_R4"] == 337.5  # 4.5 × 500 − 1,912.5
+    assert _unit(national, teaching_aux_area=1912.4 + 400, indoor_sports_area=400.0)["passed"] is False
 
 
 def test_two_indicators_unmet_fails_even_when_both_are_close(national: RuleSet) -> None:
@@ -102,4 +121,10 @@ def test_county_fails_when_one_unit_fails_unless_exceptions_are_allowed(national
     lenient = replace(national, school_rule=replace(national.school_rule, allow_exceptions=True))
     stage = evaluate_resources(frame(rows), lenient).stages.row(0, named=True)
     assert stage["units_passed"] == 1
-    assert stage["passed"] is all(stage[f"cv_passed_R{k}"] for k in range(1, 8))
+    # Equal pupils: CV = |x₁ − x₂| ÷ (x₁ + x₂). R1 6.0 and 2.0 per hundred give exactly 0.50 (at the limit),
+    # R7 2.8 and 1.0 give 1.8 ÷ 3.8; the other indicators are equal (CV 0).
+    assert stage["cv_R1"] == 0.5
+    assert stage["cv_R7"] == pytest.approx(1.8 / 3.8)
+    assert [stage[f"cv_R{k}"] for k in (2, 3, 4, 5, 6)] == [0.0] * 5
+    assert stage["passed"] is True
+    assert evaluate_resources(frame(rows), lenient).counties["passed"].item() is True

@@ -70,6 +70,8 @@ def test_mistakes_are_all_reported_with_file_and_key(tmp_path: Path) -> None:
     assert ("variant.toml", "school_rule.min_ratio") in found
     assert ("variant.toml", "balance.cv_limitt") in found
     assert all(p.message for p in caught.value.problems)
+    typo = next(p for p in caught.value.problems if p.location.field == "balance.cv_limitt")
+    assert typo.message.startswith("未知的设置项（是否拼写错误？可用的设置项：cv_limit、")
 
 
 def test_unknown_rule_set_lists_the_available_ones() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from youjun.contract import COUNTY_COLUMNS, SCHOOL_COLUMNS, Column
 from youjun.errors import YoujunError
-from youjun.io.columns import COUNTY_COLUMNS, SCHOOL_COLUMNS, Column
 from youjun.io.synth import PROVINCES, SyntheticData, generate, write_csv
 
 STAGES = ("primary", "junior")

@@ -11,8 +11,7 @@ import fastexcel
 import polars as pl
 import pytest
 
-from youjun.io import workbook
-from youjun.io.columns import (
+from youjun.contract import (
     COUNTY_COLUMNS,
     COUNTY_SHEET,
     NOTES_SHEET,
@@ -22,6 +21,7 @@ from youjun.io.columns import (
     TEMPLATE_VERSION,
     Column,
 )
+from youjun.io import workbook
 from youjun.io.workbook import (
     KIND_LABELS,
     OPTIONS_SHEET,

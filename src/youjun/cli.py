@@ -15,7 +15,7 @@ import time
 import traceback
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,8 +25,12 @@ from rich.text import Text
 from youjun.errors import Problem, YoujunError
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from youjun.engine.assessment import Assessment
     from youjun.engine.evaluate import ResourceEvaluation
+    from youjun.io.reader import SchoolData
+    from youjun.standards import RuleSet
 
 app = typer.Typer(
     name="youjun",
@@ -86,7 +90,7 @@ def _print_problems(problems: list[Problem], limit: int, console: Console = err)
             console.print(f"[{style}]……另有 {len(items) - limit} 条{title}未显示（可用 --limit 调整）[/]")
 
 
-def _read(files: list[Path]):  # type: ignore[no-untyped-def]
+def _read(files: list[Path]) -> SchoolData:
     from youjun.io.reader import read_school_data
 
     with err.status("正在读取并校验数据……", spinner="dots"):
@@ -220,11 +224,9 @@ def _render_verdicts(a: Assessment, limit: int) -> None:
 
 
 def _fmt(value: float | None, decimals: int) -> str:
-    from youjun.engine.precision import round_half_up_scalar
+    from youjun.formatting import number
 
-    if value is None:
-        return "—"
-    return f"{round_half_up_scalar(value, decimals):,.{decimals}f}"
+    return number(value, decimals)
 
 
 def _render(ev: ResourceEvaluation, limit: int) -> None:
@@ -251,7 +253,7 @@ def _render(ev: ResourceEvaluation, limit: int) -> None:
     over_map = {(r[0], r[1]): r[2] for r in over.iter_rows()}
     for row in counties.head(max(limit, 50)).iter_rows(named=True):
         key = (row["year"], row["county_code"])
-        verdict = Text("达标", style="bold green") if row["passed"] else Text("未达标", style="bold red")
+        verdict: str | Text = Text("达标", style="bold green") if row["passed"] else Text("未达标", style="bold red")
         summary.add_row(
             str(row["year"]),
             row["county_code"],
@@ -389,7 +391,7 @@ def report(
     at = pl.col("year") == chosen
     with err.status("正在评估并生成文件……", spinner="dots"):
         doc = to_dict(assess(schools.filter(at), counties.filter(at), rules))["counties"][0]
-        content, suffix = _document(kind, doc, schools.filter(at), counties.filter(at), xlsx)
+        content, suffix = _document(kind, doc, schools.filter(at), counties.filter(at), xlsx, rules)
     name, _ = DOCUMENT_NAMES[kind]
     target = out_path or Path(f"{doc['county_name']}{chosen}年{name}{suffix}")
     from youjun.io.targets import check_target
@@ -398,21 +400,28 @@ def report(
     out.print(f"已生成{name}：{target}（{doc['verdict']['conclusion']}）")
 
 
-def _document(kind: Document, county: dict, schools: object, counties: object, xlsx: bool) -> tuple[bytes, str]:  # type: ignore[type-arg]
+def _document(
+    kind: Document,
+    county: dict[str, Any],
+    schools: pl.DataFrame,
+    counties: pl.DataFrame,
+    xlsx: bool,
+    rules: RuleSet,
+) -> tuple[bytes, str]:
     from youjun.io.documents import assessment_annex_xlsx, self_evaluation_docx
 
     if kind is Document.report:
-        return self_evaluation_docx(county), ".docx"
+        return self_evaluation_docx(county, rules), ".docx"
     if kind is Document.annex:
-        return assessment_annex_xlsx(county), ".xlsx"
+        return assessment_annex_xlsx(county, rules), ".xlsx"
     from youjun.forms import form_docx, form_xlsx, load_form, make_context, prefill, registry_summary
 
-    inputs = counties.to_dicts()[0] if counties.height else {}  # type: ignore[attr-defined]
+    inputs = counties.to_dicts()[0] if counties.height else {}
     context = make_context(
         county={"code": county["county_code"], "name": county["county_name"]},
         evaluation=county,
         inputs=inputs,
-        registry=registry_summary(schools),  # type: ignore[arg-type]
+        registry=registry_summary(schools),
     )
     form = load_form("application-2019")
     values = prefill(form, context)
@@ -433,7 +442,7 @@ def synth(
     with err.status("正在生成模拟数据……", spinner="dots"):
         data = generate(counties, seed, year=year, province=province)
         if out_path.suffix.lower() == ".xlsx":
-            from youjun.io.columns import COUNTY_SHEET, SCHOOL_SHEET
+            from youjun.contract import COUNTY_SHEET, SCHOOL_SHEET
             from youjun.io.workbook import write_data_workbook
 
             write_data_workbook(out_path, {SCHOOL_SHEET: data.schools, COUNTY_SHEET: data.counties})
@@ -618,14 +627,14 @@ def main() -> None:
         os_error = _os_error(exc)
         if os_error is not None:
             message = _describe_os_error(os_error, _output_argument(sys.argv))
-            err.print(Text(message + "处理已中止。", style="bold red"))
+            err.print(Text(message + "处理已中止。", style="bold red"), soft_wrap=True)
             sys.exit(1)
         # The last line of defence: log the detail, show a clear message.
         if _log_failure():
             message = f"程序内部错误，处理已中止。详细信息已记录到 {LOG}，请反馈给维护人员。"
         else:
             message = f"程序内部错误，处理已中止。详细信息无法写入日志文件 {LOG}。"
-        err.print(Text(message, style="bold red"))
+        err.print(Text(message, style="bold red"), soft_wrap=True)
         sys.exit(3)
     sys.exit(code if isinstance(code, int) else 0)
 

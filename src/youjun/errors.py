@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 Severity = Literal["error", "warning"]
 
@@ -41,6 +41,17 @@ class Location:
         return "，".join(parts)
 
 
+class Where(TypedDict, total=False):
+    """The keywords of ``YoujunError.single``: the fields of a ``Location``."""
+
+    file: str | None
+    sheet: str | None
+    row: int | None
+    column: str | None
+    field: str | None
+    value: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A hard error (input rejected) or a soft warning (must be confirmed or explained)."""
@@ -65,8 +76,8 @@ class YoujunError(Exception):
         super().__init__(first + more)
 
     @classmethod
-    def single(cls, code: str, message: str, **where: str | int | None) -> YoujunError:
-        return cls([Problem(code, message, "error", Location(**where))])  # type: ignore[arg-type]
+    def single(cls, code: str, message: str, **where: Unpack[Where]) -> YoujunError:
+        return cls([Problem(code, message, "error", Location(**where))])
 
     @property
     def errors(self) -> list[Problem]:

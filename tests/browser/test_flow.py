@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from browser.conftest import DESKTOP, PHONE, login, shot
-from youjun.io.columns import SCHOOL_BY_KEY, SCHOOL_COLUMNS
+from youjun.contract import SCHOOL_BY_KEY, SCHOOL_COLUMNS
 from youjun.io.workbook import write_data_workbook
 from youjun.standards import load_rule_set
 

@@ -18,7 +18,7 @@ from youjun.web.accounts.models import Role, User
 from youjun.web.collection.loading import load_frame, onto_real_counties
 from youjun.web.collection.models import CollectionYear, RecordStatus, SchoolRecord
 from youjun.web.evaluation.models import CountyEvaluation
-from youjun.web.evaluation.services import recompute
+from youjun.web.evaluation.pipeline import recompute
 from youjun.web.organisation.models import MINISTRY_CODE, OrgUnit
 from youjun.web.organisation.services import load_divisions
 
@@ -61,7 +61,7 @@ def make_user(role: str, unit_code: str | None = None, school_id: str | None = N
 def recompute_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test runs in one transaction that never commits, so "after the commit" would be never: recomputes run
     where they are scheduled instead (tests of the deferral itself use ``django_capture_on_commit_callbacks``)."""
-    from youjun.web.evaluation import services
+    from youjun.web.evaluation import pipeline as services
 
     monkeypatch.setattr(services, "after_commit", lambda callback: callback())
 

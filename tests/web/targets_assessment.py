@@ -81,3 +81,39 @@ def SNAPSHOT() -> tuple[Any, ...]:
         VetoFinding.objects.count(),
         _files(),
     )
+
+
+#: Statuses per role (see test_permissions.py): ministry, province, prefecture, county, school, viewer.
+INSIDE = {
+    "assessment:county": "200/405 200/405 200/405 200/405 403/403 200/405",
+    "assessment:print": "200/405 200/405 200/405 200/405 403/403 200/405",
+    "assessment:inputs": "200/403 200/403 200/403 200/302 403/403 200/403",
+    "assessment:inputs_import": "405/403 405/403 405/403 405/302 403/403 405/403",
+    "assessment:evidence_upload": "405/403 405/403 405/403 405/302 403/403 405/403",
+    "assessment:review": "405/302 405/302 405/302 405/403 403/403 405/403",  # reviewers are the units above
+    "assessment:finding": "405/302 405/302 405/302 405/403 403/403 405/403",
+    "assessment:report_docx": "200/405 200/405 200/405 200/405 403/403 200/405",
+    "assessment:annex_xlsx": "200/405 200/405 200/405 200/405 403/403 200/405",
+    "assessment:application": "200/405 200/405 200/405 200/405 403/403 200/405",
+    "assessment:evidence_file": "404/405 404/405 404/405 404/405 403/403 404/405",  # its file is not on disk
+    "assessment:evidence_delete": "405/403 405/403 405/403 405/302 403/403 405/403",
+}
+#: province, prefecture, county, school, viewer against the other jurisdiction.
+OUTSIDE = {
+    "assessment:county": "404/405 404/405 404/405 403/403 404/405",
+    "assessment:print": "404/405 404/405 404/405 403/403 404/405",
+    "assessment:inputs": "404/404 404/404 404/404 403/403 404/404",
+    "assessment:inputs_import": "405/404 405/404 405/404 403/403 405/404",
+    "assessment:evidence_upload": "405/404 405/404 405/404 403/403 405/404",
+    "assessment:review": "405/404 405/404 405/404 403/403 405/404",
+    "assessment:finding": "405/404 405/404 405/404 403/403 405/404",
+    "assessment:report_docx": "404/405 404/405 404/405 403/403 404/405",
+    "assessment:annex_xlsx": "404/405 404/405 404/405 403/403 404/405",
+    "assessment:application": "404/405 404/405 404/405 403/403 404/405",
+    "assessment:evidence_file": "404/405 404/405 404/405 403/403 404/405",
+    "assessment:evidence_delete": "405/404 405/404 405/404 403/403 405/404",
+}
+#: ministry, province, prefecture, county, school, viewer, other_county, other_school, anonymous.
+UNSCOPED_STATUS = {
+    "assessment:index": "200/405 200/405 200/405 302/405 403/403 200/405 302/405 403/403 302/302",
+}

@@ -13,9 +13,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from youjun.web.audit.models import Transition
 from youjun.web.organisation.models import OrgUnit
 from youjun.web.programme.models import (
-    AuditEntry,
     Batch,
     Experience,
     Extension,
@@ -29,6 +29,9 @@ from youjun.web.programme.models import (
 
 NUMBER = 900
 Side = dict[str, str]
+
+#: The audit kinds the programme writes (the trail is shared with the collection).
+PROGRAMME_KINDS = ("batch", "nomination", "plan", "report", "experience", "extension")
 
 
 def ensure() -> None:
@@ -134,6 +137,55 @@ def SNAPSHOT() -> tuple[Any, ...]:  # the name test_permissions.py looks for
         tuple(Experience.objects.order_by("pk").values_list("published")),
         Extension.objects.count(),
         ProvinceSubmission.objects.count(),
-        AuditEntry.objects.count(),
+        Transition.objects.filter(kind__in=PROGRAMME_KINDS).count(),
         Notification.objects.count(),
     )
+
+
+#: Statuses per role (see test_permissions.py): ministry, province, prefecture, county, school, viewer.
+INSIDE = {
+    "programme:province": "200/200 200/200 404/404 404/404 403/403 200/200",
+    "programme:nominate": "405/403 405/302 405/404 405/404 403/403 405/403",
+    "programme:submit_set": "405/403 405/302 405/404 405/404 403/403 405/403",
+    "programme:extension": "405/302 405/403 405/404 405/404 403/403 405/403",
+    "programme:nomination": "200/403 200/302 200/403 200/403 403/403 200/403",
+    "programme:nomination_action": "405/302 405/403 405/403 405/403 403/403 405/403",
+    "programme:nomination_export": "200/200 200/200 200/200 200/200 403/403 200/200",
+    "programme:province_dashboard": "200/200 200/200 404/404 404/404 403/403 200/200",
+    "programme:county": "200/200 200/200 200/200 200/200 403/403 200/200",
+    "programme:plan": "200/403 200/403 200/403 200/302 403/403 200/403",
+    "programme:plan_action": "405/403 405/403 405/403 405/302 403/403 405/403",
+    "programme:report_new": "403/403 403/403 403/403 200/200 403/403 403/403",
+    "programme:report": "200/200 200/200 200/200 200/200 403/403 200/200",
+    "programme:report_action": "405/403 405/403 405/403 405/302 403/403 405/403",
+    "programme:experience_publish": "405/302 405/403 405/403 405/403 403/403 405/403",
+}
+#: province, prefecture, county, school, viewer against the other jurisdiction.
+OUTSIDE = {
+    "programme:province": "404/404 404/404 404/404 403/403 404/404",
+    "programme:nominate": "405/404 405/404 405/404 403/403 405/404",
+    "programme:submit_set": "405/404 405/404 405/404 403/403 405/404",
+    "programme:extension": "405/404 405/404 405/404 403/403 405/404",
+    "programme:nomination": "404/404 404/404 404/404 403/403 404/404",
+    "programme:nomination_action": "405/404 405/404 405/404 403/403 405/404",
+    "programme:nomination_export": "404/404 404/404 404/404 403/403 404/404",
+    "programme:province_dashboard": "404/404 404/404 404/404 403/403 404/404",
+    "programme:county": "404/404 404/404 404/404 403/403 404/404",
+    "programme:plan": "404/404 404/404 404/404 403/403 404/404",
+    "programme:plan_action": "405/404 405/404 405/404 403/403 405/404",
+    "programme:report_new": "404/404 404/404 404/404 403/403 404/404",
+    "programme:report": "404/404 404/404 404/404 403/403 404/404",
+    "programme:report_action": "405/404 405/404 405/404 403/403 405/404",
+    "programme:experience_publish": "405/404 405/404 405/404 403/403 405/404",
+}
+#: ministry, province, prefecture, county, school, viewer, other_county, other_school, anonymous.
+UNSCOPED_STATUS = {
+    "programme:index": "200/200 302/302 200/200 302/302 403/403 200/200 302/302 403/403 302/302",
+    "programme:notifications": "200/302 200/302 200/302 200/302 403/403 200/302 200/302 403/403 302/302",
+    "programme:batch_new": "200/200 403/403 403/403 403/403 403/403 403/403 403/403 403/403 302/302",
+    "programme:batch": "200/200 200/200 200/200 200/200 403/403 200/200 200/200 403/403 302/302",
+    "programme:batch_move": "405/302 405/403 405/403 405/403 403/403 405/403 405/403 403/403 302/302",
+    "programme:public": "200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+    "programme:public_export": "200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+    "programme:experiences": "200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+}

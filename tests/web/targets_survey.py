@@ -61,3 +61,33 @@ def SNAPSHOT() -> tuple[Any, ...]:
         Link.objects.count(),
         Response.objects.count(),
     )
+
+
+#: Statuses per role (see test_permissions.py): ministry, province, prefecture, county, school, viewer.
+INSIDE = {
+    "survey:county": "200/403 200/403 200/403 200/400 403/403 200/403",
+    "survey:campaign": "200/405 200/405 200/405 200/405 403/403 200/405",
+    "survey:status": "405/403 405/403 405/403 405/400 403/403 405/403",
+    "survey:quotas": "405/403 405/403 405/403 405/400 403/403 405/403",
+    "survey:links": "405/403 405/403 405/403 405/302 403/403 405/403",
+    "survey:links_export": "403/403 403/403 403/403 200/200 403/403 403/403",  # the answering links: the county
+    "survey:school_links": "405/403 405/403 405/403 405/302 403/403 405/403",
+    "survey:qr_sheet": "200/200 200/200 200/200 200/200 403/403 200/200",
+    "survey:responses_export": "200/200 200/200 200/200 200/200 403/403 200/200",
+}
+#: province, prefecture, county, school, viewer against the other jurisdiction.
+OUTSIDE = {
+    "survey:county": "404/404 404/404 404/404 403/403 404/404",
+    "survey:campaign": "404/405 404/405 404/405 403/403 404/405",
+    "survey:status": "405/404 405/404 405/404 403/403 405/404",
+    "survey:quotas": "405/404 405/404 405/404 403/403 405/404",
+    "survey:links": "405/404 405/404 405/404 403/403 405/404",
+    "survey:links_export": "404/404 404/404 404/404 403/403 404/404",
+    "survey:school_links": "405/404 405/404 405/404 403/403 405/404",
+    "survey:qr_sheet": "404/404 404/404 404/404 403/403 404/404",
+    "survey:responses_export": "404/404 404/404 404/404 403/403 404/404",
+}
+#: ministry, province, prefecture, county, school, viewer, other_county, other_school, anonymous.
+UNSCOPED_STATUS = {
+    "survey:index": "200/200 200/200 200/200 302/302 403/403 200/200 302/302 403/403 302/302",
+}

@@ -297,7 +297,7 @@ def test_resets_are_allowed_only_below_within_the_jurisdiction(
         users[target].refresh_from_db()
         assert not users[target].must_change_password and not PasswordReset.objects.exists()
     if status == 403:
-        assert "无权访问" in response.content.decode()
+        assert "无权执行此操作" in response.content.decode()
     if status == 404:
         assert "页面不存在" in response.content.decode()
 
@@ -350,7 +350,11 @@ def test_a_refusal_is_a_chinese_403_and_a_security_event(
     client.force_login(users["school"])
     with caplog.at_level(logging.INFO, logger="youjun.security"):
         response = client.get("/accounts/users/", HTTP_X_REQUEST_ID="req-403-check")
-    assert response.status_code == 403 and "无权访问" in response.content.decode()
+    assert (
+        response.status_code == 403
+        and "无权执行此操作" in response.content.decode()
+        and "只有教育行政部门的账号可以管理下级账号" in response.content.decode()
+    )
     [event] = _events(caplog, "permission_denied")
     assert f"user={users['school'].username}" in event.getMessage() and "path=/accounts/users/" in event.getMessage()
     assert event.request_id == "req-403-check"  # type: ignore[attr-defined]

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from web.conftest import OWN_COUNTY, YEAR
+from youjun.contract import SCHOOL_BY_KEY, SCHOOL_COLUMNS
 from youjun.errors import YoujunError
-from youjun.io.columns import SCHOOL_BY_KEY, SCHOOL_COLUMNS
 from youjun.web.accounts.models import User
+from youjun.web.audit.models import Transition
 from youjun.web.collection import services
 from youjun.web.collection.models import (
     CollectionYear,
@@ -24,7 +25,6 @@ from youjun.web.collection.models import (
     RecordStatus,
     SchoolRecord,
     SubmissionStatus,
-    Transition,
     ValueChange,
 )
 from youjun.web.collection.selectors import records_frame

@@ -11,8 +11,9 @@ from web.conftest import OTHER_COUNTY, OWN_COUNTY, PASSWORD, YEAR
 from youjun.errors import YoujunError
 from youjun.web.accounts.models import User
 from youjun.web.accounts.scoping import can_see_unit, scoped, visible_units
+from youjun.web.audit.models import Transition
 from youjun.web.collection import services
-from youjun.web.collection.models import RecordStatus, SchoolRecord, Transition, ValueChange
+from youjun.web.collection.models import RecordStatus, SchoolRecord, ValueChange
 from youjun.web.evaluation.models import CountyEvaluation
 from youjun.web.organisation.models import Level, OrgUnit
 

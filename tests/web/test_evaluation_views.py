@@ -18,7 +18,7 @@ from django.test import Client
 from web.conftest import OTHER_COUNTY, OWN_COUNTY, YEAR
 from youjun.web.accounts.models import User
 from youjun.web.evaluation.models import CountyEvaluation
-from youjun.web.evaluation.services import recompute
+from youjun.web.evaluation.pipeline import recompute
 from youjun.web.organisation.models import OrgUnit
 
 pytestmark = pytest.mark.django_db

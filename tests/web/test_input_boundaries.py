@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 
 from web.conftest import OWN_COUNTY, YEAR
-from youjun.io.columns import SCHOOL_COLUMNS
+from youjun.contract import SCHOOL_COLUMNS
 from youjun.web.accounts.models import User
 from youjun.web.collection.models import RecordStatus, SchoolRecord
 from youjun.web.collection.selectors import records_frame
@@ -134,7 +134,7 @@ def test_a_value_the_database_refuses_is_a_400_not_a_500(
     """Defence in depth: were a boundary check missing, the database's refusal reaches the user as a 400 page."""
     from django.db import DataError
 
-    from youjun.web.organisation import views
+    from youjun.web.collection import registry_views as views
 
     def overflow(*args: Any, **kwargs: Any) -> Any:
         raise DataError('value "2147483648" is out of range for type integer')

@@ -1,13 +1,20 @@
 """Permission matrix, generated from the URL configuration: every URL × every role × own / other jurisdiction.
 
-- A target outside the user's jurisdiction answers 403 or 404 (anonymous users: the login page; the API: 401)
-  for GET and POST, and nothing in the database changes.
-- Inside the jurisdiction no request ends in a server error.
+- Every URL × role × method answers the status its table says (``INSIDE`` for the own jurisdiction, ``OUTSIDE``
+  for the other one, ``UNSCOPED_STATUS`` for URLs naming no jurisdiction): the rightful user gets the page (200) or
+  is sent on after the action (302), a wrong role 403, a user outside the jurisdiction 404 (a role that may never
+  use the URL, such as a school account on the evaluators' pages, gets 403 there too), a method the URL does not
+  take 405; anonymous users are sent to the login page (API: 401). Outside the jurisdiction nothing in the
+  database changes; inside, each request is rolled back afterwards, so every role meets the same data.
 - Every URL of the project must appear in ``TARGETS`` or ``UNSCOPED``: a new URL cannot be forgotten.
 
 Each app's tests may add to the matrix from a module ``tests/web/targets_<app>.py`` defining any of ``TARGETS``,
 ``UNSCOPED``, ``PUBLIC`` (names, URLs anyone may open; with ``PUBLIC_TARGETS`` for those taking arguments, checked
-for "no server error" only) and ``SNAPSHOT`` (a function returning what its app's requests could change).
+for "no server error" only), ``SNAPSHOT`` (a function returning what its app's requests could change) and the
+status tables ``INSIDE``, ``OUTSIDE`` and ``UNSCOPED_STATUS`` of its URLs.
+
+A status table row is "GET/POST" per role, in the order of its header comment; the requests carry no form data
+(an action that needs a choice answers 302 back to its page with a message, or 400).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.db.models import Sum
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -26,11 +34,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from web.conftest import OTHER_COUNTY, OWN_COUNTY, YEAR
 from youjun.web.accounts.models import PasswordReset, Role, User
 from youjun.web.api.models import ApiToken
+from youjun.web.audit.models import Transition
 from youjun.web.collection.models import (
     CollectionYear,
     CountySubmission,
     SchoolRecord,
-    Transition,
     ValueChange,
 )
 from youjun.web.evaluation.models import CountyEvaluation
@@ -80,13 +88,12 @@ TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "api:unit_detail": lambda s: {"code": s["province"]},
     "accounts:user_reset": lambda s: {"pk": _school_account(s)},
 }
-#: URLs that name no jurisdiction: each user gets their own (or a public page). Only "no server error" is checked,
-#: plus that anonymous users are sent to the login page (API: 401).
+#: URLs that name no jurisdiction: each user gets their own (or a public page).
 UNSCOPED = {
     "home": {},
     "accounts:login": {},
     "accounts:logout": {},
-    "accounts:tokens": {},
+    "tokens": {},
     "accounts:password_change": {},
     "accounts:users": {},
     "collection:workspace": {},
@@ -99,6 +106,67 @@ UNSCOPED = {
     "api:api-root": {},
 }
 PUBLIC = {"accounts:login", "api:openapi-json"}
+
+#: Inside the own jurisdiction: ministry, province, prefecture, county, school, viewer ("GET/POST" each).
+INSIDE: dict[str, str] = {
+    "accounts:user_reset": "200/400 200/400 200/400 200/400 403/403 403/403",
+    "api:county_evaluation": "200/405 200/405 200/405 200/405 404/405 200/405",
+    "api:unit_detail": "200/405 200/405 404/405 404/405 404/405 200/405",  # the province: above a prefecture
+    "collection:bulk_approve": "405/403 405/403 405/403 405/302 405/404 405/403",
+    "collection:county": "200/405 200/405 200/405 200/405 404/405 200/405",
+    "collection:county_export": "200/405 200/405 200/405 200/405 404/405 200/405",
+    "collection:county_upload": "405/403 405/403 405/403 405/302 405/404 405/403",
+    "collection:create_records": "405/403 405/403 405/403 405/302 405/404 405/403",
+    "collection:record": "200/403 200/403 200/403 200/302 200/302 200/403",
+    "collection:record_move": "405/302 405/302 405/302 405/302 405/302 405/302",  # no action: back with a message
+    "collection:record_upload": "405/403 405/403 405/403 405/302 405/302 405/403",
+    "collection:submission": "405/302 405/302 405/302 405/302 405/404 405/302",  # no action: back with a message
+    "collection:upload_report": "302/405 302/405 302/405 302/405 404/405 302/405",
+    "collection:upload_report_file": "404/405 404/405 404/405 404/405 404/405 404/405",  # no upload report yet
+    "evaluation:county": "200/200 200/200 200/200 200/200 403/403 200/200",
+    "evaluation:unit": "200/200 200/200 404/404 404/404 403/403 200/200",
+    "organisation:close": "405/403 405/403 405/403 405/302 405/404 405/403",
+    "organisation:registry": "200/403 200/403 200/403 200/200 404/404 200/403",
+}
+#: Against the other jurisdiction: province, prefecture, county, school, viewer (the same roles of the other tree
+#: against the own one answer the same).
+OUTSIDE: dict[str, str] = {
+    "accounts:user_reset": "404/404 404/404 404/404 403/403 403/403",
+    "api:county_evaluation": "404/405 404/405 404/405 404/405 404/405",
+    "api:unit_detail": "404/405 404/405 404/405 404/405 404/405",
+    "collection:bulk_approve": "405/404 405/404 405/404 405/404 405/404",
+    "collection:county": "404/405 404/405 404/405 404/405 404/405",
+    "collection:county_export": "404/405 404/405 404/405 404/405 404/405",
+    "collection:county_upload": "405/404 405/404 405/404 405/404 405/404",
+    "collection:create_records": "405/404 405/404 405/404 405/404 405/404",
+    "collection:record": "404/404 404/404 404/404 404/404 404/404",
+    "collection:record_move": "405/404 405/404 405/404 405/404 405/404",
+    "collection:record_upload": "405/404 405/404 405/404 405/404 405/404",
+    "collection:submission": "405/404 405/404 405/404 405/404 405/404",
+    "collection:upload_report": "404/405 404/405 404/405 404/405 404/405",
+    "collection:upload_report_file": "404/405 404/405 404/405 404/405 404/405",
+    "evaluation:county": "404/404 404/404 404/404 403/403 404/404",
+    "evaluation:unit": "404/404 404/404 404/404 403/403 404/404",
+    "organisation:close": "405/404 405/404 405/404 405/404 405/404",
+    "organisation:registry": "404/404 404/404 404/404 404/404 404/404",
+}
+#: ministry, province, prefecture, county, school, viewer, other_county, other_school, anonymous ("GET/POST" each).
+UNSCOPED_STATUS: dict[str, str] = {
+    "home": "200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 302/302",
+    "accounts:login": "200/400 200/400 200/400 200/400 200/400 200/400 200/400 200/400 200/400",
+    "accounts:logout": "405/302 405/302 405/302 405/302 405/302 405/302 405/302 405/302 405/302",
+    "tokens": "200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 302/302",
+    "accounts:password_change": "200/400 200/400 200/400 200/400 200/400 200/400 200/400 200/400 302/302",
+    "accounts:users": "200/200 200/200 200/200 200/200 403/403 403/403 200/200 403/403 302/302",
+    "collection:workspace": "200/405 200/405 200/405 200/405 200/405 200/405 200/405 200/405 302/302",
+    "collection:years": "200/400 200/400 200/403 200/403 200/403 200/403 200/403 200/403 302/302",
+    "collection:template": "200/405 200/405 200/405 200/405 200/405 200/405 200/405 200/405 302/302",
+    "evaluation:index": "302/302 302/302 302/302 302/302 403/403 302/302 302/302 403/403 302/302",
+    "evaluation:national": "200/200 403/403 403/403 403/403 403/403 403/403 403/403 403/403 302/302",
+    "api:list_evaluations": "200/405 200/405 200/405 200/405 200/405 200/405 200/405 200/405 401/405",
+    "api:openapi-json": "200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
+    "api:api-root": "404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",  # no page
+}
 #: Public URLs taking arguments (an anonymous respondent's survey link, a published list): no server error for anyone.
 PUBLIC_TARGETS: dict[str, Callable[[], dict[str, Any]]] = {}
 SNAPSHOTS: list[Callable[[], tuple[Any, ...]]] = []
@@ -108,9 +176,19 @@ for _module in sorted(Path(__file__).parent.glob("targets_*.py")):
     UNSCOPED |= getattr(_extra, "UNSCOPED", {})
     PUBLIC |= getattr(_extra, "PUBLIC", set())
     PUBLIC_TARGETS |= getattr(_extra, "PUBLIC_TARGETS", {})
+    INSIDE |= getattr(_extra, "INSIDE", {})
+    OUTSIDE |= getattr(_extra, "OUTSIDE", {})
+    UNSCOPED_STATUS |= getattr(_extra, "UNSCOPED_STATUS", {})
     if hasattr(_extra, "SNAPSHOT"):
         SNAPSHOTS.append(_extra.SNAPSHOT)
 ROLES = ["ministry", "province", "prefecture", "county", "school", "viewer"]
+OUTSIDE_ROLES = ["province", "prefecture", "county", "school", "viewer"]
+UNSCOPED_USERS = [*ROLES, "other_county", "other_school", None]  # None: anonymous
+
+
+def statuses(row: str) -> list[str]:
+    """A status-table row as its "GET/POST" cells."""
+    return row.split()
 
 
 def url_names() -> Iterator[str]:
@@ -155,12 +233,31 @@ def _request(client: Client, method: str, url: str, api: bool, token: str | None
     return call(url, **headers).status_code
 
 
+def _isolated(client: Client, method: str, url: str, api: bool, token: str | None) -> int:
+    """One request whose writes are rolled back afterwards, so the next role meets the same data."""
+    with transaction.atomic():
+        status = _request(client, method, url, api, token)
+        transaction.set_rollback(True)
+    return status
+
+
 def test_every_url_is_in_the_matrix() -> None:
     names = set(url_names())
     forgotten = names - set(TARGETS) - set(UNSCOPED) - set(PUBLIC_TARGETS)
     assert not forgotten, f"add these URLs to the permission matrix: {sorted(forgotten)}"
     listed = set(TARGETS) | set(UNSCOPED) | set(PUBLIC_TARGETS)
     assert not listed - names, "the matrix names URLs that no longer exist"
+
+
+def test_every_url_of_the_matrix_has_its_expected_statuses() -> None:
+    assert set(INSIDE) == set(TARGETS), "INSIDE must give the statuses of exactly the TARGETS"
+    assert set(OUTSIDE) == set(TARGETS), "OUTSIDE must give the statuses of exactly the TARGETS"
+    assert set(UNSCOPED_STATUS) == set(UNSCOPED), "UNSCOPED_STATUS must give the statuses of exactly UNSCOPED"
+    widths = [(INSIDE, len(ROLES)), (OUTSIDE, len(OUTSIDE_ROLES)), (UNSCOPED_STATUS, len(UNSCOPED_USERS))]
+    for table, width in widths:
+        for name, row in table.items():
+            cells = statuses(row)
+            assert len(cells) == width and all(len(c) == 7 and c[3] == "/" for c in cells), name
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
@@ -171,56 +268,58 @@ def test_no_access_outside_the_jurisdiction(name: str, users: dict[str, User], e
     cases = [(key, OTHER) for key in ROLES if key != "ministry"]
     cases += [(key, OWN) for key in users if key.startswith("other_")]
     before = snapshot()
+    expected = dict(zip(OUTSIDE_ROLES, statuses(OUTSIDE[name]), strict=True))
+    answered, wanted = [], []
     for key, side in cases:
         url = reverse(name, kwargs=TARGETS[name](side))
         client = Client()
         if not api:
             client.force_login(users[key])
-        for method in ("GET", "POST"):
-            status = _request(client, method, url, api, tokens.get(key))
-            assert status in (403, 404, 405), f"{key} {method} {url} → {status}"
+        got = "/".join(str(_request(client, method, url, api, tokens.get(key))) for method in ("GET", "POST"))
+        answered.append(f"{key} {got}")
+        wanted.append(f"{key} {expected[key.removeprefix('other_')]}")
+    assert answered == wanted, f"{name}: statuses outside the jurisdiction"
     anonymous = Client()
-    for method in ("GET", "POST"):
-        url = reverse(name, kwargs=TARGETS[name](OWN))
-        status = _request(anonymous, method, url, api, None)
-        if api:
-            assert status in (401, 405), f"anonymous {method} {url} → {status}"
-        else:
-            assert status in (302, 403, 405), f"anonymous {method} {url} → {status}"
+    url = reverse(name, kwargs=TARGETS[name](OWN))
+    got = [_request(anonymous, method, url, api, None) for method in ("GET", "POST")]
+    assert got == ([401, 405] if api else [302, 302]), f"anonymous {url} → {got}"
     assert snapshot() == before, f"{name}: a refused request changed data"
 
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
-def test_no_server_error_inside_the_jurisdiction(name: str, users: dict[str, User], evaluations: object) -> None:
+def test_each_role_gets_its_status_inside_the_jurisdiction(
+    name: str, users: dict[str, User], evaluations: object
+) -> None:
     api = name.startswith("api:")
+    snapshot()  # the apps' target objects exist before the first request
+    url = reverse(name, kwargs=TARGETS[name](OWN))
+    answered = []
     for key in ROLES:
         token = ApiToken.issue(users[key], "matrix")[1] if api else None
         client = Client(raise_request_exception=False)
         if not api:
             client.force_login(users[key])
-        url = reverse(name, kwargs=TARGETS[name](OWN))
-        for method in ("GET", "POST"):
-            status = _request(client, method, url, api, token)
-            assert status < 500, f"{key} {method} {url} → {status}"
+        answered.append("/".join(str(_isolated(client, method, url, api, token)) for method in ("GET", "POST")))
+    assert dict(zip(ROLES, answered, strict=True)) == dict(zip(ROLES, statuses(INSIDE[name]), strict=True)), url
 
 
 @pytest.mark.parametrize("name", sorted(UNSCOPED))
-def test_unscoped_pages_serve_every_role_without_error(name: str, users: dict[str, User], evaluations: object) -> None:
+def test_unscoped_pages_answer_each_role_as_expected(name: str, users: dict[str, User], evaluations: object) -> None:
+    snapshot()  # the apps' objects (a batch, a campaign) exist, as in the other tests of the matrix
     url = reverse(name, kwargs=UNSCOPED[name])
     api = name.startswith("api:")
-    for key in [*ROLES, "other_county", "other_school"]:
+    answered = []
+    for key in UNSCOPED_USERS:
         client = Client(raise_request_exception=False)
-        token = ApiToken.issue(users[key], "matrix")[1] if api else None
-        if not api:
+        token = ApiToken.issue(users[key], "matrix")[1] if api and key else None
+        if key and not api:
             client.force_login(users[key])
-        assert _request(client, "GET", url, api, token) < 500, f"{key} GET {url}"
-    anonymous = Client(raise_request_exception=False).get(url).status_code
+        answered.append("/".join(str(_isolated(client, method, url, api, token)) for method in ("GET", "POST")))
+    labels = [key or "anonymous" for key in UNSCOPED_USERS]
+    expected = statuses(UNSCOPED_STATUS[name])
+    assert dict(zip(labels, answered, strict=True)) == dict(zip(labels, expected, strict=True)), url
     if name in PUBLIC:
-        assert anonymous == 200
-    elif api:
-        assert anonymous in (401, 404), f"anonymous GET {url} → {anonymous}"  # the bare API root has no page
-    else:
-        assert anonymous in (302, 405), f"anonymous GET {url} → {anonymous}"
+        assert answered[-1].startswith("200/"), f"{url} is public"
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC_TARGETS))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import dataclass
 from typing import Any
 
 import docx
@@ -19,11 +20,12 @@ from django.utils import timezone
 
 from web.conftest import OWN_COUNTY
 from youjun import forms
+from youjun.errors import YoujunError
 from youjun.web.accounts.models import User
+from youjun.web.audit.models import Transition
 from youjun.web.organisation.models import OrgUnit
 from youjun.web.programme import recommendation, services
 from youjun.web.programme.models import (
-    AuditEntry,
     BasicBalance,
     Batch,
     Nomination,
@@ -31,7 +33,7 @@ from youjun.web.programme.models import (
     PlanStatus,
     ReportStatus,
 )
-from youjun.web.programme.services import Refused
+from youjun.web.shortcuts import message_of, status_of
 
 pytestmark = pytest.mark.django_db
 ELIGIBLE = ("340207", "340202", "340209")  # 鸠江区, 镜湖区, 弋江区: basic balance 2015
@@ -69,10 +71,18 @@ def batch(users: dict[str, User], years: None) -> Batch:
     return open_batch(users["ministry"])
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A refusal as the user meets it: its HTTP status and its Chinese message."""
+
+    status: int
+    message: str
+
+
 def refused(call: Any, *args: Any, **kwargs: Any) -> Refused:
-    with pytest.raises(Refused) as caught:
+    with pytest.raises(YoujunError) as caught:
         call(*args, **kwargs)
-    return caught.value
+    return Refused(status_of(caught.value), message_of(caught.value))
 
 
 def complete(user: User, n: Nomination) -> None:
@@ -321,7 +331,7 @@ def test_review_and_publication(users: dict[str, User], batch: Batch) -> None:
     batch.refresh_from_db()
     assert batch.status == "published" and batch.published_on == dt.date(2024, 12, 20)
     assert refused(services.review, ministry, second, "confirm").message.startswith("推荐当前为「未通过」")
-    trail = [(e.action, e.from_state, e.to_state, e.reason) for e in services.history("nomination", second)]
+    trail = [(e.action, e.source, e.target, e.reason) for e in services.history("nomination", second)]
     assert trail == [
         ("推荐", "", "draft", ""),
         ("签发报送", "draft", "submitted", "签发人：张三"),
@@ -329,7 +339,7 @@ def test_review_and_publication(users: dict[str, User], batch: Batch) -> None:
         ("修改后重新报送", "returned", "submitted", ""),
         ("不予确认", "submitted", "rejected", "满意度调查样本不足"),
     ]
-    assert all(e.actor is not None for e in AuditEntry.objects.all())
+    assert all(e.actor is not None for e in Transition.objects.all())
     # The public list (no login) shows the confirmed county only; the export opens in Excel.
     anonymous = Client()
     page = anonymous.get(reverse("programme:public")).content.decode()

@@ -8,9 +8,9 @@ from django.test import Client
 from web.conftest import OTHER_COUNTY, OWN_COUNTY, YEAR
 from youjun.errors import YoujunError
 from youjun.web.accounts.models import User
+from youjun.web.collection import registry as services
 from youjun.web.collection.models import SchoolRecord
 from youjun.web.collection.services import ensure_records
-from youjun.web.organisation import services
 from youjun.web.organisation.models import OrgUnit, School
 
 pytestmark = pytest.mark.django_db

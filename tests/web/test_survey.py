@@ -8,6 +8,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 from unittest import mock
 
@@ -362,7 +364,7 @@ def test_open_close_and_the_verdict_interface(users: dict[str, User], own_county
         "campaign_id": c.pk,
         "final": False,
     }
-    with mock.patch("youjun.web.evaluation.services.recompute") as recompute:
+    with mock.patch("youjun.web.evaluation.pipeline.recompute") as recompute:
         assert client.post(status, {"action": "close"}).status_code == 302
     recompute.assert_called_once_with(c.county, YEAR)
     c.refresh_from_db()
@@ -380,14 +382,16 @@ def responses(c: Campaign, plan: dict[str, list[str]]) -> None:
 
 def test_the_page_shows_the_engine_rate_per_group_and_per_question(users: dict[str, User], campaign: Campaign) -> None:
     responses(campaign, {"parents": ["满意", "满意", "基本满意", "不满意"], "teachers": ["满意", "不了解"]})
+    np_, nt = (len(campaign.questionnaire["groups"][g]["questions"]) for g in ("parents", "teachers"))
+    rate = Fraction(3 * np_ + nt, 4 * np_ + nt)  # every answer counts; 不了解 leaves the denominator
+    percent = (Decimal(rate.numerator * 100) / Decimal(rate.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
     expected = recognition(services.answers_frame(campaign), services.campaign_rules(campaign))
+    assert expected.rate == float(rate)
     client = Client()
     client.force_login(users["prefecture"])
     body = client.get(reverse("survey:campaign", args=[campaign.pk])).content.decode()
     shown = re.search(r'id="recognition-rate">([^<]+)<', body)
-    assert shown and shown.group(1) == f"{expected.rate * 100:.2f}%"  # type: ignore[operator]
-    np_, nt = (len(campaign.questionnaire["groups"][g]["questions"]) for g in ("parents", "teachers"))
-    assert expected.rate == (3 * np_ + nt) / (4 * np_ + nt)  # every answer counts; 不了解 leaves the denominator
+    assert shown and shown.group(1) == f"{percent}%"  # worked out by hand, rounded half-up as shown
     parents = re.search(r'data-group="parents">.*?data-col="responses">(\d+)<.*?data-col="rate">([^<]+)<', body, re.S)
     assert parents and parents.groups() == ("4", "75.00%")
     assert "不了解" in body and "逐题统计" in body

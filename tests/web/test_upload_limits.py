@@ -17,8 +17,8 @@ from django.urls import reverse
 
 import test_limits as bombs
 from web.conftest import OWN_COUNTY, YEAR
+from youjun.contract import SCHOOL_SHEET
 from youjun.errors import YoujunError
-from youjun.io.columns import SCHOOL_SHEET
 from youjun.io.synth import generate
 from youjun.io.workbook import write_data_workbook
 from youjun.web.accounts.models import User

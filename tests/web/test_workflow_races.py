@@ -13,8 +13,9 @@ from django.db import close_old_connections, connection
 
 from youjun.errors import YoujunError
 from youjun.web.accounts.models import Role, User
+from youjun.web.audit.models import Transition
 from youjun.web.collection import services
-from youjun.web.collection.models import CountySubmission, RecordStatus, SchoolRecord, SubmissionStatus, Transition
+from youjun.web.collection.models import CountySubmission, RecordStatus, SchoolRecord, SubmissionStatus
 from youjun.web.organisation.models import Level, OrgUnit, School
 
 pytestmark = [

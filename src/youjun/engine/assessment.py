@@ -37,6 +37,7 @@ from typing import Any
 
 import polars as pl
 
+from youjun.contract import COUNTY_COLUMNS, FINDING, SCHOOL_COLUMNS
 from youjun.engine.evaluate import ResourceEvaluation, evaluate_resources
 from youjun.engine.guarantee import evaluate_guarantee
 from youjun.engine.items import (
@@ -61,7 +62,6 @@ from youjun.engine.items import (
 )
 from youjun.engine.quality import evaluate_quality
 from youjun.errors import YoujunError
-from youjun.io.columns import COUNTY_COLUMNS, FINDING, SCHOOL_COLUMNS
 from youjun.standards.model import RuleSet
 
 CLEAR, FOUND = FINDING  # 不存在, 存在

@@ -50,10 +50,10 @@ from typing import Any
 
 import polars as pl
 
+from youjun.contract import COUNTY_COLUMNS, SCHOOL_COLUMNS, VERDICT, Column
 from youjun.engine.precision import at_least, at_most, round_half_up, round_half_up_scalar
 from youjun.engine.scope import exclusion_reason
 from youjun.errors import YoujunError
-from youjun.io.columns import COUNTY_COLUMNS, SCHOOL_COLUMNS, VERDICT, Column
 from youjun.standards.model import RuleSet
 
 COUNTY = ["year", "county_code"]
@@ -731,8 +731,11 @@ def evaluate_items(
     schools = complete_frame(schools, SCHOOL_COLUMNS)
     sheet = complete_frame(counties if counties is not None else pl.DataFrame(), COUNTY_COLUMNS)
     table: Mapping[str, Any] = rules.sections.get(section, {})
-    # A provincial evidence item may name a verdict column outside the template: blank unless the sheet has it.
-    verdicts = {str(s["verdict"]) for s in table.values() if isinstance(s, dict) and "verdict" in s}
+    # A provincial evidence item (or veto) may name a verdict (finding) column outside the template: blank unless
+    # the sheet has it.
+    verdicts = {
+        str(s[key]) for s in table.values() if isinstance(s, dict) for key in ("verdict", "finding") if key in s
+    }
     template = [c.key for c in COUNTY_COLUMNS]
     keep = template + sorted(v for v in verdicts if v in sheet.columns and v not in template)
     sheet = sheet.select(keep).with_columns(pl.lit(None, pl.String).alias(v) for v in verdicts if v not in keep)

@@ -15,7 +15,7 @@ from youjun.standards.model import Precision
 
 
 def round_half_up(value: pl.Expr, decimals: int, tolerance: float = 1e-9) -> pl.Expr:
-    """Round half away from zero at ``decimals`` (四舍五入); 0.505 → 0.51 even though 0.505 is stored below it.
+    """Round half away from zero at ``decimals`` (四舍五入); 2.675 → 2.68 even though 2.675 is stored below it.
 
     >>> pl.select(round_half_up(pl.lit(0.505), 2)).item(), pl.select(round_half_up(pl.lit(0.125), 2)).item()
     (0.51, 0.13)

@@ -3,8 +3,8 @@
 The national computation is not published, so every choice is in the rule set's ``[recognition]`` table:
 
 - ``scale``: the answer options; an answer outside the scale (or missing) is *invalid* and counts nowhere.
-- ``excluded``: options left out of the denominator (default 不了解).
-- ``positive``: options that count as recognition (default 满意, 比较满意, 基本满意).
+- ``excluded``: options left out of the denominator (national: 不了解).
+- ``positive``: options that count as recognition (national: 满意, 比较满意, 基本满意).
 - ``aggregation = "share"``: rate = positive ÷ valid answers, valid = in the scale and not excluded.
 - ``group_weights`` (optional, group → weight): the rate is then the weighted mean of the group rates, over the
   groups that have valid answers (their weights renormalised), so a group nobody answered for does not drag the
@@ -61,34 +61,42 @@ class RecognitionRules:
 
 
 def recognition_rules(section: Mapping[str, Any]) -> RecognitionRules:
-    """Read and check the rule set's ``[recognition]`` table (raises ``ValueError`` naming the key)."""
-    scale = tuple(str(s) for s in section.get("scale", ()))
-    positive = tuple(str(s) for s in section.get("positive", ()))
-    excluded = tuple(str(s) for s in section.get("excluded", ()))
+    """Read the rule set's ``[recognition]`` table, the only source of its values (the loader has checked every
+    key); raises ``ValueError`` naming the key when a table given directly lacks one or breaks a rule."""
+
+    def setting(key: str) -> Any:
+        if key not in section:
+            raise ValueError(f"recognition.{key}: 缺少该设置项")
+        return section[key]
+
+    scale = tuple(str(s) for s in setting("scale"))
+    positive = tuple(str(s) for s in setting("positive"))
+    excluded = tuple(str(s) for s in setting("excluded"))
     if not scale:
         raise ValueError("recognition.scale: 答案选项不能为空")
     if unknown := [a for a in (*positive, *excluded) if a not in scale]:
         raise ValueError(f"recognition.positive/excluded: 不在答案选项中：{'、'.join(unknown)}")
     if set(positive) & set(excluded):
         raise ValueError("recognition.positive 与 recognition.excluded 不能重叠")
-    aggregation = str(section.get("aggregation", "share"))
+    aggregation = str(setting("aggregation"))
     if aggregation != "share":
         raise ValueError(f"recognition.aggregation: 不支持的计算方法 {aggregation!r}（应为 share）")
-    weights = {str(k): float(v) for k, v in dict(section.get("group_weights", {})).items()}
+    # Optional: without group weights the rate is the plain share of all valid answers.
+    weights = {str(k): float(v) for k, v in dict(section.get("group_weights") or {}).items()}
     if any(w < 0 for w in weights.values()) or (weights and sum(weights.values()) <= 0):
         raise ValueError("recognition.group_weights: 权重应为非负数且总和大于 0")
     return RecognitionRules(
-        name=str(section.get("name", "社会认可度")),
-        threshold=float(section.get("threshold", 0.85)),
+        name=str(setting("name")),
+        threshold=float(setting("threshold")),
         scale=scale,
         positive=positive,
         excluded=excluded,
         aggregation=aggregation,
-        sample_per_mille=float(section.get("sample_per_mille", 1.5)),
-        sample_min=int(section.get("sample_min", 600)),
-        sample_min_population=int(section.get("sample_min_population", 400_000)),
-        parents_min_share=float(section.get("parents_min_share", 0.5)),
-        valid_return_min=float(section.get("valid_return_min", 0.7)),
+        sample_per_mille=float(setting("sample_per_mille")),
+        sample_min=int(setting("sample_min")),
+        sample_min_population=int(setting("sample_min_population")),
+        parents_min_share=float(setting("parents_min_share")),
+        valid_return_min=float(setting("valid_return_min")),
         group_weights=weights,
     )
 

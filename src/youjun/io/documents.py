@@ -1,19 +1,24 @@
 """The county's self-evaluation documents: the report (自评报告, Word) and the assessment annex (Excel).
 
-Both render one county object of the evaluation JSON (data-contract.md §2 and docs/assessment-json.md) and nothing
-else, so the CLI, the web application and a province's own scripts produce the same documents from the same data.
-A section the JSON lacks (the CLI without a ``县级指标`` sheet writes resource allocation only) is stated as not
-evaluated, never shown as passed.
+Both render one county object of the evaluation JSON (data-contract.md §2 and docs/assessment-json.md) under the
+rule set it was computed with, and nothing else, so the CLI, the web application and a province's own scripts produce
+the same documents from the same data. A section the JSON lacks (the CLI without a ``县级指标`` sheet writes resource
+allocation only) is stated as not evaluated, never shown as passed.
 
-Values are shown as the web pages show them: coefficients with 3 decimals, other values with 2, rates as
-percentages, rounded half-up (四舍五入); the annex keeps full precision in the cells and rounds only in the number
-format. Charts in the report are native Word charts (see :mod:`youjun.io.docx_base`).
+Everything the documents say about the rules comes from the rule set (:class:`Terms`): indicator names and units,
+stage names, which items are rates, the per-school rule (at least ``min_met`` of the indicators, the others not below
+``min_ratio`` of their standard), the difference-coefficient limits per stage, the S1 threshold, the valid-return
+minimum and the display decimals. Values are shown as the web pages show them (:mod:`youjun.formatting`):
+coefficients with ``display_cv_decimals``, other values with ``display_value_decimals``, rates as percentages, rounded
+half-up (四舍五入); the annex keeps full precision in the cells and rounds only in the number format. Charts in the
+report are native Word charts (see :mod:`youjun.io.docx_base`).
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,7 @@ import polars as pl
 
 from youjun.engine.assessment import PART_NAMES as ENGINE_PART_NAMES
 from youjun.engine.assessment import STATUS_NAMES
-from youjun.engine.precision import round_half_up_scalar
+from youjun.formatting import DASH, Display, chinese_count, excel_format, number, percent, rule_number
 from youjun.io.docx_base import (
     Cell,
     Chart,
@@ -36,42 +41,193 @@ from youjun.io.docx_base import (
     to_bytes,
 )
 from youjun.io.workbook import Table, write_tables
-from youjun.standards import load_rule_set
+from youjun.standards import RuleSet, load_rule_set
 
 __all__ = [
-    "INDICATOR_NAMES",
-    "STANDARD_NAME",
+    "Terms",
     "assessment_annex_xlsx",
     "format_value",
     "item_value",
+    "rate_codes",
     "self_evaluation_docx",
     "status_label",
 ]
 
-_NATIONAL = load_rule_set("national-2017")
-STANDARD_NAME = "县域义务教育优质均衡发展督导评估办法（教督〔2017〕6号）"
-
-#: R1–R7 (standard-2017.md §3): codes with their Chinese names and units, from the national rule set (the county
-#: JSON carries codes only; a provincial variant keeps the national codes).
-INDICATOR_NAMES: dict[str, tuple[str, str]] = {code: (ind.name, ind.unit) for code, ind in _NATIONAL.indicators.items()}
-STAGE_NAMES: dict[str, str] = {"senior": "高中", **_NATIONAL.stage_names}
 STATUS_LABELS = STATUS_NAMES
 PART_NAMES = {**ENGINE_PART_NAMES, "vetoes": "一票否决事项"}
-#: Items whose value and threshold are rates (fractions shown as percentages): those marked ``unit = "%"`` in the
-#: national rule set, and S1.
-RATE_CODES = frozenset(
-    {
-        code
-        for section in ("guarantee", "quality")
-        for code, item in _NATIONAL.sections.get(section, {}).items()
-        if isinstance(item, dict) and item.get("unit") == "%"
-    }
-    | {"S1"}
-)
-CV_DECIMALS = 3
-VALUE_DECIMALS = 2
 NOT_EVALUATED = "本次评估未包含该部分（缺少县级指标等数据），不能视为达标。"
-DASH = "—"
+#: The code of the social-recognition section in the evaluation JSON (its value and threshold are rates).
+RECOGNITION_CODE = "S1"
+
+
+# ----------------------------------------------------------------------------------------------------
+# What the documents take from the rule set
+
+
+def rate_codes(rules: RuleSet) -> frozenset[str]:
+    """Items whose value and threshold are rates (fractions shown as percentages): those the rule set marks
+    ``unit = "%"`` in its guarantee and quality tables, and S1.
+
+    >>> sorted(rate_codes(load_rule_set("national-2017")))[:4]
+    ['G11', 'G12', 'G13', 'G14']
+    """
+    return frozenset(
+        {
+            str(code)
+            for section in ("guarantee", "quality")
+            for code, item in (rules.sections.get(section) or {}).items()
+            if isinstance(item, Mapping) and item.get("unit") == "%"
+        }
+        | {RECOGNITION_CODE}
+    )
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The rule set in force as the documents speak it.
+
+    >>> terms = Terms.of(load_rule_set("national-2017"))
+    >>> terms.school_rule_text()
+    '每个评估单元七项指标至少六项达到标准、其余一项不低于标准的 85%'
+    >>> terms.cv_limit_text()
+    '各项指标校际差异系数小学不高于 0.50、初中不高于 0.45'
+    >>> terms.recognition_text(), terms.valid_return_text()
+    ('不低于 85%', '不低于 70%')
+    """
+
+    rules: RuleSet
+    shown: Display
+    rates: frozenset[str]
+
+    @classmethod
+    def of(cls, rules: RuleSet | None = None) -> Terms:
+        """The terms of ``rules`` (the default rule set when None)."""
+        rules = rules if rules is not None else load_rule_set()
+        return cls(rules=rules, shown=Display.of(rules.precision), rates=rate_codes(rules))
+
+    # Names ---------------------------------------------------------------------------------------------
+    def indicator(self, code: str) -> tuple[str, str]:
+        """An indicator's name and unit; the code itself when the rule set does not know it."""
+        ind = self.rules.indicators.get(code)
+        return (ind.name, ind.unit) if ind is not None else (code, "")
+
+    def indicator_label(self, code: str) -> str:
+        return f"{code} {self.indicator(code)[0]}"
+
+    def stage(self, key: object) -> str:
+        return self.rules.stage_name(str(key))
+
+    def stage_order(self) -> list[str]:
+        """The rule set's stages first, then the other named stages (senior), in the rule set's order."""
+        return [*self.rules.stages, *(k for k in self.rules.stage_names if k not in self.rules.stages)]
+
+    def codes(self, found: Iterable[str]) -> list[str]:
+        """Indicator codes in the rule set's order (a stored JSON object does not keep its key order), then any
+        code the rule set does not know."""
+        present = set(found)
+        known = [c for c in self.rules.indicators if c in present]
+        return known + sorted(present - set(known))
+
+    def section_size(self, section: str) -> int:
+        return sum(isinstance(v, Mapping) for v in (self.rules.sections.get(section) or {}).values())
+
+    # Figures -------------------------------------------------------------------------------------------
+    def value(self, value: object) -> str:
+        return format_value(value, decimals=self.shown.value_decimals)
+
+    def rate(self, value: object) -> str:
+        return format_value(value, decimals=self.shown.value_decimals, rate=True)
+
+    def cv(self, value: object) -> str:
+        return format_value(value, decimals=self.shown.cv_decimals)
+
+    def item(self, code: str, value: object) -> str:
+        """An item's value or threshold as shown: a percentage for the rate items of the rule set."""
+        return format_value(value, decimals=self.shown.value_decimals, rate=code in self.rates)
+
+    def limit(self, value: float) -> str:
+        """A coefficient limit as the rule set writes it (at least the decimals it compares with)."""
+        return rule_number(value, self.rules.precision.compare_cv_decimals)
+
+    # Requirements --------------------------------------------------------------------------------------
+    def school_rule_text(self) -> str | None:
+        """The per-school rule in words (standard-2017.md §3.1); None for a method without one."""
+        rule = self.rules.school_rule
+        if rule is None:
+            return None
+        total = len(self.rules.indicators)
+        rest = total - rule.min_met
+        if rest <= 0:
+            text = f"每个评估单元{chinese_count(total)}项指标均达到标准"
+        else:
+            text = f"每个评估单元{chinese_count(total)}项指标至少{chinese_count(rule.min_met)}项达到标准"
+            if rule.min_ratio > 0:
+                others = "其余一项" if rest == 1 else "其余指标"
+                text += f"、{others}不低于标准的 {rule_number(rule.min_ratio, 0, percent_=True)}"
+        if rule.allow_exceptions:
+            text += "（未达标的评估单元逐一列出，不影响县域资源配置结论）"
+        return text
+
+    def _per_stage(self, limits: Mapping[str, float] | None) -> str:
+        limits = limits or {}
+        return "、".join(
+            f"{self.stage(s)}不高于 {self.limit(limits[s])}" for s in self.stage_order() if limits.get(s) is not None
+        )
+
+    def cv_limit_text(self) -> str | None:
+        """The difference-coefficient limits per stage in words (and the composite's, for the 2012 method)."""
+        parts = []
+        if limits := self._per_stage(self.rules.balance.cv_limit):
+            parts.append(f"各项指标校际差异系数{limits}")
+        if self.rules.balance.composite != "none" and (limits := self._per_stage(self.rules.balance.composite_limit)):
+            parts.append(f"综合差异系数{limits}")
+        return "，".join(parts) or None
+
+    def _recognition(self, key: str) -> float | None:
+        value = (self.rules.sections.get("recognition") or {}).get(key)
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+    def recognition_name(self) -> str:
+        return str((self.rules.sections.get("recognition") or {}).get("name") or "社会认可度")
+
+    def recognition_threshold(self) -> float | None:
+        return self._recognition("threshold")
+
+    def recognition_text(self) -> str | None:
+        """The S1 threshold in words: 不低于 85%."""
+        threshold = self.recognition_threshold()
+        return None if threshold is None else f"不低于 {rule_number(threshold, 0, percent_=True)}"
+
+    def valid_return_text(self) -> str | None:
+        """The survey's minimum valid-return rate in words: 不低于 70%."""
+        minimum = self._recognition("valid_return_min")
+        return None if minimum is None else f"不低于 {rule_number(minimum, 0, percent_=True)}"
+
+    def standard_name(self) -> str:
+        """The rule set's name without its label: 国家标准：县域…办法（教督〔2017〕6号） → 县域…办法（…）."""
+        label, colon, rest = self.rules.name.partition("：")
+        return rest if colon and rest and len(label) <= 8 else self.rules.name
+
+    def requirements(self) -> list[tuple[str, str]]:
+        """The rules the documents state, as (label, text) rows for the annex."""
+        rows = [("评估依据", self.rules.name)]
+        for label, text in (
+            ("逐校规则", self.school_rule_text()),
+            ("差异系数限值", self.cv_limit_text()),
+            ("社会认可度标准", self.recognition_text()),
+            ("有效问卷回收率", self.valid_return_text()),
+        ):
+            if text:
+                rows.append((label, text))
+        return rows
+
+    def annex_notes(self) -> tuple[str, ...]:
+        return (
+            "差异系数按学生数加权计算；各表单元格保留全精度数值，显示按四舍五入"
+            f"（差异系数 {self.shown.cv_decimals} 位小数，其他 {self.shown.value_decimals} 位）。",
+            "比率以小数保存并以百分比显示（0.95 即 95%）；金额单位为元。",
+            "各工作表第一行为表头（本表第一行为标题），可直接筛选、排序或由程序读取。",
+        )
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -87,51 +243,46 @@ def judged_label(entry: Mapping[str, Any]) -> str:
     return status_label(entry.get("status")) + ("（⚠临界）" if entry.get("boundary") else "")
 
 
-def format_value(value: object, *, decimals: int = VALUE_DECIMALS, rate: bool = False) -> str:
-    """A number as shown to users: half-up rounding, thousands separators, rates as percentages; null → 「—」.
+def format_value(value: object, *, decimals: int, rate: bool = False) -> str:
+    """A JSON value as shown to users (:mod:`youjun.formatting`): a float with ``decimals`` decimals rounded half-up
+    and thousands separators, a rate as a percentage, a whole count as is; null → 「—」, a boolean 是/否.
 
-    >>> format_value(2496.7), format_value(0.50178, decimals=3), format_value(0.9125, rate=True), format_value(None)
-    ('2,496.70', '0.502', '91.25%', '—')
+    >>> format_value(2496.7, decimals=2), format_value(0.50178, decimals=3), format_value(0.9125, decimals=2, rate=True)
+    ('2,496.70', '0.502', '91.25%')
+    >>> format_value(None, decimals=2), format_value(1200, decimals=2), format_value(0.91125, decimals=2, rate=True)
+    ('—', '1,200', '91.13%')
     """
     if value is None or isinstance(value, bool):
         return DASH if value is None else ("是" if value else "否")
     if not isinstance(value, int | float):
         return str(value)
     if rate:
-        return f"{round_half_up_scalar(float(value) * 100, decimals):,.{decimals}f}%"
+        return percent(value, decimals)
     if isinstance(value, int):
-        return f"{value:,}"
-    return f"{round_half_up_scalar(value, decimals):,.{decimals}f}"
+        return number(value, 0)
+    return number(value, decimals)
 
 
-def _cv(value: object) -> str:
-    return format_value(value, decimals=CV_DECIMALS)
-
-
-def item_value(code: str, value: object) -> str:
-    """An item's value or threshold as shown: a percentage for the rate items of the rule set."""
-    return format_value(value, rate=code in RATE_CODES)
+def item_value(code: str, value: object, rules: RuleSet) -> str:
+    """An item's value or threshold as shown under ``rules``: a percentage for its rate items."""
+    return Terms.of(rules).item(code, value)
 
 
 def _county_title(county: Mapping[str, Any]) -> str:
     return f"{county.get('county_name') or ''}（{county.get('county_code') or ''}）"
 
 
-def _stages(county: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+def _stages(county: Mapping[str, Any], t: Terms) -> dict[str, Mapping[str, Any]]:
     ra = county.get("resource_allocation") or {}
     stages = ra.get("stages") or {}
-    return {key: stages[key] for key in ("primary", "junior", "senior") if key in stages}
+    order = [k for k in t.stage_order() if k in stages] + sorted(k for k in stages if k not in t.stage_order())
+    return {key: stages[key] for key in order}
 
 
-def _codes(stage: Mapping[str, Any]) -> list[str]:
+def _codes(stage: Mapping[str, Any], t: Terms) -> list[str]:
     cv = stage.get("cv") or {}
     values = stage.get("county_value") or {}
-    return list(cv or values)
-
-
-def _indicator_label(code: str) -> str:
-    name = INDICATOR_NAMES.get(code, (code, ""))[0]
-    return f"{code} {name}"
+    return t.codes(cv or values)
 
 
 def _school_names(county: Mapping[str, Any]) -> dict[str, str]:
@@ -172,22 +323,29 @@ def _part_status(county: Mapping[str, Any], part: str) -> str | None:
 
 
 def self_evaluation_docx(
-    county: Mapping[str, Any], *, standard_name: str = STANDARD_NAME, generated_at: datetime | None = None
+    county: Mapping[str, Any],
+    rules: RuleSet | None = None,
+    *,
+    standard_name: str | None = None,
+    generated_at: datetime | None = None,
 ) -> bytes:
-    """The county self-evaluation report (自评报告) as a .docx file, from one county object of the evaluation JSON."""
+    """The county self-evaluation report (自评报告) as a .docx file, from one county object of the evaluation JSON
+    computed under ``rules`` (the default rule set when None); the cover names the rule set unless
+    ``standard_name`` is given."""
+    t = Terms.of(rules)
     generated_at = generated_at or datetime.now()
     name = str(county.get("county_name") or "")
     year = county.get("year")
     doc = new_document(title=f"{name}义务教育优质均衡发展自评报告")
-    _cover(doc, county, standard_name, generated_at)
-    _basic_section(doc, county)
-    _resource_section(doc, county)
-    _items_section(doc, county, "government_guarantee", "三、政府保障程度", 15)
-    _items_section(doc, county, "education_quality", "四、教育质量", 9)
-    _recognition_section(doc, county)
+    _cover(doc, county, standard_name or t.standard_name(), generated_at)
+    _basic_section(doc, county, t)
+    _resource_section(doc, county, t)
+    _items_section(doc, county, t, "government_guarantee", "三、政府保障程度", "guarantee")
+    _items_section(doc, county, t, "education_quality", "四、教育质量", "quality")
+    _recognition_section(doc, county, t)
     _veto_section(doc, county)
     _verdict_section(doc, county)
-    _appendix(doc, county)
+    _appendix(doc, county, t)
     add_paragraph(
         doc,
         f"本报告由优均系统根据 {year} 年度评估数据生成，生成时间 {generated_at:%Y-%m-%d %H:%M}。",
@@ -213,7 +371,7 @@ def _cover(doc: Any, county: Mapping[str, Any], standard_name: str, generated_at
     add_page_break(doc)
 
 
-def _basic_section(doc: Any, county: Mapping[str, Any]) -> None:
+def _basic_section(doc: Any, county: Mapping[str, Any], t: Terms) -> None:
     add_heading(doc, "一、基本情况", 1)
     verdict = county.get("verdict") or {}
     eligibility = verdict.get("eligibility") or {}
@@ -223,7 +381,7 @@ def _basic_section(doc: Any, county: Mapping[str, Any]) -> None:
         )
     else:
         add_paragraph(doc, "申报资格：评估数据中没有通过国家基本均衡认定的年份，暂不能判断。", indent=True)
-    stages = _stages(county)
+    stages = _stages(county, t)
     ra = county.get("resource_allocation") or {}
     excluded = ra.get("excluded") or []
     units = sum(int(s.get("units") or 0) for s in stages.values())
@@ -239,11 +397,11 @@ def _basic_section(doc: Any, county: Mapping[str, Any]) -> None:
         n, ok = int(stage.get("units") or 0), int(stage.get("units_passed") or 0)
         rows.append(
             [
-                STAGE_NAMES.get(key, key),
-                Cell(f"{n:,}", align="right"),
-                Cell(f"{ok:,}", align="right"),
-                Cell(format_value(ok / n if n else None, rate=True), align="right"),
-                Cell(format_value(stage.get("students")), align="right"),
+                t.stage(key),
+                Cell(number(n, 0), align="right"),
+                Cell(number(ok, 0), align="right"),
+                Cell(t.rate(ok / n if n else None), align="right"),
+                Cell(t.value(stage.get("students")), align="right"),
             ]
         )
     add_table(doc, rows, [3.0, 3.0, 3.0, 3.0, 3.6])
@@ -257,7 +415,15 @@ def _basic_section(doc: Any, county: Mapping[str, Any]) -> None:
         add_table(doc, rows, [3.6, 6.0, 6.0])
 
 
-def _resource_section(doc: Any, county: Mapping[str, Any]) -> None:
+def _resource_rule(t: Terms) -> str:
+    """The resource-allocation requirement of the rule set in one sentence (empty when it states none)."""
+    parts = [text for text in (t.school_rule_text(), t.cv_limit_text()) if text]
+    if not parts:
+        return ""
+    return f"按评估标准，{'，且'.join(parts)}。差异系数按学生数加权计算。"
+
+
+def _resource_section(doc: Any, county: Mapping[str, Any], t: Terms) -> None:
     add_heading(doc, "二、资源配置", 1)
     ra = county.get("resource_allocation")
     if not ra:
@@ -267,20 +433,14 @@ def _resource_section(doc: Any, county: Mapping[str, Any]) -> None:
         add_paragraph(doc, "资源配置结论：数据不足。学校表中没有本县（区）的学校数据，资源配置无法评估。", indent=True)
         return
     passed = "达标" if ra.get("passed") else "未达标"
-    add_paragraph(
-        doc,
-        f"资源配置结论：{passed}。按评估办法，每个评估单元七项指标至少六项达到标准、其余一项不低于标准的 85%，"
-        "且各项指标校际差异系数小学不高于 0.50、初中不高于 0.45。差异系数按学生数加权计算。",
-        indent=True,
-    )
-    numerals = "一二三四五"
-    for index, (key, stage) in enumerate(_stages(county).items()):
-        label = STAGE_NAMES.get(key, key)
-        add_heading(doc, f"（{numerals[index]}）{label}", 2)
+    add_paragraph(doc, f"资源配置结论：{passed}。{_resource_rule(t)}", indent=True)
+    for index, (key, stage) in enumerate(_stages(county, t).items()):
+        label = t.stage(key)
+        add_heading(doc, f"（{chinese_count(index + 1)}）{label}", 2)
         limit = stage.get("cv_limit")
         boundary = set(stage.get("cv_boundary") or ())
         rows: list[list[Any]] = [["指标", "县域值", "差异系数", "限值", "结论"]]
-        codes = _codes(stage)
+        codes = _codes(stage, t)
         for code in codes:
             ok = (stage.get("cv_passed") or {}).get(code)
             result = DASH if ok is None else ("达标" if ok else "未达标")
@@ -288,10 +448,10 @@ def _resource_section(doc: Any, county: Mapping[str, Any]) -> None:
                 result += "（⚠临界）"
             rows.append(
                 [
-                    _indicator_label(code) + f"（{INDICATOR_NAMES.get(code, ('', ''))[1]}）",
-                    Cell(format_value((stage.get("county_value") or {}).get(code)), align="right"),
-                    Cell(_cv((stage.get("cv") or {}).get(code)), align="right"),
-                    Cell(f"≤ {_cv(limit)}" if limit is not None else DASH, align="center"),
+                    t.indicator_label(code) + f"（{t.indicator(code)[1]}）",
+                    Cell(t.value((stage.get("county_value") or {}).get(code)), align="right"),
+                    Cell(t.cv((stage.get("cv") or {}).get(code)), align="right"),
+                    Cell(f"≤ {t.cv(limit)}" if limit is not None else DASH, align="center"),
                     Cell(result, align="center"),
                 ]
             )
@@ -322,18 +482,18 @@ def _resource_section(doc: Any, county: Mapping[str, Any]) -> None:
             add_paragraph(doc, f"{label}未达标评估单元", style="图表标题")
             rows = [["学校", "在校生数", "未达标指标（数值）"]]
             for unit in failing:
-                unmet = "；".join(f"{c} {format_value((unit.get('values') or {}).get(c))}" for c in _unmet_codes(unit))
+                unmet = "；".join(f"{c} {t.value((unit.get('values') or {}).get(c))}" for c in _unmet_codes(unit))
                 rows.append(
                     [
                         str(unit.get("school_name") or unit.get("school_id")),
-                        Cell(format_value(unit.get("students")), align="right"),
+                        Cell(t.value(unit.get("students")), align="right"),
                         unmet,
                     ]
                 )
             add_table(doc, rows, [6.0, 2.2, 7.6])
 
 
-def _items_section(doc: Any, county: Mapping[str, Any], part: str, heading: str, total: int) -> None:
+def _items_section(doc: Any, county: Mapping[str, Any], t: Terms, part: str, heading: str, section_key: str) -> None:
     add_heading(doc, heading, 1)
     section = county.get(part)
     if not section:
@@ -341,7 +501,7 @@ def _items_section(doc: Any, county: Mapping[str, Any], part: str, heading: str,
         return
     add_paragraph(
         doc,
-        f"结论：{status_label(section.get('status'))}。共 {section.get('total', total)} 项，"
+        f"结论：{status_label(section.get('status'))}。共 {section.get('total', t.section_size(section_key))} 项，"
         f"达标 {section.get('met', 0)} 项，"
         f"未达标 {section.get('not_met', 0)} 项，数据不足 {section.get('insufficient_data', 0)} 项。",
         indent=True,
@@ -354,30 +514,33 @@ def _items_section(doc: Any, county: Mapping[str, Any], part: str, heading: str,
                 Cell(code, align="center"),
                 str(item.get("name") or ""),
                 Cell(judged_label(item), align="center"),
-                Cell(item_value(code, item.get("value")), align="right"),
-                Cell(item_value(code, item.get("threshold")), align="right"),
+                Cell(t.item(code, item.get("value")), align="right"),
+                Cell(t.item(code, item.get("threshold")), align="right"),
                 str(item.get("detail") or ""),
             ]
         )
     add_table(doc, rows, [1.2, 5.4, 1.6, 1.9, 1.9, 3.8])
 
 
-def _recognition_section(doc: Any, county: Mapping[str, Any]) -> None:
+def _recognition_section(doc: Any, county: Mapping[str, Any], t: Terms) -> None:
     add_heading(doc, "五、社会认可度", 1)
     s1 = county.get("social_recognition")
     if not s1:
         add_paragraph(doc, NOT_EVALUATED, indent=True)
         return
+    threshold = s1.get("threshold", t.recognition_threshold())
     rows: list[list[Any]] = [
         ["项目", "内容"],
-        ["要求", str(s1.get("name") or "社会认可度达到85%以上")],
-        ["有效回答数", format_value(s1.get("valid"))],
-        ["认可回答数", format_value(s1.get("positive"))],
-        ["社会认可度", format_value(s1.get("value"), rate=True)],
-        ["标准", format_value(s1.get("threshold"), rate=True)],
+        ["要求", str(s1.get("name") or t.recognition_name())],
+        ["有效回答数", t.value(s1.get("valid"))],
+        ["认可回答数", t.value(s1.get("positive"))],
+        ["社会认可度", t.rate(s1.get("value"))],
+        ["标准", t.rate(threshold)],
         ["结论", judged_label(s1)],
         ["说明", str(s1.get("detail") or "")],
     ]
+    if returns := t.valid_return_text():
+        rows.insert(2, ["有效问卷回收率要求", returns])
     add_table(doc, rows, [4.0, 11.8])
 
 
@@ -444,11 +607,11 @@ def _verdict_section(doc: Any, county: Mapping[str, Any]) -> None:
         add_paragraph(doc, "各部分均达到标准，无一票否决事项。", indent=True)
 
 
-def _appendix_rows(county: Mapping[str, Any]) -> list[list[str]]:
+def _appendix_rows(county: Mapping[str, Any], t: Terms) -> list[list[str]]:
     """Every school that fails or cannot be checked, item by item: R units first, then G and Q items."""
     rows: list[list[str]] = []
     for unit in _failing_units(county):
-        stage = STAGE_NAMES.get(str(unit.get("stage")), str(unit.get("stage")))
+        stage = t.stage(unit.get("stage"))
         codes = "、".join(_unmet_codes(unit))
         rows.append(
             [
@@ -474,10 +637,10 @@ def _appendix_rows(county: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
-def _appendix(doc: Any, county: Mapping[str, Any]) -> None:
+def _appendix(doc: Any, county: Mapping[str, Any], t: Terms) -> None:
     add_page_break(doc)
     add_heading(doc, "附表　未达标及数据不足的学校", 1)
-    rows = _appendix_rows(county)
+    rows = _appendix_rows(county, t)
     if not rows:
         add_paragraph(doc, "无。所有学校均达到各项可逐校核查的要求。", indent=True)
         return
@@ -488,18 +651,13 @@ def _appendix(doc: Any, county: Mapping[str, Any]) -> None:
 # The assessment annex (Excel)
 
 _YES_NO = {True: "是", False: "否"}
-ANNEX_NOTES = (
-    "差异系数按学生数加权计算；各表单元格保留全精度数值，显示按四舍五入（差异系数 3 位小数，其他 2 位）。",
-    "比率以小数保存并以百分比显示（0.95 即 95%）；金额单位为元。",
-    "各工作表第一行为表头（本表第一行为标题），可直接筛选、排序或由程序读取。",
-)
 
 
 def _frame(rows: Sequence[Mapping[str, Any]], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=dict(schema), orient="row")
 
 
-def _conclusion_table(county: Mapping[str, Any]) -> Table:
+def _conclusion_table(county: Mapping[str, Any], t: Terms) -> Table:
     verdict = county.get("verdict") or {}
     rows: list[dict[str, Any]] = [
         {"item": "县（区）", "value": str(county.get("county_name") or "")},
@@ -526,7 +684,8 @@ def _conclusion_table(county: Mapping[str, Any]) -> Table:
     for part, label in PART_NAMES.items():
         if part != "eligibility" and not county.get(part):
             rows.append({"item": f"{label}（说明）", "value": "未评估", "detail": NOT_EVALUATED})
-    rows += [{"item": "说明", "detail": note} for note in ANNEX_NOTES]
+    rows += [{"item": label, "detail": text} for label, text in t.requirements()]
+    rows += [{"item": "说明", "detail": note} for note in t.annex_notes()]
     schema = {"item": pl.String(), "value": pl.String(), "detail": pl.String(), "ref": pl.String()}
     return Table(
         sheet="评估结论",
@@ -536,18 +695,18 @@ def _conclusion_table(county: Mapping[str, Any]) -> Table:
     )
 
 
-def _resource_table(county: Mapping[str, Any]) -> Table:
+def _resource_table(county: Mapping[str, Any], t: Terms) -> Table:
     rows: list[dict[str, Any]] = []
-    for key, stage in _stages(county).items():
+    for key, stage in _stages(county, t).items():
         boundary = set(stage.get("cv_boundary") or ())
-        for code in _codes(stage):
+        for code in _codes(stage, t):
             ok = (stage.get("cv_passed") or {}).get(code)
             rows.append(
                 {
-                    "stage": STAGE_NAMES.get(key, key),
+                    "stage": t.stage(key),
                     "code": code,
-                    "name": INDICATOR_NAMES.get(code, (code, ""))[0],
-                    "unit": INDICATOR_NAMES.get(code, ("", ""))[1],
+                    "name": t.indicator(code)[0],
+                    "unit": t.indicator(code)[1],
                     "county_value": (stage.get("county_value") or {}).get(code),
                     "cv": (stage.get("cv") or {}).get(code),
                     "cv_limit": stage.get("cv_limit"),
@@ -586,14 +745,26 @@ def _resource_table(county: Mapping[str, Any]) -> Table:
             "units": "评估单元数",
             "units_passed": "达标单元数",
         },
-        formats={"county_value": "#,##0.00", "cv": "0.000", "cv_limit": "0.00"},
+        formats={
+            "county_value": _value_format(t),
+            "cv": excel_format(t.shown.cv_decimals),
+            "cv_limit": excel_format(t.rules.precision.compare_cv_decimals),
+        },
     )
 
 
-def _units_table(county: Mapping[str, Any]) -> Table:
+def _value_format(t: Terms) -> str:
+    return excel_format(t.shown.value_decimals, grouping=True)
+
+
+def _rate_format(t: Terms) -> str:
+    return excel_format(t.shown.value_decimals, percent_=True)
+
+
+def _units_table(county: Mapping[str, Any], t: Terms) -> Table:
     ra = county.get("resource_allocation") or {}
     units = list(ra.get("units") or ())
-    codes = sorted({c for u in units for c in (u.get("values") or {})} or INDICATOR_NAMES)
+    codes = t.codes({c for u in units for c in (u.get("values") or {})} or t.rules.indicators)
     schema: dict[str, pl.DataType] = {
         "school_id": pl.String(),
         "school_name": pl.String(),
@@ -604,8 +775,8 @@ def _units_table(county: Mapping[str, Any]) -> Table:
     formats: dict[str, str] = {}
     for code in codes:
         schema[f"value_{code}"] = pl.Float64()
-        headers[f"value_{code}"] = f"{code} {INDICATOR_NAMES.get(code, (code, ''))[0]}"
-        formats[f"value_{code}"] = "#,##0.00"
+        headers[f"value_{code}"] = t.indicator_label(code)
+        formats[f"value_{code}"] = _value_format(t)
     for code in codes:
         schema[f"met_{code}"] = pl.String()
         headers[f"met_{code}"] = f"{code} 是否达标"
@@ -619,7 +790,7 @@ def _units_table(county: Mapping[str, Any]) -> Table:
         row: dict[str, Any] = {
             "school_id": unit.get("school_id"),
             "school_name": unit.get("school_name"),
-            "stage": STAGE_NAMES.get(str(unit.get("stage")), unit.get("stage")),
+            "stage": t.stage(unit.get("stage")),
             "students": unit.get("students"),
             "n_met": sum(1 for ok in met.values() if ok) if met else None,
             "passed": _YES_NO.get(unit["passed"]) if "passed" in unit else None,
@@ -631,14 +802,14 @@ def _units_table(county: Mapping[str, Any]) -> Table:
     return Table(sheet="学校单元", frame=_frame(rows, schema), headers=headers, formats=formats)
 
 
-def _shortfall_table(county: Mapping[str, Any]) -> Table:
+def _shortfall_table(county: Mapping[str, Any], t: Terms) -> Table:
     ra = county.get("resource_allocation") or {}
     names = _school_names(county)
     rows = [
         {
             **gap,
             "school_name": names.get(str(gap.get("school_id")), ""),
-            "stage": STAGE_NAMES.get(str(gap.get("stage")), gap.get("stage")),
+            "stage": t.stage(gap.get("stage")),
             "unit_passed": _YES_NO.get(gap["unit_passed"]) if gap.get("unit_passed") is not None else None,
             "boundary": "⚠临界：显示值与标准相同，全精度未达到" if gap.get("boundary") else "",
         }
@@ -673,7 +844,12 @@ def _shortfall_table(county: Mapping[str, Any]) -> Table:
             "unit_passed": "单元是否达标",
             "boundary": "临界",
         },
-        formats={"value": "#,##0.00", "standard": "#,##0.00", "ratio": "0.0%", "shortfall": "#,##0.00"},
+        formats={
+            "value": _value_format(t),
+            "standard": _value_format(t),
+            "ratio": _rate_format(t),
+            "shortfall": _value_format(t),
+        },
     )
 
 
@@ -722,7 +898,7 @@ def _items_table(county: Mapping[str, Any], part: str, sheet: str) -> Table:
     return Table(sheet=sheet, frame=_frame(rows, _ITEM_SCHEMA), headers=_ITEM_HEADERS)
 
 
-def _school_items_table(county: Mapping[str, Any]) -> Table:
+def _school_items_table(county: Mapping[str, Any], t: Terms) -> Table:
     rows = []
     for part in ("government_guarantee", "education_quality"):
         for item in (county.get(part) or {}).get("items") or ():
@@ -743,7 +919,7 @@ def _school_items_table(county: Mapping[str, Any]) -> Table:
         rows.append(
             {
                 "code": "R",
-                "item": f"资源配置（{STAGE_NAMES.get(str(unit.get('stage')), unit.get('stage'))}）",
+                "item": f"资源配置（{t.stage(unit.get('stage'))}）",
                 "school_id": unit.get("school_id"),
                 "school_name": unit.get("school_name"),
                 "status": "未达标",
@@ -773,7 +949,7 @@ def _school_items_table(county: Mapping[str, Any]) -> Table:
     return Table(sheet="不达标学校", frame=_frame(rows, schema), headers=headers)
 
 
-def _recognition_table(county: Mapping[str, Any]) -> Table:
+def _recognition_table(county: Mapping[str, Any], t: Terms) -> Table:
     s1 = county.get("social_recognition") or {}
     rows = [{**s1, "status": judged_label(s1)}] if s1 else []
     schema = {
@@ -800,7 +976,7 @@ def _recognition_table(county: Mapping[str, Any]) -> Table:
             "positive": "认可回答数",
             "detail": "说明",
         },
-        formats={"value": "0.00%", "threshold": "0.00%"},
+        formats={"value": _rate_format(t), "threshold": _rate_format(t)},
     )
 
 
@@ -851,24 +1027,27 @@ ANNEX_SHEETS = (
 )
 
 
-def annex_tables(county: Mapping[str, Any]) -> list[Table]:
-    """The annex sheets as tables (for callers that write them elsewhere), in :data:`ANNEX_SHEETS` order."""
+def annex_tables(county: Mapping[str, Any], rules: RuleSet | None = None) -> list[Table]:
+    """The annex sheets as tables (for callers that write them elsewhere), in :data:`ANNEX_SHEETS` order, under
+    ``rules`` (the default rule set when None)."""
+    t = Terms.of(rules)
     return [
-        _conclusion_table(county),
-        _resource_table(county),
-        _units_table(county),
-        _shortfall_table(county),
+        _conclusion_table(county, t),
+        _resource_table(county, t),
+        _units_table(county, t),
+        _shortfall_table(county, t),
         _items_table(county, "government_guarantee", "政府保障"),
         _items_table(county, "education_quality", "教育质量"),
-        _school_items_table(county),
-        _recognition_table(county),
+        _school_items_table(county, t),
+        _recognition_table(county, t),
         _veto_table(county),
     ]
 
 
-def assessment_annex_xlsx(county: Mapping[str, Any]) -> bytes:
-    """The Excel annex of the self-evaluation: every indicator, item and school unit of one county."""
+def assessment_annex_xlsx(county: Mapping[str, Any], rules: RuleSet | None = None) -> bytes:
+    """The Excel annex of the self-evaluation: every indicator, item and school unit of one county, with the rules
+    of ``rules`` (the default rule set when None) it was judged by."""
     with tempfile.TemporaryDirectory(prefix="youjun-annex-") as folder:
         path = Path(folder) / "annex.xlsx"
-        write_tables(path, annex_tables(county))
+        write_tables(path, annex_tables(county, rules))
         return path.read_bytes()

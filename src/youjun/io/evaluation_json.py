@@ -171,13 +171,26 @@ def _items_section(ev: ItemEvaluation, status: pl.DataFrame, name: str) -> pl.Da
 
 def assessment_fragments(a: Assessment) -> pl.DataFrame:
     """Per county: the sections beside ``resource_allocation`` (docs/assessment-json.md), as one JSON text."""
-    verdict = a.verdict
-    status = verdict.select(*COUNTY, *PARTS)
-    guarantee = _items_section(a.guarantee, status, "government_guarantee")
-    quality = _items_section(a.quality, status, "education_quality")
+    status = a.verdict.select(*COUNTY, *PARTS)
+    sections = (
+        _items_section(a.guarantee, status, "government_guarantee"),
+        _items_section(a.quality, status, "education_quality"),
+        _recognition_section(a),
+        _vetoes_section(a, status),
+        _verdict_section(a),
+    )
+    frame = status.select(COUNTY)
+    names = []
+    for i, part in enumerate(sections):
+        frame = frame.join(part.rename({"json": f"_{i}"}), on=COUNTY, how="left")
+        names.append(pl.col(f"_{i}"))
+    return frame.select(*COUNTY, pl.concat_str(names, separator=",").alias("json"))
 
+
+def _recognition_section(a: Assessment) -> pl.DataFrame:
+    """``"social_recognition": {…}`` per county: S1 with its valid and positive answers and its inputs."""
     s1 = a.recognition.with_columns(pl.col("inputs").str.json_decode(RECOGNITION_INPUTS).alias("_in"))
-    recognition = s1.select(
+    return s1.select(
         *COUNTY,
         pl.concat_str(
             pl.lit('"social_recognition":'),
@@ -201,6 +214,9 @@ def assessment_fragments(a: Assessment) -> pl.DataFrame:
         ).alias("json"),
     )
 
+
+def _vetoes_section(a: Assessment, status: pl.DataFrame) -> pl.DataFrame:
+    """``"vetoes": {…}`` per county: the part's status, how many were found, and every veto item."""
     vetoed = pl.when(pl.col("status") == "insufficient_data").then(None).otherwise(pl.col("status") == NOT_MET)
     veto_items = a.vetoes.items.select(
         *COUNTY, "status", _item_objects(a.vetoes.items, None, [vetoed.alias("vetoed")]).alias("json")
@@ -208,7 +224,7 @@ def assessment_fragments(a: Assessment) -> pl.DataFrame:
     veto_lists = veto_items.group_by(COUNTY).agg(
         (pl.col("status") == NOT_MET).sum().alias("found"), pl.col("json").str.join(",")
     )
-    vetoes = status.join(veto_lists, on=COUNTY, how="left").select(
+    return status.join(veto_lists, on=COUNTY, how="left").select(
         *COUNTY,
         pl.concat_str(
             pl.lit('"vetoes":'),
@@ -221,6 +237,9 @@ def assessment_fragments(a: Assessment) -> pl.DataFrame:
         ).alias("json"),
     )
 
+
+def _verdict_section(a: Assessment) -> pl.DataFrame:
+    """``"verdict": {…}`` per county: status, conclusion, the parts, eligibility and the ranked reasons."""
     eligibility = a.eligibility.select(
         *COUNTY,
         pl.struct(
@@ -238,10 +257,10 @@ def assessment_fragments(a: Assessment) -> pl.DataFrame:
     reasons = _joined(
         a.reasons, COUNTY, pl.struct("rank", "part", "code", "status", "message", "ref").struct.json_encode()
     )
-    decided = verdict.join(eligibility, on=COUNTY, how="left").join(
+    decided = a.verdict.join(eligibility, on=COUNTY, how="left").join(
         reasons.rename({"json": "_reasons"}), on=COUNTY, how="left"
     )
-    verdict_json = decided.select(
+    return decided.select(
         *COUNTY,
         pl.concat_str(
             pl.lit('"verdict":'),
@@ -257,12 +276,6 @@ def assessment_fragments(a: Assessment) -> pl.DataFrame:
             pl.lit("]}"),
         ).alias("json"),
     )
-    frame = status.select(COUNTY)
-    names = []
-    for i, part in enumerate((guarantee, quality, recognition, vetoes, verdict_json)):
-        frame = frame.join(part.rename({"json": f"_{i}"}), on=COUNTY, how="left")
-        names.append(pl.col(f"_{i}"))
-    return frame.select(*COUNTY, pl.concat_str(names, separator=",").alias("json"))
 
 
 def county_fragments(ev: ResourceEvaluation | Assessment) -> pl.DataFrame:

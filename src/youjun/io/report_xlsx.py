@@ -9,8 +9,10 @@ import polars as pl
 from youjun.engine.balance import stage_order
 from youjun.engine.evaluate import ResourceEvaluation
 from youjun.engine.scope import SCHOOL_KEYS
+from youjun.formatting import excel_format, rule_number
 from youjun.io.report import shortfalls, stage_label
 from youjun.io.workbook import Table, write_tables
+from youjun.standards import RuleSet
 
 BASE_HEADERS = {
     "year": "年度",
@@ -38,12 +40,32 @@ def _verdict(column: str) -> pl.Expr:
     return pl.when(pl.col(column)).then(pl.lit("达标")).otherwise(pl.lit("未达标")).alias(column)
 
 
+def _cv_format(rules: RuleSet) -> str:
+    return excel_format(rules.precision.display_cv_decimals)
+
+
+def _value_format(rules: RuleSet) -> str:
+    return excel_format(rules.precision.display_value_decimals, grouping=True)
+
+
+def _rate_format(rules: RuleSet) -> str:
+    return excel_format(rules.precision.display_value_decimals, percent_=True)
+
+
+def _precision_note(rules: RuleSet) -> str:
+    p = rules.precision
+    return (
+        f"表中数值为全精度计算结果，显示时差异系数保留 {p.display_cv_decimals} 位小数、"
+        f"其他数值保留 {p.display_value_decimals} 位小数（四舍五入）。"
+    )
+
+
 def county_sheet(ev: ResourceEvaluation) -> Table:
     rules = ev.rules
     headers = dict(BASE_HEADERS)
     formats: dict[str, str] = {}
-    cv_fmt = "0." + "0" * rules.precision.display_cv_decimals
-    value_fmt = "#,##0." + "0" * rules.precision.display_value_decimals
+    cv_fmt = _cv_format(rules)
+    value_fmt = _value_format(rules)
     columns: list[pl.Expr | str] = [
         "year",
         "county_code",
@@ -63,9 +85,11 @@ def county_sheet(ev: ResourceEvaluation) -> Table:
             headers[f"cv_boundary_{code}"] = f"{code} 临界（四舍五入前后结论不同）"
             columns += [_verdict(f"cv_passed_{code}"), f"cv_boundary_{code}"]
     columns.append("cv_limit")
+    formats["cv_limit"] = excel_format(rules.precision.compare_cv_decimals)
     if "composite" in ev.stages.columns:
         columns += ["composite", "composite_limit"]
         formats["composite"] = cv_fmt
+        formats["composite_limit"] = excel_format(rules.precision.compare_cv_decimals)
     columns.append(_verdict("passed"))
     frame = ev.stages.select(columns)
     verdicts = ev.counties.select("year", "county_code", pl.col("passed").alias("county_passed")).with_columns(
@@ -81,7 +105,7 @@ def county_sheet(ev: ResourceEvaluation) -> Table:
         title=f"资源配置评估汇总（{rules.name}）",
         notes=(
             "差异系数按学生数加权（总体形式）计算：CV = S / X̄，X̄ = 县域总量 ÷ 县域学生数。",
-            "表中数值为全精度计算结果，显示时差异系数保留 3 位小数、其他数值保留 2 位小数（四舍五入）。",
+            _precision_note(rules),
         ),
     )
 
@@ -89,9 +113,9 @@ def county_sheet(ev: ResourceEvaluation) -> Table:
 def unit_sheet(ev: ResourceEvaluation) -> Table:
     rules = ev.rules
     headers = dict(BASE_HEADERS)
-    formats = {"share": "0.0000", "min_ratio": "0.0%"}
+    formats = {"share": "0.0000", "min_ratio": _rate_format(rules)}
     columns: list[pl.Expr | str] = [*SCHOOL_KEYS, stage_label(ev), "students", "share"]
-    value_fmt = "#,##0." + "0" * rules.precision.display_value_decimals
+    value_fmt = _value_format(rules)
     for code, ind in rules.indicators.items():
         headers[f"value_{code}"] = f"{code} {ind.name}"
         formats[f"value_{code}"] = value_fmt
@@ -106,6 +130,7 @@ def unit_sheet(ev: ResourceEvaluation) -> Table:
 
 
 def shortfall_sheet(ev: ResourceEvaluation) -> Table:
+    value_fmt = _value_format(ev.rules)
     headers = {
         **BASE_HEADERS,
         "passed": "学校单元是否达标",
@@ -126,7 +151,7 @@ def shortfall_sheet(ev: ResourceEvaluation) -> Table:
         sheet="差距清单",
         frame=frame,
         headers=headers,
-        formats={"value": "#,##0.00", "standard": "#,##0.00", "ratio": "0.0%", "shortfall": "#,##0.00"},
+        formats={"value": value_fmt, "standard": value_fmt, "ratio": _rate_format(ev.rules), "shortfall": value_fmt},
         notes=("差距 = 标准 × 在校生数 ÷ 计量基数 − 现有量；教师和教室数向上取整。",),
     )
 
@@ -164,7 +189,7 @@ def influence_sheet(ev: ResourceEvaluation) -> Table:
         "levelling_school_name": "学校名称 ",
         "cv_after_levelling": "拉平该校后的差异系数",
     }
-    cv_fmt = "0.000"
+    cv_fmt = _cv_format(ev.rules)
     return Table(
         sheet="影响最大学校",
         frame=frame,
@@ -208,7 +233,7 @@ def rules_sheet(ev: ResourceEvaluation) -> Table:
     if rules.school_rule:
         notes.append(
             f"逐校规则：{len(rules.indicators)} 项指标中至少 {rules.school_rule.min_met} 项达标，"
-            f"其余指标不低于标准的 {rules.school_rule.min_ratio:.0%}。"
+            f"其余指标不低于标准的 {rule_number(rules.school_rule.min_ratio, 0, percent_=True)}。"
         )
     notes.append(f"比较方式：{'四舍五入后比较' if rules.precision.compare == 'rounded' else '全精度比较'}。")
     for relax in rules.relaxations.values():

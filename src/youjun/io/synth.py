@@ -1,7 +1,7 @@
 """Synthetic, national-shaped annual data (合成数据) for demos, tests and benchmarks.
 
 ``generate(counties, seed)`` returns a school sheet and a county sheet with exactly the columns of
-:mod:`youjun.io.columns`, deterministic for a given ``(counties, seed, year, province)``. The shape follows the real
+:mod:`youjun.contract`, deterministic for a given ``(counties, seed, year, province)``. The shape follows the real
 system: 31 provincial units plus the XPCC with their real codes, counties in proportion to the real county counts,
 about 70 schools per county (lognormal, 10–300), the national mix of school types, students per stage consistent with
 the type, and resources centred near the 2017 standard (standard-2017.md §3) with a county quality level, a county
@@ -33,8 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from youjun.errors import YoujunError
-from youjun.io.columns import (
+from youjun.contract import (
     COUNTY_COLUMNS,
     FINDING,
     MORAL_RATING,
@@ -47,6 +46,7 @@ from youjun.io.columns import (
     YES_NO,
     Column,
 )
+from youjun.errors import YoujunError
 from youjun.standards import load_rule_set
 
 __all__ = ["PROVINCES", "PROVINCE_TABLE", "SyntheticData", "generate", "write_csv"]
@@ -484,6 +484,8 @@ def _stage_staff(
 def generate(counties: int, seed: int, year: int = 2024, province: str | None = None) -> SyntheticData:
     """A deterministic synthetic year of ``counties`` counties (all national, or all in ``province``).
 
+    Long on purpose: one sequence of draws from one seeded generator, whose order fixes every value for a seed.
+
     >>> a = generate(counties=2, seed=7)
     >>> a.schools.equals(generate(counties=2, seed=7).schools)
     True
@@ -747,7 +749,9 @@ def _county_sheet(
     quota_p: FloatArray,
     quota_j: FloatArray,
 ) -> pl.DataFrame:
-    """The county sheet (县级指标): inputs of G2, G7, G8, G11, G14, G15, Q1, Q2, Q9 and the reviewers' verdicts."""
+    """The county sheet (县级指标): inputs of G2, G7, G8, G11, G14, G15, Q1, Q2, Q9 and the reviewers' verdicts.
+
+    Long on purpose: one sequence of draws from the school sheet's generator, whose order fixes every value."""
     n = cty.code.len()
 
     def per_county(x: IntArray) -> FloatArray:

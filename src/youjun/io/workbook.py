@@ -27,7 +27,7 @@ import polars as pl
 from xlsxwriter import Workbook  # type: ignore[import-untyped]
 from xlsxwriter.utility import xl_col_to_name  # type: ignore[import-untyped]
 
-from youjun.io.columns import (
+from youjun.contract import (
     COUNTY_SHEET,
     NOTES_SHEET,
     SCHOOL_SHEET,
@@ -537,15 +537,21 @@ _DECIMALS = re.compile(r"\.([0#]+)")
 
 
 def _number_text(value: float, num_format: str | None) -> str:
-    """Roughly how a number shows in Excel under ``num_format`` (only used to estimate column widths)."""
+    """Roughly how a number shows in Excel under ``num_format`` (only used to estimate column widths).
+
+    >>> _number_text(1234567.891, "#,##0.00"), _number_text(0.91125, "0.00%"), _number_text(0.5, "0.000")
+    ('1,234,567.89', '91.13%', '0.500')
+    """
+    from youjun import formatting
+
     if num_format is None or num_format.lower() == "general":
         return f"{value:.10g}" if isinstance(value, float) else str(value)
     match = _DECIMALS.search(num_format)
     decimals = len(match.group(1)) if match else 0
-    grouping = "," if "," in num_format else ""
+    grouping = "," in num_format
     if "%" in num_format:
-        return f"{value * 100:{grouping}.{decimals}f}%"
-    return f"{value:{grouping}.{decimals}f}"
+        return formatting.percent(value, decimals, grouping=grouping)
+    return formatting.number(value, decimals, grouping=grouping)
 
 
 def _table_width(header: str, values: Sequence[Any], num_format: str | None) -> float:

@@ -1,21 +1,27 @@
 """Load and validate rule sets: TOML files, one per national or provincial standard.
 
 A variant names its parent with ``extends`` and overrides keys: tables merge key by key, any other value
-(number, string, list) replaces the parent's. Every mistake is reported with the file and the dotted key.
+(number, string, list) replaces the parent's. Every key of every part is checked (the later parts — eligibility,
+guarantee, quality, recognition, vetoes — by ``youjun.standards.sections``); all mistakes of a file are reported at
+once, each with the dotted key and the file of the chain it comes from (the variant that set or introduced it).
+Parsed files are kept by their content (rule sets are loaded per request); every load returns tables of its own.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from youjun.errors import YoujunError
+import youjun.standards.enumerations as contract
+from youjun.errors import Problem, YoujunError
 from youjun.standards.model import (
     EVALUATED_STAGES,
     Balance,
@@ -30,6 +36,7 @@ from youjun.standards.model import (
     Stage,
     Term,
 )
+from youjun.standards.sections import SECTIONS, check_sections
 from youjun.standards.tables import TableReader
 from youjun.standards.tables import join as _join
 
@@ -70,6 +77,7 @@ SHAREABLE_FIELDS = frozenset(
     }
 )
 FLAG_FIELDS = frozenset({"dense_city_centre", "boarding"})
+STAGE_KEYS = ("primary", "junior", "senior")
 TOP_LEVEL_KEYS = frozenset(
     {
         "id",
@@ -92,7 +100,6 @@ TOP_LEVEL_KEYS = frozenset(
         "vetoes",
     }
 )
-LATER_SECTIONS = ("eligibility", "guarantee", "quality", "recognition", "vetoes")
 
 
 def available_rule_sets() -> list[str]:
@@ -102,9 +109,10 @@ def available_rule_sets() -> list[str]:
 
 def load_rule_set(ref: str | os.PathLike[str] = DEFAULT_RULE_SET) -> RuleSet:
     """Load a shipped rule set by id (``national-2017``) or a rule-set file by path, resolving ``extends``."""
-    merged, sources = _resolve(ref, chain=())
+    layers = _resolve(ref, chain=())
+    merged, origins = _merge_layers(layers)
     digest = hashlib.sha256(json.dumps(merged, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-    return replace(_build(merged, sources), digest=digest)
+    return replace(_build(merged, tuple(name for name, _ in layers), origins), digest=digest)
 
 
 def _locate(ref: str | os.PathLike[str], base: Path | None) -> Path:
@@ -121,34 +129,105 @@ def _locate(ref: str | os.PathLike[str], base: Path | None) -> Path:
     raise YoujunError.single("ruleset_unknown", f"找不到规则集「{text}」。可用的规则集：{known}")
 
 
-def _resolve(ref: str | os.PathLike[str], chain: tuple[Path, ...]) -> tuple[dict[str, Any], tuple[str, ...]]:
+def _resolve(ref: str | os.PathLike[str], chain: tuple[Path, ...]) -> list[tuple[str, dict[str, Any]]]:
+    """The files of the ``extends`` chain, root first, each as (file name, its tables without ``extends``)."""
     path = _locate(ref, chain[-1].parent if chain else None).resolve()
     if path in chain:
         names = " → ".join(p.name for p in (*chain, path))
         raise YoujunError.single("ruleset_cycle", f"规则集继承关系出现循环：{names}", file=path.name)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        parsed = _parsed(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise YoujunError.single("ruleset_missing", "规则集文件不存在", file=str(ref)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise YoujunError.single("ruleset_syntax", f"规则集文件格式错误（TOML）：{exc}", file=path.name) from None
-    parent = data.pop("extends", None)
+    parent = parsed.get("extends")
+    data = {k: v for k, v in parsed.items() if k != "extends"}
     if parent is None:
-        return data, (path.name,)
+        return [(path.name, data)]
     if not isinstance(parent, str):
         raise YoujunError.single("ruleset_type", "extends 应为父规则集的标识或文件名", file=path.name, field="extends")
-    base, sources = _resolve(parent, (*chain, path))
-    return _merge(base, data), (*sources, path.name)
+    return [*_resolve(parent, (*chain, path)), (path.name, data)]
 
 
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
+_LAST_PART = re.compile(r"(\.[^.\[\]]+|\[\d+\])$")
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str) -> dict[str, Any]:
+    """The parsed text of a rule-set file, kept by its content (rule sets are loaded per request, and parsing is
+    most of the cost): an edited file is parsed again. Shared between loads, hence never written to."""
+    return tomllib.loads(text)
+
+
+@dataclass
+class _Origins:
+    """Which file of the chain each dotted key comes from, so a problem names the file to correct.
+
+    ``set_by``: the file whose value is in force (a leaf, or a table the file writes into); ``opened_by``: the
+    file that introduced a table (a key missing from it is that file's to add)."""
+
+    set_by: dict[str, str] = field(default_factory=dict)
+    opened_by: dict[str, str] = field(default_factory=dict)
+
+    def record(self, path: str, value: Any, file: str, *, replaces_table: bool = False) -> None:
+        """``value`` replaces whatever was at ``path``: it and everything below come from ``file``."""
+        if replaces_table:  # no key of the replaced table stays behind
+            below = path + "."
+            for table in (self.set_by, self.opened_by):
+                for key in [k for k in table if k.startswith(below)]:
+                    del table[key]
+            self.opened_by.pop(path, None)
+        self._add(path, value, file)
+
+    def _add(self, path: str, value: Any, file: str) -> None:
+        self.set_by[path] = file
+        if isinstance(value, dict):
+            self.opened_by[path] = file
+            for key, inner in value.items():
+                self._add(_join(path, key), inner, file)
+
+    def file_of(self, key: str) -> str | None:
+        """The file to blame for a problem at ``key``: the one that set it, else the one that introduced the
+        nearest enclosing table (or list) present."""
+        if key in self.set_by:
+            return self.set_by[key]
+        while (shorter := _LAST_PART.sub("", key)) != key:
+            key = shorter
+            if key in self.opened_by:
+                return self.opened_by[key]
+            if key in self.set_by:
+                return self.set_by[key]
+        return None
+
+
+def _merge_layers(layers: list[tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], _Origins]:
+    """Merge the chain (tables key by key, any other value replaced) and record where each key comes from."""
+    merged: dict[str, Any] = {}
+    origins = _Origins()
+    for file, data in layers:
+        _merge_into(merged, data, "", file, origins)
+    return merged, origins
+
+
+def _merge_into(out: dict[str, Any], override: Mapping[str, Any], path: str, file: str, origins: _Origins) -> None:
     for key, value in override.items():
+        where = _join(path, key)
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            origins.set_by[where] = file
+            _merge_into(out[key], value, where, file, origins)
         else:
-            out[key] = value
-    return out
+            origins.record(where, value, file, replaces_table=isinstance(out.get(key), dict))
+            out[key] = _copy(value)
+
+
+def _copy(value: Any) -> Any:
+    """A copy of the parsed tables and lists, so merging never writes into another file's tables."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 class _Reader(TableReader):
@@ -173,8 +252,14 @@ class _Reader(TableReader):
             self.fail(_join(path, key, extra), "未知学段（可用：" + "、".join(stages) + "）")
         return {s: self.get(table, s, _join(path, key), float, **rules) for s in stages}
 
+    def among(self, values: tuple[str, ...], allowed: tuple[str, ...], key: str, what: str) -> None:
+        """Each of ``values`` is one of the workbook's ``allowed`` values."""
+        for value in values:
+            if value not in allowed:
+                self.fail(key, f"不是工作簿中的{what}（可用：{'、'.join(allowed)}）", value)
 
-def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
+
+def _build(data: dict[str, Any], sources: tuple[str, ...], origins: _Origins) -> RuleSet:
     r = _Reader(sources[-1])
     r.unknown(data, TOP_LEVEL_KEYS, "")
     rid = r.get(data, "id", "", str)
@@ -185,7 +270,11 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
         if s not in EVALUATED_STAGES:
             r.fail("stages", "学段应为 primary（小学）或 junior（初中）", s)
     stages = cast(tuple[Stage, ...], tuple(s for s in stage_list if s in EVALUATED_STAGES))
-    stage_names = {k: str(v) for k, v in r.table(data, "stage_names", "", required=False).items()}
+    stage_names: dict[str, str] = {}
+    for key, value in r.table(data, "stage_names", "", required=False).items():
+        if key not in STAGE_KEYS:
+            r.fail(_join("stage_names", key), "未知学段（可用：" + "、".join(STAGE_KEYS) + "）")
+        stage_names[key] = r.get({key: value}, key, "stage_names", str)
 
     sc = r.table(data, "scope", "")
     r.unknown(
@@ -199,10 +288,12 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
         teaching_point_type=r.get(sc, "teaching_point_type", "scope", str, "教学点"),
         teaching_point_min_students=r.get(sc, "teaching_point_min_students", "scope", int, 0, ge=0),
     )
+    r.among(scope.excluded_school_types, contract.SCHOOL_TYPES, "scope.excluded_school_types", "办学类型")
+    r.among((scope.teaching_point_type,), contract.SCHOOL_TYPES, "scope.teaching_point_type", "办学类型")
 
     sp = r.table(data, "split", "")
     r.unknown(sp, {"method", "weights", "shared"}, "split")
-    weights = r.by_stage(sp, "weights", "split", ("primary", "junior", "senior"), gt=0) or {}
+    weights = r.by_stage(sp, "weights", "split", STAGE_KEYS, gt=0) or {}
     shared = r.strings(sp, "shared", "split", ())
     for f in shared:
         if f not in SHAREABLE_FIELDS:
@@ -222,10 +313,10 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
         r.unknown(spec, {"name", "short", "unit", "per", "numerator", "integral", "standard"}, path)
         terms = []
         for raw in r.strings(spec, "numerator", path):
-            field = raw.lstrip("-").strip()
-            if field not in UNIT_FIELDS:
+            key = raw.lstrip("-").strip()
+            if key not in UNIT_FIELDS:
                 r.fail(f"{path}.numerator", "分子中出现未知字段", raw)
-            terms.append(Term(field, -1 if raw.startswith("-") else 1))
+            terms.append(Term(key, -1 if raw.startswith("-") else 1))
         if not terms:
             r.fail(f"{path}.numerator", "分子至少包含一个字段")
         indicators[code] = Indicator(
@@ -266,10 +357,14 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
             for f in flags:
                 if f not in FLAG_FIELDS:
                     r.fail(f"{cpath}.flags", "未知的是/否字段", f)
+            urban_rural = r.strings(cond, "urban_rural", cpath, None)
+            school_types = r.strings(cond, "school_types", cpath, None)
+            r.among(urban_rural or (), contract.URBAN_RURAL, f"{cpath}.urban_rural", "城乡分类")
+            r.among(school_types or (), contract.SCHOOL_TYPES, f"{cpath}.school_types", "办学类型")
             conditions.append(
                 Condition(
-                    urban_rural=r.strings(cond, "urban_rural", cpath, None),
-                    school_types=r.strings(cond, "school_types", cpath, None),
+                    urban_rural=urban_rural,
+                    school_types=school_types,
                     min_students=r.get(cond, "min_students", cpath, int, None, ge=0),
                     max_students=r.get(cond, "max_students", cpath, int, None, ge=0),
                     flags=flags,
@@ -320,18 +415,11 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
         tolerance=r.get(pr, "tolerance", "precision", float, 1e-9, ge=0, le=1e-6),
     )
 
-    sections: dict[str, Any] = {}
-    for section in LATER_SECTIONS:
-        table = r.table(data, section, "", required=False)
-        for code, item in table.items():
-            if section in ("guarantee", "quality", "vetoes") and not (
-                isinstance(item, dict) and isinstance(item.get("name"), str)
-            ):
-                r.fail(f"{section}.{code}", "每个条目应为表，且有名称（name）", item)
-        sections[section] = table
+    check_sections(data, method, stages, r.fail)
+    sections = {section: data[section] for section in SECTIONS if isinstance(data.get(section), dict)}
 
     if r.problems:
-        raise YoujunError(r.problems)
+        raise YoujunError(_attributed(r.problems, origins))
     return RuleSet(
         id=rid,
         name=name,
@@ -348,3 +436,13 @@ def _build(data: dict[str, Any], sources: tuple[str, ...]) -> RuleSet:
         precision=precision,
         sections=sections,
     )
+
+
+def _attributed(problems: list[Problem], origins: _Origins) -> list[Problem]:
+    """Each problem with the file its key comes from (the variant that introduced it, when it can be told)."""
+    out = []
+    for problem in problems:
+        where = problem.location
+        file = origins.file_of(where.field) if where.field else None
+        out.append(problem if file is None else replace(problem, location=replace(where, file=file)))
+    return out

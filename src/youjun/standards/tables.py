@@ -3,7 +3,8 @@ definitions): a file with mistakes is reported whole, in Chinese, never one erro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from youjun.errors import Location, Problem
@@ -17,6 +18,20 @@ KIND_NAMES = {
     list: "列表",
     dict: "表",
 }
+
+
+def unknown_key_message(key: str, known: Iterable[str]) -> str:
+    """The message for a key no table of its kind has: the likeliest intended keys first, then the others.
+
+    >>> unknown_key_message("treshold", ["name", "threshold", "scale"])
+    '未知的设置项（是否拼写错误？可用的设置项：threshold、name、scale）'
+    """
+    keys = list(dict.fromkeys(known))
+    if not keys:
+        return "未知的设置项（请检查拼写）"
+    close = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
+    ordered = [*close, *(k for k in keys if k not in close)]
+    return "未知的设置项（是否拼写错误？可用的设置项：" + "、".join(ordered) + "）"
 
 
 def join(*parts: str) -> str:
@@ -85,6 +100,9 @@ class TableReader:
             return ()
         return tuple(value)
 
-    def unknown(self, data: Mapping[str, Any], known: set[str] | frozenset[str], path: str) -> None:
-        for key in sorted(set(data) - set(known)):
-            self.fail(join(path, key), "未知的设置项（请检查拼写）")
+    def unknown(self, data: Mapping[str, Any], known: Iterable[str], path: str) -> None:
+        """A problem for every key of ``data`` outside ``known`` (listed in the message: a sequence in its order,
+        a set sorted)."""
+        allowed = sorted(known) if isinstance(known, set | frozenset) else list(known)
+        for key in sorted(set(data) - set(allowed)):
+            self.fail(join(path, key), unknown_key_message(key, allowed))

@@ -4,6 +4,7 @@ field, which grows the statement with the square of the batch and took minutes f
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 from django.db import connection, models
 
@@ -15,9 +16,9 @@ def update_fields(objects: Sequence[models.Model], fields: Sequence[str]) -> Non
         return
     meta = type(objects[0])._meta
     qn = connection.ops.quote_name
-    columns = [meta.get_field(name) for name in fields]
-    setters = ", ".join(f"{qn(field.column)} = %s" for field in columns)
-    sql = f"UPDATE {qn(meta.db_table)} SET {setters} WHERE {qn(meta.pk.column)} = %s"
+    columns = [cast("models.Field[Any, Any]", meta.get_field(name)) for name in fields]  # concrete fields only
+    setters = ", ".join(f"{qn(cast(str, field.column))} = %s" for field in columns)
+    sql = f"UPDATE {qn(meta.db_table)} SET {setters} WHERE {qn(cast(str, meta.pk.column))} = %s"
     rows = [
         [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns] + [obj.pk]
         for obj in objects

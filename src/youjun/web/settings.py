@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -41,12 +42,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "youjun.web.organisation",
     "youjun.web.accounts",
+    "youjun.web.audit",
+    "youjun.web.rulesets",
     "youjun.web.collection",
     "youjun.web.evaluation",
     "youjun.web.api",
     "youjun.web.assessment",
     "youjun.web.survey",
     "youjun.web.programme",
+    "youjun.web.site",
 ]
 
 MIDDLEWARE = [
@@ -63,11 +67,12 @@ MIDDLEWARE = [
     "youjun.web.accounts.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "youjun.web.safety.DatabaseInputMiddleware",
+    "youjun.web.shortcuts.RefusalMiddleware",
 ]
 
 ROOT_URLCONF = "youjun.web.urls"
 WSGI_APPLICATION = "youjun.web.wsgi.application"
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],

@@ -7,11 +7,12 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 BODY_SLACK = 64 * 1024  # multipart boundaries, part headers and the other form fields
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def content_length(request: HttpRequest) -> int:
@@ -37,7 +38,7 @@ def body_limited(
         protected = csrf_protect(view)
 
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if content_length(request) > limit() + BODY_SLACK:  # nothing read, nothing stored
                 return refuse(request, kwargs)
             if prepare is not None:

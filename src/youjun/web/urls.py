@@ -3,15 +3,18 @@
 from django.urls import include, path
 
 from youjun.web import views
+from youjun.web.api import views as api_views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accounts/tokens/", api_views.tokens, name="tokens"),
     path("accounts/", include("youjun.web.accounts.urls")),
     path("collection/", include("youjun.web.collection.urls")),
     path("evaluation/", include("youjun.web.evaluation.urls")),
     path("api/", include("youjun.web.api.urls")),
-    path("registry/", include("youjun.web.organisation.urls")),
-    path("assessment/", include("youjun.web.assessment.urls")),
+    path("registry/", include("youjun.web.collection.registry_urls")),
+    path("rulesets/", include("youjun.web.rulesets.urls")),
+    path("assessment/", include("youjun.web.evaluation.assessment_urls")),
     path("survey/", include("youjun.web.survey.urls")),
     path("programme/", include("youjun.web.programme.urls")),
 ]

@@ -9,11 +9,12 @@ from django.shortcuts import render
 from youjun.web.accounts.models import Role, User
 from youjun.web.collection.models import CollectionYear
 from youjun.web.evaluation.models import CountyEvaluation
+from youjun.web.shortcuts import user_of
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = user_of(request)
     unit = user.org_unit
     links: list[tuple[str, str, str]] = []
     if user.role == Role.SCHOOL:

@@ -52,7 +52,7 @@ def advance(
     updates: dict[str, Any] = {field: target, **(changes or {})}
     names = {f.name for f in obj._meta.get_fields()}
     if versioned:
-        filters["version"] = obj.version  # type: ignore[attr-defined]
+        filters["version"] = obj.version  # type: ignore[attr-defined]  # versioned models have a version field
         updates["version"] = F("version") + 1
     if "updated_at" in names and "updated_at" not in updates:
         updates["updated_at"] = timezone.now()
@@ -62,7 +62,7 @@ def advance(
         if key != "version":
             setattr(obj, key, value)
     if versioned:
-        obj.version += 1  # type: ignore[attr-defined]
+        obj.version += 1  # type: ignore[attr-defined]  # versioned models have a version field
     return before
 
 

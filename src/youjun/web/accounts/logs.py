@@ -57,7 +57,7 @@ def client_address(request: HttpRequest) -> str:
     remote = request.META.get("REMOTE_ADDR", "") or ""
     trusted = set(getattr(settings, "YOUJUN_TRUSTED_PROXIES", ()))
     if remote in trusted:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded: list[str] = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         for candidate in reversed(forwarded):
             if candidate and candidate not in trusted:
                 if _is_ip(candidate):

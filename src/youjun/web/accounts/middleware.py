@@ -34,7 +34,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id(request.META.get("HTTP_X_REQUEST_ID"))
-        request.request_id = request_id  # type: ignore[attr-defined]
+        request.request_id = request_id  # type: ignore[attr-defined]  # our own attribute, read by the log context
         token = current_request_id.set(request_id)
         try:
             response = self.get_response(request)

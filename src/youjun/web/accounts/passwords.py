@@ -8,7 +8,7 @@ Chinese catalogue lacks some of them (the minimum-length message is shown in Eng
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -112,7 +112,7 @@ class ChangePasswordForm(PasswordChangeForm):
             field.error_messages["required"] = "请填写此项。"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast("dict[str, Any]", super().clean())  # Form.clean returns cleaned_data (never None)
         new = data.get("new_password1")
         if new and not self.has_error("new_password2") and self.user.check_password(new):
             self.add_error("new_password2", ValidationError("新密码不能与当前密码相同。", code="password_unchanged"))
@@ -135,7 +135,7 @@ class ResetPasswordForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast("dict[str, Any]", super().clean())  # Form.clean returns cleaned_data (never None)
         if data.get("mode") != "typed":
             return data
         first, second = data.get("password1") or "", data.get("password2") or ""

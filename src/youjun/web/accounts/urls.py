@@ -12,5 +12,4 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("users/", views.users, name="users"),
     path("users/<id:pk>/reset/", views.user_reset, name="user_reset"),
-    path("tokens/", views.tokens, name="tokens"),
 ]

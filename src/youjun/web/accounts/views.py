@@ -1,16 +1,18 @@
-"""Login and logout (throttled), password change, administrators' password reset, API tokens.
+"""Login and logout (throttled), password change, administrators' password reset (API tokens: ``api.views``).
 
 Every message is Chinese; every security-relevant step is a security event in the log (``accounts.logs``).
 """
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,7 +24,6 @@ from youjun.web.accounts.logs import security_event
 from youjun.web.accounts.models import PasswordReset, Role, User
 from youjun.web.accounts.passwords import ChangePasswordForm, ResetPasswordForm
 
-MAX_TOKENS = 10
 USERS_PER_PAGE = 50
 
 
@@ -72,7 +73,7 @@ def logout(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_change(request: HttpRequest) -> HttpResponse:
     """The user's own password: the current one and the new one twice; the session stays logged in."""
-    user: User = request.user  # type: ignore[assignment]
+    user = cast(User, request.user)  # login_required: never the anonymous user
     form = ChangePasswordForm(user, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -91,7 +92,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @login_required
 def users(request: HttpRequest) -> HttpResponse:
     """The accounts below the administrator within its jurisdiction, with the reset action (403 for others)."""
-    accounts = managed_users(request.user)  # type: ignore[arg-type]
+    accounts = managed_users(cast(User, request.user))  # login_required: never the anonymous user
     query = request.GET.get("q", "").strip()[:64]
     if query:
         accounts = accounts.filter(
@@ -113,7 +114,7 @@ def users(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_reset(request: HttpRequest, pk: int) -> HttpResponse:
     """Reset a managed account's password to a temporary one (shown once if generated); audited and logged."""
-    admin: User = request.user  # type: ignore[assignment]
+    admin = cast(User, request.user)  # login_required: never the anonymous user
     target = managed_user(admin, pk)
     form = ResetPasswordForm(target, request.POST if request.method == "POST" else None)
     shown = ""
@@ -127,44 +128,3 @@ def user_reset(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"target": target, "form": form, "shown": shown, "done": done, "history": history}
     status = 400 if request.method == "POST" and not done else 200
     return render(request, "youjun/user_reset.html", context, status=status)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def tokens(request: HttpRequest) -> HttpResponse:
-    """The user's API tokens: create one (its secret is shown once, only its digest is stored) or revoke one."""
-    from youjun.web.api.models import DEFAULT_LIFETIME, LIFETIME_CHOICES, ApiToken
-
-    user = request.user
-    created = ""
-    status = 200
-    if request.method == "POST":
-        if request.POST.get("action") == "revoke":
-            raw = request.POST.get("token", "")
-            if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-                raise Http404("没有找到该令牌")
-            deleted, _ = ApiToken.objects.filter(user=user, pk=int(raw)).delete()
-            if not deleted:  # not this user's token (or already gone): as if it did not exist
-                raise Http404("没有找到该令牌")
-            security_event(request, "token_revoked", token=raw)
-            messages.info(request, "已撤销令牌。")
-            return redirect("accounts:tokens")
-        name = request.POST.get("name", "").strip()[:64] or "数据接口"
-        days = request.POST.get("days", str(DEFAULT_LIFETIME)).strip()
-        if days not in {str(choice) for choice in LIFETIME_CHOICES}:
-            messages.error(request, "有效期只能选择 " + "、".join(map(str, LIFETIME_CHOICES)) + " 天。")
-            status = 400
-        elif ApiToken.objects.filter(user=user).count() >= MAX_TOKENS:
-            messages.error(request, f"每个账号最多 {MAX_TOKENS} 个令牌（含已过期的），请先撤销不用的令牌。")
-            status = 400
-        else:
-            token, created = ApiToken.issue(user, name, int(days))
-            security_event(request, "token_created", token=token.pk, days=days)
-    context = {
-        "tokens": ApiToken.objects.filter(user=user).order_by("-created_at"),
-        "created": created,
-        "lifetimes": LIFETIME_CHOICES,
-        "default_lifetime": DEFAULT_LIFETIME,
-        "now": timezone.now(),
-    }
-    return render(request, "youjun/tokens.html", context, status=status)

@@ -17,8 +17,9 @@ from typing import Any
 from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import Field, NinjaAPI, Path, Query, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError
+from ninja.params.functions import Path, Query
 
 from youjun.io.evaluation_json import SCHEMA_VERSION
 from youjun.web.accounts.models import User
@@ -27,6 +28,7 @@ from youjun.web.api.auth import TokenAuth
 from youjun.web.evaluation import selectors
 from youjun.web.evaluation.models import CountyEvaluation
 from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.rulesets import services as rulesets
 
 STATUS_LABELS = {"OK": "成功", "Unauthorized": "未认证或令牌无效", "Not Found": "未找到，或不在辖区内"}
 
@@ -61,11 +63,11 @@ NOT_FOUND = "未找到，或不在当前令牌的辖区内"
 JSON = "application/json"
 
 
-def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _not_found(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
     return api.create_response(request, {"detail": NOT_FOUND}, status=404)
 
 
-def _unauthorised(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _unauthorised(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
     response = api.create_response(
         request, {"detail": "未认证：请在请求头中提供有效的令牌（Authorization: Bearer <令牌>）"}, status=401
     )
@@ -175,13 +177,13 @@ class UnitDetail(UnitRef):
 
 
 def _user(request: HttpRequest) -> User:
-    user: User = request.auth  # type: ignore[attr-defined]
+    user: User = request.auth  # type: ignore[attr-defined]  # set by the API's authentication (auth.TokenAuth)
     return user
 
 
-def _raw(queryset: QuerySet[CountyEvaluation]) -> QuerySet[CountyEvaluation]:
+def _raw(queryset: QuerySet[CountyEvaluation]) -> QuerySet[CountyEvaluation, str]:
     """The stored JSON as text, straight from the database (no decode / encode in Python)."""
-    return queryset.annotate(raw=Cast("result", TextField())).order_by("county__code").values_list("raw", flat=True)  # type: ignore[return-value]
+    return queryset.annotate(raw=Cast("result", TextField())).order_by("county__code").values_list("raw", flat=True)
 
 
 @api.get(
@@ -209,7 +211,11 @@ def list_evaluations(
             raise Http404
         queryset = queryset.filter(county=unit)
     texts = _raw(queryset)
-    head = f'{{"schema_version":{SCHEMA_VERSION},"standard":{json.dumps(selectors.current_standard())},"counties":['
+    # Each county object names its own rule set ("standard", "standard_name"); the envelope names the one they share,
+    # or the national default when provinces use different ones.
+    used = set(queryset.values_list("standard", flat=True).distinct()[:2])
+    standard = used.pop() if len(used) == 1 else rulesets.default_ref()
+    head = f'{{"schema_version":{SCHEMA_VERSION},"standard":{json.dumps(standard)},"counties":['
 
     def stream() -> Iterator[str]:
         yield head

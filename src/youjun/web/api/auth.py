@@ -8,7 +8,7 @@ Every refusal of a presented token is a security event in the log.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -26,8 +26,8 @@ TOUCH_INTERVAL = timedelta(minutes=1)
 class TokenExpired(HttpError):
     """401 with a message naming the expiry (answered by django-ninja's handler of ``HttpError``)."""
 
-    def __init__(self, expires_at: object) -> None:
-        when = timezone.localtime(expires_at).strftime("%Y-%m-%d %H:%M")  # type: ignore[arg-type]
+    def __init__(self, expires_at: datetime) -> None:
+        when = timezone.localtime(expires_at).strftime("%Y-%m-%d %H:%M")
         super().__init__(401, f"令牌已过期（有效期至 {when}），请在「数据接口」页面新建令牌。")
 
 

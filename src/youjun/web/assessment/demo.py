@@ -69,7 +69,7 @@ def _demo_inputs() -> dict[str, object]:
     """Plausible county figures: the synthetic generator's county row (the same one the CLI demo uses)."""
     from youjun.io.synth import generate
 
-    row = generate(1, seed=7, year=YEAR).counties.row(0, named=True)  # type: ignore[union-attr]
+    row = generate(1, seed=7, year=YEAR).counties.row(0, named=True)
     return {k: row.get(k) for k in services.FORM_KEYS}
 
 

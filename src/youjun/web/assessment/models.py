@@ -7,22 +7,135 @@
 - ``VetoFinding``: a reviewer's finding on a veto V1–V6; the latest one feeds ``v1_finding``…``v6_finding``.
 
 Reviews and findings are never edited: a new one supersedes the previous, so the history is the table itself.
+Which items take evidence and verdicts, and which vetoes take findings, is the rule set's (``EVIDENCE_ITEMS``,
+``VETO_ITEMS``, ``in_force``: read when used); the fields' ``choices`` are the database's fixed vocabulary.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, overload
+
 from django.conf import settings
 from django.db import models
 
+from youjun.errors import YoujunError
+from youjun.standards import RuleSet, load_rule_set
 from youjun.web.organisation.models import OrgUnit
 
-#: Items whose judgement rests on documents (standard-2017.md §4–5); Q3 is judged per school, evidence supports it.
-EVIDENCE_ITEMS = ("G1", "G2", "G10", "G14", "G15", "Q3", "Q5", "Q7", "Q8")
-VETO_ITEMS = ("V1", "V2", "V3", "V4", "V5", "V6")
-#: The county-sheet column each reviewed item feeds (Q3 has none: it is computed from school data).
-VERDICT_COLUMNS = {code: f"{code.lower()}_verdict" for code in EVIDENCE_ITEMS if code != "Q3"}
-FINDING_COLUMNS = {code: f"{code.lower()}_finding" for code in VETO_ITEMS}
-ITEM_CHOICES = [(c, c) for c in (*EVIDENCE_ITEMS, *VETO_ITEMS)]
+# ---------------------------------------------------------------------------------------------------------------
+# Which items are reviewed, from the rule set in force (``settings.YOUJUN_STANDARD``), read when used
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """What reviewers record under one rule set, in its order: the evidence items (``kind = "evidence"`` or a
+    ``verdict`` column, guarantee and quality tables) and the vetoes decided by a finding (``kind = "finding"``),
+    each with the county-sheet column it feeds (``verdict`` / ``finding``) when it names one."""
+
+    evidence: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+    verdict_columns: Mapping[str, str] = field(default_factory=dict)
+    finding_columns: Mapping[str, str] = field(default_factory=dict)
+
+
+_BY_DIGEST: dict[str, Reviewed] = {}
+
+
+def reviewed_in(rules: RuleSet) -> Reviewed:
+    """The reviewed items of a rule set (computed once per rule-set digest)."""
+    found = _BY_DIGEST.get(rules.digest) if rules.digest else None
+    if found is None:
+        found = _reviewed(rules.sections)
+        if rules.digest:
+            _BY_DIGEST[rules.digest] = found
+    return found
+
+
+@lru_cache(maxsize=8)
+def reviewed_items(standard: str) -> Reviewed:
+    """The reviewed items of a rule set by id or path; none when it cannot be read (nothing can be recorded)."""
+    try:
+        return reviewed_in(load_rule_set(standard))
+    except YoujunError:
+        return Reviewed()
+
+
+def _reviewed(sections: Mapping[str, Any]) -> Reviewed:
+    evidence = {
+        str(code): table
+        for part in ("guarantee", "quality")
+        for code, table in (sections.get(part) or {}).items()
+        if isinstance(table, Mapping) and (table.get("kind") == "evidence" or "verdict" in table)
+    }
+    findings = {
+        str(code): table
+        for code, table in (sections.get("vetoes") or {}).items()
+        if isinstance(table, Mapping) and table.get("kind") == "finding"
+    }
+    return Reviewed(
+        evidence=tuple(evidence),
+        findings=tuple(findings),
+        verdict_columns={c: str(t["verdict"]) for c, t in evidence.items() if t.get("verdict")},
+        finding_columns={c: str(t["finding"]) for c, t in findings.items() if t.get("finding")},
+    )
+
+
+def in_force() -> Reviewed:
+    """The reviewed items of the default rule set (``settings.YOUJUN_STANDARD``); a county-year under a provincial
+    assignment has its own (``services.reviewed_of``)."""
+    return reviewed_items(str(settings.YOUJUN_STANDARD))
+
+
+class RuleSetCodes(Sequence[str]):
+    """Item codes of the default rule set, computed when used (never at import): behaves like the tuple it replaces
+    (``in``, iteration, ``len``, indexing), so callers keep importing ``EVIDENCE_ITEMS`` and ``VETO_ITEMS``. Writes
+    are checked against the county-year's own rule set by the services."""
+
+    def __init__(self, which: str, doc: str) -> None:
+        self._which = which
+        self.__doc__ = doc
+
+    def codes(self) -> tuple[str, ...]:
+        codes: tuple[str, ...] = getattr(in_force(), self._which)
+        return codes
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.codes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.codes())
+
+    def __len__(self) -> int:
+        return len(self.codes())
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.codes()[index]
+
+    def __repr__(self) -> str:
+        return repr(self.codes())
+
+
+#: Items whose judgement rests on documents and a reviewer's verdict (standard-2017.md §4–5).
+EVIDENCE_ITEMS = RuleSetCodes("evidence", "Evidence items of the default rule set: G1, G2, G10, G14, G15, Q5, Q7, Q8.")
+#: Vetoes decided by a reviewer's finding (V7 follows the survey).
+VETO_ITEMS = RuleSetCodes("findings", "Veto findings of the default rule set: V1–V6.")
+
+#: The database's vocabulary of item codes, fixed by migration 0001 and independent of the rule set (choices that
+#: followed the rule set would need a migration per rule set). Which codes may be recorded is the rule set's
+#: decision, checked by the services.
+ITEM_CHOICES = [
+    (c, c) for c in ("G1", "G2", "G10", "G14", "G15", "Q3", "Q5", "Q7", "Q8", "V1", "V2", "V3", "V4", "V5", "V6")
+]
+VETO_CHOICES = [(c, c) for c in ("V1", "V2", "V3", "V4", "V5", "V6")]
 
 
 class Verdict(models.TextChoices):
@@ -112,7 +225,7 @@ class Review(models.Model):
 class VetoFinding(models.Model):
     county = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+", verbose_name="县（区）")
     year = models.PositiveIntegerField("统计年度")
-    code = models.CharField("否决事项", max_length=4, choices=[(c, c) for c in VETO_ITEMS])
+    code = models.CharField("否决事项", max_length=4, choices=VETO_CHOICES)
     found = models.CharField("核查结论", max_length=8, choices=Found.choices)
     evidence = models.TextField("核查情况", blank=True)
     source = models.CharField("线索来源", max_length=8, choices=FindingSource.choices)

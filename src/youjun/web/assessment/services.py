@@ -14,49 +14,51 @@ from __future__ import annotations
 import logging
 import math
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 
+from youjun.contract import COUNTY_COLUMNS, FINDING, VERDICT, Column
 from youjun.errors import Location, Problem, YoujunError
-from youjun.io.columns import COUNTY_COLUMNS, Column
 from youjun.io.reader import read_school_data
-from youjun.standards import load_rule_set
+from youjun.standards import RuleSet
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import can_see_unit
 from youjun.web.assessment import uploads
 from youjun.web.assessment.models import (
-    EVIDENCE_ITEMS,
-    FINDING_COLUMNS,
-    VERDICT_COLUMNS,
-    VETO_ITEMS,
     CountyInputs,
     Evidence,
     FindingSource,
     Found,
     InputChange,
     Review,
+    Reviewed,
     Verdict,
     VetoFinding,
+    reviewed_in,
 )
 from youjun.web.collection.services import fail
 from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.rulesets import services as rulesets
 from youjun.web.signals import county_data_changed
 
 log = logging.getLogger("youjun.assessment")
 
 IDENTITY = ("year", "county_code", "county_name")
 RECOGNITION = ("recognition_valid", "recognition_positive", "recognition_rate")
+#: Reviewers' columns of the county sheet (verdicts 达标/不达标/待补充, findings 存在/不存在), whichever rule set reads
+#: them: the county never types a verdict or a finding on itself.
+REVIEWER_COLUMNS = frozenset(c.key for c in COUNTY_COLUMNS if c.choices in (VERDICT, FINDING))
 #: Columns the county does not type: its identity, the reviewers' verdicts and findings, the survey's figures.
-NOT_TYPED = frozenset((*IDENTITY, *VERDICT_COLUMNS.values(), *FINDING_COLUMNS.values(), *RECOGNITION))
+NOT_TYPED = frozenset((*IDENTITY, *REVIEWER_COLUMNS, *RECOGNITION))
 FORM_COLUMNS: tuple[Column, ...] = tuple(c for c in COUNTY_COLUMNS if c.key not in NOT_TYPED)
 FORM_KEYS = tuple(c.key for c in FORM_COLUMNS)
 COUNTY_BY_KEY = {c.key: c for c in COUNTY_COLUMNS}
@@ -250,22 +252,33 @@ def _store(
 # Evidence
 
 
-def _check_item(item: str, allowed: tuple[str, ...]) -> None:
-    if item not in allowed:
-        raise fail("bad_item", "该指标不需要上传佐证材料。")
+#: The longest item code the evidence, review and finding rows can hold.
+ITEM_CODE_MAX = min(
+    int(cast("Field[Any, Any]", model._meta.get_field(name)).max_length or 0)
+    for model, name in ((Evidence, "item"), (Review, "item"), (VetoFinding, "code"))
+)
 
 
-def may_upload(user: User, county: OrgUnit, item: str) -> bool:
-    """The county uploads for every evidence item and veto; a reviewer may attach files to a veto finding."""
-    if item in EVIDENCE_ITEMS:
+def _check_item(item: str, allowed: Sequence[str], message: str = "该指标不需要上传佐证材料。") -> None:
+    """Refuse an item code the county-year's rule set does not list in ``allowed`` (or the database cannot hold)."""
+    if item not in allowed or len(item) > ITEM_CODE_MAX:
+        raise fail("bad_item", message)
+
+
+def may_upload(user: User, county: OrgUnit, item: str, year: int | None = None) -> bool:
+    """The county uploads for every evidence item and veto; a reviewer may attach files to a veto finding. Items are
+    those of the county-year's rule set (the default rule set's when no year is given)."""
+    reviewed = reviewed_of(county, year)
+    if item in reviewed.evidence:
         return is_county_user(user, county)
-    return item in VETO_ITEMS and (is_county_user(user, county) or is_reviewer(user, county))
+    return item in reviewed.findings and (is_county_user(user, county) or is_reviewer(user, county))
 
 
-def add_evidence(user: User, county: OrgUnit, year: int, item: str, upload: UploadedFile, name: str) -> Evidence:
+def add_evidence(user: User, county: OrgUnit, year: int, item: str, upload: UploadedFile[bytes], name: str) -> Evidence:
     """Store a checked upload (see ``uploads.checked_upload``) and record it; nothing is left behind on failure."""
-    _check_item(item, (*EVIDENCE_ITEMS, *VETO_ITEMS))
-    if not may_upload(user, county, item):
+    reviewed = reviewed_of(county, year)
+    _check_item(item, (*reviewed.evidence, *reviewed.findings))
+    if not may_upload(user, county, item, year):
         raise fail("forbidden", "只有本县（区）可以上传该指标的佐证材料。")
     uploads.check_name(name)
     kind = uploads.sniff(name, upload)
@@ -298,7 +311,7 @@ def may_delete(user: User, evidence: Evidence) -> bool:
         return False
     if evidence.uploaded_by.role != Role.COUNTY:
         return False
-    if evidence.item in VETO_ITEMS:
+    if evidence.item in reviewed_of(evidence.county, evidence.year).findings:
         return not VetoFinding.objects.filter(county=evidence.county, year=evidence.year, code=evidence.item).exists()
     review = latest_review(evidence.county, evidence.year, evidence.item)
     return review is None or review.verdict != Verdict.MET
@@ -328,7 +341,8 @@ def evidence_of(county: OrgUnit, year: int) -> dict[str, list[Evidence]]:
 
 def add_review(user: User, county: OrgUnit, year: int, item: str, verdict: str, comment: str = "") -> Review:
     _require_reviewer(user, county)
-    _check_item(item, EVIDENCE_ITEMS)
+    evidence = reviewed_of(county, year).evidence
+    _check_item(item, evidence, f"只有佐证材料项目（{'、'.join(evidence) or '无'}）需要审核结论。")
     if verdict not in Verdict.values:
         raise fail("bad_verdict", "审核结论只能是：达标、不达标、待补充。")
     if verdict != Verdict.MET and not comment.strip():
@@ -345,8 +359,8 @@ def add_finding(
     user: User, county: OrgUnit, year: int, code: str, found: str, source: str, evidence: str = ""
 ) -> VetoFinding:
     _require_reviewer(user, county)
-    if code not in VETO_ITEMS:
-        raise fail("bad_item", "一票否决事项只能是 V1–V6（V7 随社会认可度调查结果自动判定）。")
+    rules = rules_of(county, year)
+    _check_item(code, reviewed_of(county, year, rules).findings, _veto_message(rules))
     if found not in Found.values:
         raise fail("bad_finding", "核查结论只能是：存在、不存在。")
     if source not in FindingSource.values:
@@ -365,6 +379,15 @@ def add_finding(
         )
         county_data_changed(county, year)
     return finding
+
+
+def _veto_message(rules: RuleSet | None) -> str:
+    """Which vetoes take a finding under ``rules``, and which follow other results (V7: the survey)."""
+    findings = reviewed_in(rules).findings if rules is not None else ()
+    listed = "、".join(findings) or "（无）"
+    others = [code for code in veto_names(rules) if code not in findings]
+    automatic = f"（{'、'.join(others)} 随评估结果自动判定）" if others else ""
+    return f"需要核查结论的一票否决事项只能是 {listed}{automatic}。"
 
 
 def reviews_of(county: OrgUnit, year: int) -> dict[str, list[Review]]:
@@ -386,28 +409,49 @@ def findings_of(county: OrgUnit, year: int) -> dict[str, list[VetoFinding]]:
 # ---------------------------------------------------------------------------------------------------------------
 # The county row of the full assessment
 
-_NAMES: dict[str, dict[str, str]] = {}
+
+def rules_by_ref(ref: str) -> RuleSet:
+    """The rule set a stored result names (a shipped id or a province's uploaded file)."""
+    return rulesets.load(ref)
 
 
-def item_names() -> dict[str, str]:
-    """Item code → name in the rule set in force (G1–G15, Q1–Q9, V1–V7); empty if the rule set cannot be read."""
-    standard = settings.YOUJUN_STANDARD
-    if standard not in _NAMES:
-        try:
-            sections = load_rule_set(standard).sections
-        except YoujunError:
-            return {}
-        names: dict[str, str] = {}
-        for part in ("guarantee", "quality", "vetoes"):
-            for code, table in (sections.get(part) or {}).items():
-                if isinstance(table, Mapping):
-                    names[str(code)] = str(table.get("name", ""))
-        _NAMES[standard] = names
-    return _NAMES[standard]
+def rules_of(county: OrgUnit | None = None, year: int | None = None) -> RuleSet | None:
+    """The rule set in force for the county-year (a province's assignment, else the national default); the default
+    one without a county-year; None if it cannot be read."""
+    try:
+        if county is not None and year is not None:
+            return rulesets.rules_for(county, year)
+        return rulesets.load(rulesets.default_ref())
+    except YoujunError:
+        return None
 
 
-def veto_names() -> dict[str, str]:
-    return {code: name for code, name in item_names().items() if code.startswith("V")}
+def rules_in_force() -> RuleSet | None:
+    """The default rule set (``settings.YOUJUN_STANDARD``); None if it cannot be read."""
+    return rules_of()
+
+
+def reviewed_of(county: OrgUnit | None, year: int | None, rules: RuleSet | None = None) -> Reviewed:
+    """The evidence items and veto findings of the county-year's rule set (none if it cannot be read)."""
+    rules = rules if rules is not None else rules_of(county, year)
+    return reviewed_in(rules) if rules is not None else Reviewed()
+
+
+def _names(part: str, rules: RuleSet | None) -> dict[str, str]:
+    tables = (rules.sections.get(part) or {}) if rules is not None else {}
+    return {str(code): str(table.get("name", "")) for code, table in tables.items() if isinstance(table, Mapping)}
+
+
+def item_names(rules: RuleSet | None = None) -> dict[str, str]:
+    """Item code → name in ``rules`` (the default rule set when None): G1–G15, Q1–Q9, V1–V7; empty if it cannot be
+    read."""
+    rules = rules if rules is not None else rules_in_force()
+    return {k: v for part in ("guarantee", "quality", "vetoes") for k, v in _names(part, rules).items()}
+
+
+def veto_names(rules: RuleSet | None = None) -> dict[str, str]:
+    """Veto code → name, in the rule set's order (V1–V7)."""
+    return _names("vetoes", rules if rules is not None else rules_in_force())
 
 
 def _recognition(county: OrgUnit, year: int) -> Mapping[str, Any] | None:
@@ -416,7 +460,7 @@ def _recognition(county: OrgUnit, year: int) -> Mapping[str, Any] | None:
     An open campaign's counts move with every answer: judging S1 on them would show a pass (or a veto) that the
     closed survey may not confirm, so until the county closes it S1 stays "insufficient data"."""
     try:
-        from youjun.web.survey.services import county_recognition  # type: ignore[import-not-found,unused-ignore]
+        from youjun.web.survey.services import county_recognition
     except ImportError:
         return None
     result = county_recognition(county, year)
@@ -429,11 +473,13 @@ def county_values(county: OrgUnit, year: int) -> dict[str, Any]:
     values: dict[str, Any] = {c.key: None for c in COUNTY_COLUMNS}
     values |= {k: v for k, v in (inputs.values if inputs else {}).items() if k in FORM_KEYS}
     values |= {"year": year, "county_code": county.code, "county_name": county.name}
+    reviewed = reviewed_of(county, year)
     for item, reviews in reviews_of(county, year).items():
-        if item in VERDICT_COLUMNS:
-            values[VERDICT_COLUMNS[item]] = reviews[0].verdict
+        if item in reviewed.verdict_columns:
+            values[reviewed.verdict_columns[item]] = reviews[0].verdict
     for code, findings in findings_of(county, year).items():
-        values[FINDING_COLUMNS[code]] = findings[0].found
+        if code in reviewed.finding_columns:
+            values[reviewed.finding_columns[code]] = findings[0].found
     recognition = _recognition(county, year) or {}
     values |= {k: recognition.get(k) for k in RECOGNITION if k in values}
     return values

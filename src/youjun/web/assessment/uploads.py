@@ -32,10 +32,11 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParser
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 
 from youjun.errors import YoujunError
 from youjun.io.limits import MIB, WEB_LIMITS, check_archive
@@ -155,7 +156,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def sniff(name: str, upload: UploadedFile) -> Kind:
+def sniff(name: str, upload: UploadedFile[bytes]) -> Kind:
     """The kind of an upload whose extension is allowed and whose content agrees with it."""
     suffix = Path(name).suffix.lower()
     kind = KINDS.get(suffix)
@@ -189,7 +190,7 @@ class Stored:
     sha256: str
 
 
-def store(upload: UploadedFile) -> Stored:
+def store(upload: UploadedFile[bytes]) -> Stored:
     """Write the checked upload under a random name (atomically: a partial file never has the final name)."""
     folder = evidence_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -251,7 +252,7 @@ class _SizeLimit(FileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.received += len(raw_data)
         if self.received > limit_bytes():
-            self.request.youjun_too_large = True  # type: ignore[union-attr]
+            self.request.youjun_too_large = True  # type: ignore[union-attr]  # our own flag, read by too_large()
             raise SkipFile()
         return raw_data
 
@@ -293,21 +294,22 @@ def _refuse(request: HttpRequest, kwargs: Mapping[str, Any]) -> HttpResponse:
 def _keep_names(request: HttpRequest) -> None:
     """Enforce the size while reading, and keep each file name as sent (Django would strip path parts)."""
     names: list[str] = []
-    request.youjun_upload_names = names  # type: ignore[attr-defined]
+    request.youjun_upload_names = names  # type: ignore[attr-defined]  # read back by raw_names()
     request.upload_handlers.insert(0, _SizeLimit(request))
 
-    def parse(meta: Any, post_data: Any) -> Any:
+    def parse(meta: Any, post_data: Any) -> tuple[QueryDict, MultiValueDict[str, UploadedFile[Any]]]:
         parser = _NameKeepingParser(meta, post_data, request.upload_handlers, request.encoding, names=names)
         return parser.parse()
 
-    request.parse_file_upload = parse  # type: ignore[method-assign]
+    # This request's own parser; mypy compares the function with the method unbound (self included).
+    request.parse_file_upload = parse  # type: ignore[method-assign, assignment]
 
 
 #: Evidence uploads: refuse an oversized body unread, keep the raw names while reading it, then check CSRF.
 evidence_upload = body_limited(limit_bytes, _refuse, _keep_names)
 
 
-def checked_upload(request: HttpRequest, field_name: str = "file") -> tuple[UploadedFile, str, Kind]:
+def checked_upload(request: HttpRequest, field_name: str = "file") -> tuple[UploadedFile[bytes], str, Kind]:
     """The one uploaded file of the request, its name as sent and its kind; ``YoujunError`` when refused."""
     files = request.FILES.getlist(field_name)  # reads the body: the size limit and the raw names apply here
     if too_large(request):

@@ -1,4 +1,5 @@
-"""Assessment pages: the county's full assessment, its inputs form, evidence, verdicts, findings and downloads.
+"""The assessment's writes: the county's inputs form and import, evidence uploads and downloads, reviewers' verdicts
+and veto findings (the page that shows them all: ``evaluation.assessment_views``).
 
 Access rules (enforced in every view):
 
@@ -22,23 +23,22 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from youjun.contract import Column
 from youjun.errors import YoujunError
-from youjun.io.columns import Column
 from youjun.web.accounts.models import Role, User
-from youjun.web.accounts.scoping import can_see_unit, scoped
-from youjun.web.assessment import pages, services, uploads
-from youjun.web.assessment.models import EVIDENCE_ITEMS, VETO_ITEMS, Evidence, FindingSource, Found, Verdict
-from youjun.web.evaluation.models import CountyEvaluation
-from youjun.web.evaluation.services import staleness
+from youjun.web.accounts.scoping import can_see_unit
+from youjun.web.assessment import services, uploads
+from youjun.web.assessment.models import EVIDENCE_ITEMS, VETO_ITEMS, Evidence
 from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.shortcuts import user_of
 from youjun.web.uploads import body_limited
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 SCHOOL_REFUSED = "学校账号用于填报本校数据，不能查看综合评估。综合评估由县级及以上教育行政部门查看。"
 UNAVAILABLE = "暂不可用：该文档的生成功能尚未部署，请稍后再试或联系系统管理员。"
 
@@ -49,7 +49,7 @@ def _message(request: HttpRequest, title: str, message: str, status: int, back: 
 
 
 def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+    return user_of(request)
 
 
 def evaluator_required(view: View) -> View:
@@ -57,7 +57,7 @@ def evaluator_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if _user(request).role == Role.SCHOOL:
             return _message(request, "无权查看", SCHOOL_REFUSED, 403)
         return view(request, *args, **kwargs)
@@ -78,10 +78,6 @@ def _page_url(county: OrgUnit, year: int, anchor: str = "") -> str:
     return reverse("assessment:county", args=[county.code, year]) + (f"#{anchor}" if anchor else "")
 
 
-def _stored(county: OrgUnit, year: int) -> CountyEvaluation | None:
-    return CountyEvaluation.objects.filter(county=county, year=year).order_by("-computed_at").first()
-
-
 def _refused(request: HttpRequest, exc: YoujunError, back: str) -> HttpResponse:
     """A write the services refused: 403 for permissions, otherwise the messages and back to the page."""
     if any(p.code == "forbidden" for p in exc.problems):
@@ -96,80 +92,6 @@ def _text(request: HttpRequest, name: str, limit: int = services.MAX_TEXT) -> st
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The assessment page and its printable view
-
-
-INDEX_LIMIT = 300
-
-
-@evaluator_required
-@require_GET
-def index(request: HttpRequest) -> HttpResponse:
-    """A county user goes to its own assessment; the levels above pick a county of their jurisdiction."""
-    user = _user(request)
-    evaluations = scoped(CountyEvaluation.objects.select_related("county"), user, "county__code")
-    years = sorted(set(evaluations.values_list("year", flat=True)), reverse=True)
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        year = years[0] if years else timezone.now().year
-    unit = user.org_unit
-    if user.role == Role.COUNTY and unit is not None:
-        return redirect("assessment:county", code=unit.code, year=year)
-    rows = [
-        {"county": e.county, "verdict": (e.result.get("verdict") or {}), "passed": e.passed}
-        for e in evaluations.filter(year=year).order_by("county__code")[:INDEX_LIMIT]
-    ]
-    context = {"rows": rows, "year": year, "years": years, "limit": INDEX_LIMIT}
-    return render(request, "youjun/assessment/index.html", context)
-
-
-def _context(request: HttpRequest, county: OrgUnit, year: int) -> dict[str, Any]:
-    user = _user(request)
-    stored = _stored(county, year)
-    page = pages.assessment_page(county, year, stored.result if stored else None)
-    return {
-        "county": county,
-        "year": year,
-        "page": page,
-        "stored": stored,
-        "is_county": services.is_county_user(user, county),
-        "is_reviewer": services.is_reviewer(user, county),
-        "verdicts": Verdict.values,
-        "founds": Found.values,
-        "sources": FindingSource.values,
-        "allowed": uploads.ALLOWED_TEXT,
-        "limit": uploads.limit_text(),
-        "evaluation_url": reverse("evaluation:county", args=[county.code, year]) if stored else "",
-        "survey_url": _survey_url(county, year),
-        "staleness": staleness(stored, county, year),
-    }
-
-
-def _survey_url(county: OrgUnit, year: int) -> str:
-    """The county's survey page (social recognition), when the survey app is installed."""
-    try:
-        return reverse("survey:county", args=[county.code])
-    except NoReverseMatch:
-        return ""
-
-
-@evaluator_required
-@require_GET
-def county(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    unit = _county_or_404(_user(request), code, year)
-    return render(request, "youjun/assessment/county.html", _context(request, unit, year))
-
-
-@evaluator_required
-@require_GET
-def printable(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    unit = _county_or_404(_user(request), code, year)
-    return render(request, "youjun/assessment/print.html", _context(request, unit, year))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# County inputs
 
 
 def _shown(value: Any) -> str:
@@ -356,7 +278,7 @@ def _evidence_or_404(user: User, pk: int) -> Evidence:
 
 @evaluator_required
 @require_GET
-def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The file as an attachment, with the type found by sniffing (never the browser's guess)."""
     evidence = _evidence_or_404(_user(request), pk)
     path = uploads.path_of(evidence.stored_name)
@@ -430,87 +352,3 @@ def finding(request: HttpRequest, code: str, year: int, veto: str) -> HttpRespon
 
 # ---------------------------------------------------------------------------------------------------------------
 # Downloads
-
-
-def _document(request: HttpRequest, code: str, year: int, build: Callable[[dict[str, Any]], tuple[bytes, str, str]]):
-    unit = _county_or_404(_user(request), code, year)
-    stored = _stored(unit, year)
-    back = _page_url(unit, year)
-    if stored is None:
-        return _message(request, "暂无评估结果", "该年度还没有评估结果，不能生成文档。", 404, back)
-    try:
-        body, filename, content_type = build(stored.result)
-    except (ImportError, AttributeError):
-        return _message(request, "暂不可用", UNAVAILABLE, 404, back)
-    except YoujunError as exc:
-        return _message(request, "无法生成文档", exc.problems[0].message, 400, back)
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = uploads.attachment_header(filename)
-    return response
-
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@evaluator_required
-@require_GET
-def report_docx(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    def build(doc: dict[str, Any]) -> tuple[bytes, str, str]:
-        from youjun.io import documents  # type: ignore[attr-defined,unused-ignore]
-
-        return documents.self_evaluation_docx(doc), f"{doc.get('county_name', code)}{year}年自评报告.docx", DOCX
-
-    return _document(request, code, year, build)
-
-
-@evaluator_required
-@require_GET
-def annex_xlsx(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    def build(doc: dict[str, Any]) -> tuple[bytes, str, str]:
-        from youjun.io import documents  # type: ignore[attr-defined,unused-ignore]
-
-        return documents.assessment_annex_xlsx(doc), f"{doc.get('county_name', code)}{year}年评估附件.xlsx", XLSX
-
-    return _document(request, code, year, build)
-
-
-@evaluator_required
-@require_GET
-def application(request: HttpRequest, code: str, year: int, fmt: str) -> HttpResponse:
-    if fmt not in ("docx", "xlsx"):
-        raise Http404("不支持的格式")
-
-    def build(doc: dict[str, Any]) -> tuple[bytes, str, str]:
-        import youjun.forms as forms
-
-        definition = forms.load_form("application-2019")
-        values = forms.prefill(definition, _form_context(code, year, doc))
-        writer = forms.form_docx if fmt == "docx" else forms.form_xlsx
-        name = f"{doc.get('county_name', code)}{year}年申报表.{fmt}"
-        return writer(definition, values), name, DOCX if fmt == "docx" else XLSX
-
-    return _document(request, code, year, build)
-
-
-def _form_context(code: str, year: int, doc: dict[str, Any]) -> dict[str, Any]:
-    """The pre-fill context of the application form: the county, its evaluation, inputs and school counts."""
-    from youjun.forms import make_context, registry_summary
-    from youjun.web.collection.selectors import approved_frame
-
-    unit = OrgUnit.objects.get(code=code, level=Level.COUNTY)
-    names = dict(OrgUnit.objects.filter(code__in=[code[:2] + "0000", code[:4] + "00"]).values_list("code", "name"))
-    county_info = {
-        "code": unit.code,
-        "name": unit.name,
-        "province_code": code[:2] + "0000",
-        "province_name": names.get(code[:2] + "0000", unit.province_name),
-        "prefecture_code": code[:4] + "00",
-        "prefecture_name": names.get(code[:4] + "00", ""),
-    }
-    return make_context(
-        county=county_info,
-        evaluation=doc,
-        inputs=services.county_values(unit, year),
-        registry=registry_summary(approved_frame(unit, year)),
-    )

@@ -17,8 +17,8 @@ from typing import Any
 
 import polars as pl
 
+from youjun.contract import SCHOOL_BY_KEY, SCHOOL_SHEET
 from youjun.errors import Problem
-from youjun.io.columns import SCHOOL_BY_KEY, SCHOOL_SHEET
 from youjun.io.workbook import Table, write_data_workbook, write_tables, write_template
 
 #: Columns of the problem report: key in the stored rows → Chinese header.

@@ -119,21 +119,3 @@ class ValueChange(models.Model):
 
     class Meta:
         ordering = ["-at", "field"]
-
-
-class Transition(models.Model):
-    """Every workflow transition (records and county submissions), with actor, time and reason."""
-
-    kind = models.CharField(max_length=16)  # record | submission
-    object_id = models.PositiveBigIntegerField()
-    county = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
-    year = models.PositiveIntegerField()
-    source = models.CharField(max_length=16)
-    target = models.CharField(max_length=16)
-    reason = models.TextField(blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-at"]
-        indexes = [models.Index(fields=["kind", "object_id"])]

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 import polars as pl
 from django.db.models import Count, Q, QuerySet
 
-from youjun.io.columns import SCHOOL_COLUMNS
+from youjun.contract import SCHOOL_COLUMNS
 from youjun.web.accounts.models import User
 from youjun.web.accounts.scoping import jurisdiction_prefix, scoped, visible_units
+from youjun.web.audit.models import Transition
 from youjun.web.collection.models import (
     CollectionYear,
     CountySubmission,
     RecordStatus,
     SchoolRecord,
-    Transition,
     ValueChange,
 )
 from youjun.web.organisation.models import Level, OrgUnit, School
@@ -150,9 +150,16 @@ def county_overview(user: User, year: int) -> tuple[list[CountyRow], int]:
     )
     rows: dict[int, CountyRow] = {}
     for row in stats:
-        unit = counties.get(row.pop("county_id"))
+        unit = counties.get(row["county_id"])
         if unit is not None:
-            rows[unit.pk] = CountyRow(unit, **row)
+            rows[unit.pk] = CountyRow(
+                unit,
+                total=row["total"],
+                draft=row["draft"],
+                submitted=row["submitted"],
+                returned=row["returned"],
+                approved=row["approved"],
+            )
     for sub in scoped(CountySubmission.objects.filter(year=year), user, "county__code"):
         unit = counties.get(sub.county_id)
         if unit is not None:

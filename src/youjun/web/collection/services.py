@@ -25,19 +25,18 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from youjun.contract import SCHOOL_BY_KEY, SCHOOL_COLUMNS
 from youjun.errors import Location, Problem, YoujunError
-from youjun.io.columns import SCHOOL_BY_KEY, SCHOOL_COLUMNS
 from youjun.io.reader import SchoolData, read_school_data
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import can_see_unit
-from youjun.web.bulk import update_fields
+from youjun.web.audit.services import record as audit
 from youjun.web.collection.models import (
     CollectionYear,
     CountySubmission,
     RecordStatus,
     SchoolRecord,
     SubmissionStatus,
-    Transition,
     ValueChange,
 )
 from youjun.web.organisation.models import Level, OrgUnit, School
@@ -239,9 +238,7 @@ def _warnings_by_row(data: SchoolData) -> dict[int, list[Problem]]:
 def _log_transition(
     kind: str, obj_id: int, county: OrgUnit, year: int, source: str, target: str, actor: User, reason: str = ""
 ) -> None:
-    Transition.objects.create(
-        kind=kind, object_id=obj_id, county=county, year=year, source=source, target=target, actor=actor, reason=reason
-    )
+    audit(kind, obj_id, source, target, actor, reason, county=county, year=year)
 
 
 def _record_changes(record: SchoolRecord, new: Mapping[str, Any], actor: User, reason: str, source: str) -> int:
@@ -379,202 +376,7 @@ def approve_records(user: User, county: OrgUnit, year: int, records: Iterable[Sc
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# County workbook upload
-
-
-@dataclass
-class ImportResult:
-    created_schools: int
-    created_records: int
-    updated_records: int
-    warnings: list[Problem]
-
-
-def import_county_workbook(
-    user: User, county: OrgUnit, year: int, name: str, chunks: Iterable[bytes], size: int
-) -> ImportResult:
-    """Import the whole county workbook for one year: every row valid and in this county, or nothing changes.
-
-    Who, the collection window and the county's report upward are checked before the file is read; the parsing
-    and the comparison with the stored records happen outside the transaction; the transaction locks the county's
-    submission and the records it replaces, checks again that none was locked meanwhile, and writes everything in a
-    few batched statements (seconds for 8,000 schools, decision 33)."""
-    _require_county_user(user, county)
-    _require_window(county, year)
-    _require_not_reported(county, year)
-    data = validate_upload(name, chunks, size)
-    schools = data.schools
-    shown = _safe_name(name)
-    problems: list[Problem] = []
-
-    def refuse(code: str, message: str, row: int | None = None, key: str | None = None, value: object = None) -> None:
-        shown_value = None if value is None else str(value)
-        problems.append(Problem(code, message, "error", Location(file=shown, row=row, field=key, value=shown_value)))
-
-    for row in schools.iter_rows(named=True):
-        if row["county_code"] != county.code:
-            message = f"该行学校属于县级区划代码 {row['county_code']}，不是本县（区）（{county.code}），不能导入。"
-            refuse("other_county", message, row["source_row"], "county_code", row["county_code"])
-        if row["year"] != year:
-            refuse("other_year", f"统计年度应为 {year}。", row["source_row"], "year", row["year"])
-    row_of = dict(zip(schools["school_id"].to_list(), schools["source_row"].to_list(), strict=True))
-    existing = {s.school_id: s for s in School.objects.filter(school_id__in=schools["school_id"].to_list())}
-    foreign = [sid for sid, s in existing.items() if s.county_id != county.pk]
-    for sid in foreign:
-        message = f"学校标识码 {sid} 已登记在其他县（区），不能导入到本县（区）。"
-        refuse("school_elsewhere", message, row_of.get(sid), "school_id", sid)
-    for sid in sorted(_locked_ids(year, list(existing))):
-        message = f"学校 {sid} 的 {year} 年度数据已审核锁定，请先解锁再导入（或从文件中删除该行）。"
-        refuse("locked", message, row_of.get(sid), "school_id", sid)
-    if problems:
-        raise YoujunError([*problems, *data.warnings])
-    created_schools = created_records = updated_records = 0
-    with transaction.atomic():
-        submission, _ = CountySubmission.objects.get_or_create(county=county, year=year)
-        submission = CountySubmission.objects.select_for_update().get(pk=submission.pk)
-        if submission.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED):
-            raise fail("county_submitted", "本县（区）该年度数据已报送上级，需上级退回后才能导入。")
-        # The records it replaces are locked; one approved since the file was checked stops the whole import.
-        list(SchoolRecord.objects.select_for_update().filter(year=year, school__school_id__in=list(existing)))
-        approved_meanwhile = _locked_ids(year, list(existing))
-        if approved_meanwhile:
-            sid = sorted(approved_meanwhile)[0]
-            raise fail(
-                "locked",
-                f"导入期间学校 {sid} 的数据已被审核锁定，本次导入未做任何修改，请重新上传。",
-                file=shown,
-                row=row_of.get(sid),
-                field="school_id",
-                value=sid,
-            )
-        # Batched writes: a few statements for the whole county, whatever its size.
-        rows = list(schools.iter_rows(named=True))
-        registry_fields = ("name", "school_type", "ownership", "urban_rural")
-
-        def registry(row: Mapping[str, Any]) -> dict[str, Any]:
-            return dict(
-                zip(
-                    registry_fields,
-                    (row["school_name"], row["school_type"], row["ownership"], row["urban_rural"]),
-                    strict=True,
-                )
-            )
-
-        new_schools = [
-            School(school_id=row["school_id"], county=county, opened_year=year, **registry(row))
-            for row in rows
-            if row["school_id"] not in existing
-        ]
-        School.objects.bulk_create(new_schools)
-        changed_schools = []
-        # The registry keeps the latest year's name and attributes: an upload of an earlier year changes only that
-        # year's records (decision 32).
-        later = set(
-            SchoolRecord.objects.filter(school__in=list(existing.values()), year__gt=year).values_list(
-                "school__school_id", flat=True
-            )
-        )
-        for row in rows:
-            school = existing.get(row["school_id"])
-            if school is None or school.school_id in later:
-                continue
-            if any(getattr(school, k) != v for k, v in registry(row).items()):
-                for key, value in registry(row).items():
-                    setattr(school, key, value)
-                changed_schools.append(school)
-        update_fields(changed_schools, list(registry_fields))
-        by_id = {
-            s.school_id: s for s in School.objects.filter(county=county, school_id__in=[r["school_id"] for r in rows])
-        }
-        records = {r.school_id: r for r in SchoolRecord.objects.filter(year=year, school__in=by_id.values())}
-        missing = [
-            SchoolRecord(
-                school=by_id[row["school_id"]],
-                county=county,
-                year=year,
-                school_name=row["school_name"],
-                values={},
-                updated_by=user,
-            )
-            for row in rows
-            if by_id[row["school_id"]].pk not in records
-        ]
-        SchoolRecord.objects.bulk_create(missing)
-        fresh = {r.pk for r in missing}
-        records = {r.school_id: r for r in SchoolRecord.objects.filter(year=year, school__in=by_id.values())}
-        changes: list[ValueChange] = []
-        now = timezone.now()
-        moves: list[Transition] = []
-        for row in rows:
-            record = records[by_id[row["school_id"]].pk]
-            values = _values_of(row)
-            if not record.values:  # first values of the record: one audit row carries them all
-                changes.append(
-                    ValueChange(
-                        record=record,
-                        field=ALL_FIELDS,
-                        old=None,
-                        new=values,
-                        reason="县级批量导入",
-                        source="county-upload",
-                        actor=user,
-                    )
-                )
-            else:
-                changes += [
-                    ValueChange(
-                        record=record,
-                        field=k,
-                        old=record.values.get(k),
-                        new=v,
-                        reason="县级批量导入",
-                        source="county-upload",
-                        actor=user,
-                    )
-                    for k, v in values.items()
-                    if record.values.get(k) != v
-                ]
-            if record.status != RecordStatus.SUBMITTED:
-                moves.append(
-                    Transition(
-                        kind="record",
-                        object_id=record.pk,
-                        county=county,
-                        year=year,
-                        source=record.status,
-                        target=RecordStatus.SUBMITTED,
-                        actor=user,
-                        reason="县级批量导入",
-                    )
-                )
-            record.values = values
-            record.school_name = row["school_name"]
-            record.status = RecordStatus.SUBMITTED
-            record.updated_by = user
-            record.updated_at = now
-            record.version += 0 if record.pk in fresh else 1
-        ValueChange.objects.bulk_create(changes, batch_size=2000)
-        Transition.objects.bulk_create(moves)
-        update_fields(
-            list(records.values()), ["values", "school_name", "status", "updated_by", "version", "updated_at"]
-        )
-        created_schools, created_records = len(new_schools), len(missing)
-        updated_records = len(rows) - created_records
-    return ImportResult(created_schools, created_records, updated_records, list(data.warnings))
-
-
-def _locked_ids(year: int, school_ids: list[str]) -> set[str]:
-    return set(
-        SchoolRecord.objects.filter(
-            year=year, school__school_id__in=school_ids, status=RecordStatus.APPROVED
-        ).values_list("school__school_id", flat=True)
-    )
-
-
-def _require_not_reported(county: OrgUnit, year: int) -> None:
-    submission = CountySubmission.objects.filter(county=county, year=year).first()
-    if submission and submission.status in (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED):
-        raise fail("county_submitted", "本县（区）该年度数据已报送上级，需上级退回后才能导入。")
+# A school's own workbook (the county's whole workbook: ``collection.imports``)
 
 
 def import_school_workbook(
@@ -650,7 +452,7 @@ def _move_submission(
 def open_collection_year(user: User, year: int, opens_at: datetime, closes_at: datetime) -> tuple[CollectionYear, bool]:
     """The ministry (whole country) or a province (its counties) opens a collection year, or changes its window."""
     unit = user.org_unit
-    allowed = {Role.PROVINCE: Level.PROVINCE, Role.MINISTRY: Level.MINISTRY}
+    allowed: dict[str, str] = {Role.PROVINCE: Level.PROVINCE, Role.MINISTRY: Level.MINISTRY}
     if unit is None or allowed.get(user.role) != unit.level:
         raise fail("forbidden", "只有教育部或省级教育行政部门可以开放采集年度。")
     if not 2000 <= year <= 2100:

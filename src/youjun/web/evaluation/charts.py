@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from youjun.web.evaluation.selectors import fmt
+from youjun.web.evaluation.pages import fmt
 
 GOOD, BAD, WARN, MISSING = "#067647", "#b42318", "#b54708", "#9aa5b1"
 INK, MUTED, GRID = "#1f2933", "#616e7c", "#d9e2ec"
@@ -41,7 +41,7 @@ def nice_step(top: float, ticks: int = 5) -> float:
     (0.2, 0.5, 0.025)
     """
     raw = top / ticks
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude: float = 10 ** math.floor(math.log10(raw))
     for factor in (1, 2, 2.5, 5, 10):
         if raw <= factor * magnitude * (1 + 1e-9):
             return factor * magnitude

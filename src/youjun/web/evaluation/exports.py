@@ -1,6 +1,7 @@
 """Excel exports of the evaluation pages (``?format=xlsx``), built with ``youjun.io.workbook.write_tables``.
 
-Numbers are written in full precision with display formats (CV 3 decimals, values 2), strings always as inert text
+Numbers are written in full precision with the rule set's display formats (``display_cv_decimals`` for coefficients,
+``display_value_decimals`` for values and rates; ``youjun.formatting.excel_format``), strings always as inert text
 (a school named ``=HYPERLINK(...)`` stays text). The file name is Chinese, sent per RFC 6266 / RFC 5987 with an
 ASCII fallback.
 """
@@ -8,20 +9,51 @@ ASCII fallback.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 from django.http import HttpResponse
 
+from youjun.formatting import excel_format, rule_number
 from youjun.io.workbook import Table
-from youjun.web.evaluation.selectors import CountyPage, NationalPage, UnitPage
+from youjun.standards import RuleSet
+from youjun.web.evaluation.pages import CountyPage, NationalPage, UnitPage
 from youjun.web.exports import XLSX, content_disposition, xlsx_response
 
 __all__ = ["XLSX", "content_disposition", "county_xlsx", "national_xlsx", "unit_xlsx", "xlsx_response"]
-VALUE_FMT = "#,##0.00"
-CV_FMT = "0.000"
-PCT_FMT = "0.0%"
+#: Shares of counties (达标比例) as the pages show them: one decimal (not a figure of the rule set).
+SHARE_FMT = "0.0%"
 YES, NO = "达标", "未达标"
+
+
+@dataclass(frozen=True)
+class _Formats:
+    """The Excel number formats of a rule set's display precision."""
+
+    value: str
+    cv: str
+    limit: str
+    rate: str
+    value_change: str
+    cv_change: str
+    note: str
+
+    @classmethod
+    def of(cls, rules: RuleSet) -> _Formats:
+        p = rules.precision
+        return cls(
+            value=excel_format(p.display_value_decimals, grouping=True),
+            cv=excel_format(p.display_cv_decimals),
+            limit=excel_format(p.compare_cv_decimals),
+            rate=excel_format(p.display_value_decimals, percent_=True),
+            value_change=excel_format(p.display_value_decimals, grouping=True, signed=True),
+            cv_change=excel_format(p.display_cv_decimals, signed=True),
+            note=(
+                f"显示时差异系数保留 {p.display_cv_decimals} 位小数、"
+                f"其他数值保留 {p.display_value_decimals} 位小数（四舍五入）。"
+            ),
+        )
 
 
 def _frame(rows: Sequence[Mapping[str, Any]], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
@@ -37,13 +69,24 @@ def _verdict(passed: bool | None) -> str | None:
 
 
 def county_tables(page: CountyPage) -> list[Table]:
-    county, year, rules = page.county, page.year, page.rules
+    """The county page's workbook: summary, coefficients, units, shortfalls, exclusions (one function per sheet)."""
+    fmt = _Formats.of(page.rules)
+    return [
+        _summary_table(page, fmt),
+        _coefficients_table(page, fmt),
+        _units_table(page, fmt),
+        _gaps_table(page, fmt),
+        _excluded_table(page),
+    ]
+
+
+def _summary_table(page: CountyPage, fmt: _Formats) -> Table:
+    """Sheet 县域汇总: one row per stage with its units, limit and verdicts."""
+    county = page.county
+    year = page.year
+    rules = page.rules
     heading = f"{county.full_name} {year} 年资源配置评估：{YES if page.passed else NO}"
-    notes = (
-        f"规则集：{rules.name}",
-        "差异系数按学生数加权（总体形式）计算；表中为全精度数值，"
-        "显示时差异系数保留 3 位小数、其他数值保留 2 位小数（四舍五入）。",
-    )
+    notes = (f"规则集：{rules.name}", f"差异系数按学生数加权（总体形式）计算；表中为全精度数值，{fmt.note}")
     stage_rows = [
         {
             "county_code": county.code,
@@ -66,18 +109,18 @@ def county_tables(page: CountyPage) -> list[Table]:
         frame=_frame(
             stage_rows,
             {
-                "county_code": pl.String,
-                "county_name": pl.String,
-                "year": pl.Int64,
-                "stage": pl.String,
-                "units": pl.Int64,
-                "units_passed": pl.Int64,
-                "students": pl.Int64,
-                "cv_limit": pl.Float64,
-                "failed": pl.String,
-                "boundary": pl.String,
-                "stage_passed": pl.String,
-                "county_passed": pl.String,
+                "county_code": pl.String(),
+                "county_name": pl.String(),
+                "year": pl.Int64(),
+                "stage": pl.String(),
+                "units": pl.Int64(),
+                "units_passed": pl.Int64(),
+                "students": pl.Int64(),
+                "cv_limit": pl.Float64(),
+                "failed": pl.String(),
+                "boundary": pl.String(),
+                "stage_passed": pl.String(),
+                "county_passed": pl.String(),
             },
         ),
         headers={
@@ -94,11 +137,15 @@ def county_tables(page: CountyPage) -> list[Table]:
             "stage_passed": "学段结论",
             "county_passed": "县域资源配置结论",
         },
-        formats={"cv_limit": "0.00"},
+        formats={"cv_limit": fmt.limit},
         title=heading,
         notes=notes,
     )
+    return summary
 
+
+def _coefficients_table(page: CountyPage, fmt: _Formats) -> Table:
+    """Sheet 差异系数: every indicator of every stage, with last year and the most influential schools."""
     with_previous = page.previous_year is not None
     cv_rows = []
     for s in page.stages:
@@ -175,18 +222,23 @@ def county_tables(page: CountyPage) -> list[Table]:
             "levelling_cv": "拉平该校后的差异系数",
         },
         formats={
-            "value": VALUE_FMT,
-            "cv": CV_FMT,
-            "limit": "0.00",
-            "prev_value": VALUE_FMT,
-            "value_change": "+#,##0.00;-#,##0.00;0.00",
-            "prev_cv": CV_FMT,
-            "cv_change": "+0.000;-0.000;0.000",
-            "removal_cv": CV_FMT,
-            "levelling_cv": CV_FMT,
+            "value": fmt.value,
+            "cv": fmt.cv,
+            "limit": fmt.limit,
+            "prev_value": fmt.value,
+            "value_change": fmt.value_change,
+            "prev_cv": fmt.cv,
+            "cv_change": fmt.cv_change,
+            "removal_cv": fmt.cv,
+            "levelling_cv": fmt.cv,
         },
     )
+    return coefficients
 
+
+def _units_table(page: CountyPage, fmt: _Formats) -> Table:
+    """Sheet 学校单元: every evaluated unit with its seven values."""
+    rules = page.rules
     codes = page.codes
     unit_schema: dict[str, pl.DataType] = {
         "school_id": pl.String(),
@@ -224,9 +276,13 @@ def county_tables(page: CountyPage) -> list[Table]:
             "n_met": "达标指标数",
             "passed": "单元结论",
         },
-        formats={f"value_{c}": VALUE_FMT for c in codes},
+        formats={f"value_{c}": fmt.value for c in codes},
     )
+    return units
 
+
+def _gaps_table(page: CountyPage, fmt: _Formats) -> Table:
+    """Sheet 差距清单: every unmet indicator of every unit and what is missing."""
     gap_rows = [
         {
             "school_id": g.school_id,
@@ -248,17 +304,17 @@ def county_tables(page: CountyPage) -> list[Table]:
         frame=_frame(
             gap_rows,
             {
-                "school_id": pl.String,
-                "school_name": pl.String,
-                "stage": pl.String,
-                "code": pl.String,
-                "indicator": pl.String,
-                "value": pl.Float64,
-                "standard": pl.Float64,
-                "ratio": pl.Float64,
-                "shortfall": pl.Float64,
-                "unit": pl.String,
-                "unit_passed": pl.String,
+                "school_id": pl.String(),
+                "school_name": pl.String(),
+                "stage": pl.String(),
+                "code": pl.String(),
+                "indicator": pl.String(),
+                "value": pl.Float64(),
+                "standard": pl.Float64(),
+                "ratio": pl.Float64(),
+                "shortfall": pl.Float64(),
+                "unit": pl.String(),
+                "unit_passed": pl.String(),
             },
         ),
         headers={
@@ -274,15 +330,20 @@ def county_tables(page: CountyPage) -> list[Table]:
             "unit": "单位",
             "unit_passed": "单元结论",
         },
-        formats={"value": VALUE_FMT, "standard": VALUE_FMT, "ratio": PCT_FMT, "shortfall": VALUE_FMT},
+        formats={"value": fmt.value, "standard": fmt.value, "ratio": fmt.rate, "shortfall": fmt.value},
         notes=("差距 = 标准 × 在校生数 ÷ 计量基数 − 现有量；教师和教室数向上取整。",),
     )
+    return gaps
+
+
+def _excluded_table(page: CountyPage) -> Table:
+    """Sheet 不纳入评估学校."""
     excluded = Table(
         sheet="不纳入评估学校",
-        frame=_frame(page.excluded, {"school_id": pl.String, "school_name": pl.String, "reason": pl.String}),
+        frame=_frame(page.excluded, {"school_id": pl.String(), "school_name": pl.String(), "reason": pl.String()}),
         headers={"school_id": "学校标识码", "school_name": "学校名称", "reason": "不纳入原因"},
     )
-    return [summary, coefficients, units, gaps, excluded]
+    return excluded
 
 
 def county_xlsx(page: CountyPage) -> HttpResponse:
@@ -296,6 +357,7 @@ def county_xlsx(page: CountyPage) -> HttpResponse:
 
 def unit_tables(page: UnitPage) -> list[Table]:
     unit, year = page.unit, page.year
+    fmt = _Formats.of(page.rules)
     keys = [f"cv_{s}_{c}" for s, c, _ in page.columns]
     schema: dict[str, pl.DataType] = {
         "county_code": pl.String(),
@@ -339,9 +401,12 @@ def unit_tables(page: UnitPage) -> list[Table]:
             sheet="县域汇总",
             frame=_frame(rows, schema),
             headers=headers,
-            formats={k: CV_FMT for k in keys},
+            formats={k: fmt.cv for k in keys},
             title=title,
-            notes=(f"差异系数限值：{_limits(page)}。表中为全精度数值，显示保留 3 位小数（四舍五入）。",),
+            notes=(
+                f"差异系数限值：{_limits(page)}。表中为全精度数值，"
+                f"显示保留 {page.rules.precision.display_cv_decimals} 位小数（四舍五入）。",
+            ),
         )
     ]
     if page.prefectures:
@@ -351,7 +416,10 @@ def unit_tables(page: UnitPage) -> list[Table]:
 
 def _limits(page: UnitPage) -> str:
     limits = page.rules.balance.cv_limit or {}
-    return "；".join(f"{page.rules.stage_name(s)} ≤ {limits[s]:.2f}" for s in page.rules.stages if s in limits)
+    decimals = page.rules.precision.compare_cv_decimals
+    return "；".join(
+        f"{page.rules.stage_name(s)} ≤ {rule_number(limits[s], decimals)}" for s in page.rules.stages if s in limits
+    )
 
 
 def _group_table(sheet: str, groups: Sequence[Any], label: str, code_label: str, title: str | None = None) -> Table:
@@ -371,12 +439,12 @@ def _group_table(sheet: str, groups: Sequence[Any], label: str, code_label: str,
         frame=_frame(
             rows,
             {
-                "code": pl.String,
-                "name": pl.String,
-                "counties": pl.Int64,
-                "evaluated": pl.Int64,
-                "passed": pl.Int64,
-                "share": pl.Float64,
+                "code": pl.String(),
+                "name": pl.String(),
+                "counties": pl.Int64(),
+                "evaluated": pl.Int64(),
+                "passed": pl.Int64(),
+                "share": pl.Float64(),
             },
         ),
         headers={
@@ -387,7 +455,7 @@ def _group_table(sheet: str, groups: Sequence[Any], label: str, code_label: str,
             "passed": "达标县数",
             "share": "达标比例（占已评估）",
         },
-        formats={"share": PCT_FMT},
+        formats={"share": SHARE_FMT},
         title=title,
     )
 

@@ -30,9 +30,10 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from youjun.web.accounts.models import Role
-from youjun.web.evaluation import exports, selectors, services
+from youjun.web.evaluation import exports, pages, pipeline, selectors
 from youjun.web.evaluation.charts import Bar, cv_chart
 from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.shortcuts import user_of
 
 View = Callable[..., HttpResponse]
 SCHOOL_REFUSED = "学校账号用于填报本校数据，不能查看评估结果。评估结果由县级及以上教育行政部门查看。"
@@ -48,7 +49,7 @@ def evaluator_required(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.role == Role.SCHOOL:  # type: ignore[union-attr]
+        if user_of(request).role == Role.SCHOOL:
             return _forbidden(request, SCHOOL_REFUSED)
         return view(request, *args, **kwargs)
 
@@ -94,7 +95,7 @@ def _verdict_html(passed: bool | None) -> str:
     return OK_MARK if passed else FAIL_MARK if passed is False else "—"
 
 
-def unit_rows_html(page: selectors.CountyPage) -> SafeString:
+def unit_rows_html(page: pages.CountyPage) -> SafeString:
     rows = []
     for u in page.unit_rows:
         cells = "".join(
@@ -113,7 +114,7 @@ def unit_rows_html(page: selectors.CountyPage) -> SafeString:
     return mark_safe("\n".join(rows))  # every text above is escaped
 
 
-def shortfall_rows_html(page: selectors.CountyPage) -> SafeString:
+def shortfall_rows_html(page: pages.CountyPage) -> SafeString:
     rows = [
         f'<tr><td>{escape(g.school_name)}<small class="id">{escape(g.school_id)}</small></td>'
         f"<td>{escape(g.stage_name)}</td><td><b>{escape(g.code)}</b> {escape(g.indicator)}</td>"
@@ -126,7 +127,7 @@ def shortfall_rows_html(page: selectors.CountyPage) -> SafeString:
     return mark_safe("\n".join(rows))  # every text above is escaped
 
 
-def county_rows_html(page: selectors.UnitPage) -> SafeString:
+def county_rows_html(page: pages.UnitPage) -> SafeString:
     with_prefecture = bool(page.prefectures)
     rows = []
     for r in page.rows:
@@ -149,27 +150,27 @@ def county_rows_html(page: selectors.UnitPage) -> SafeString:
 @evaluator_required
 def index(request: HttpRequest) -> HttpResponse:
     """Send each user to the page of their own unit for the latest year with results."""
-    user = request.user
-    year = selectors.latest_year(user)  # type: ignore[arg-type]
+    user = user_of(request)
+    year = selectors.latest_year(user)
     if year is None:
         return render(
             request,
             "youjun/evaluation/message.html",
             {"title": "暂无评估结果", "message": "辖区内还没有生成评估结果：县级审核通过学校数据后将自动计算。"},
         )
-    unit = None if selectors.sees_whole_country(user) else user.org_unit  # type: ignore[union-attr]
+    unit = None if selectors.sees_whole_country(user) else user.org_unit
     return redirect(page_for(unit, year))
 
 
 @evaluator_required
 def county(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    user = request.user
-    unit = selectors.visible_unit(user, code)  # type: ignore[arg-type]
+    user = user_of(request)
+    unit = selectors.visible_unit(user, code)
     if unit.level != Level.COUNTY:
         return redirect(page_for(unit, year))
-    page = selectors.county_page(user, unit, year)  # type: ignore[arg-type]
+    page = pages.county_page(user, unit, year)
     if page is None:
-        years = selectors.years_with_results(user, unit.code)  # type: ignore[arg-type]
+        years = selectors.years_with_results(user, unit.code)
         return _no_result(request, unit.full_name, year, years, "evaluation:county", unit.code)
     if _wants_xlsx(request):
         return exports.county_xlsx(page)
@@ -184,18 +185,18 @@ def county(request: HttpRequest, code: str, year: int) -> HttpResponse:
         "shortfall_rows": shortfall_rows_html(page),
         "export_url": f"{request.path}?format=xlsx",
         "year_links": [(y, reverse("evaluation:county", args=[unit.code, y])) for y in page.years],
-        "staleness": services.staleness(page.evaluation, unit, year),
+        "staleness": pipeline.staleness(page.evaluation, unit, year),
     }
     return render(request, "youjun/evaluation/county.html", context)
 
 
 @evaluator_required
 def unit(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    user = request.user
-    org = selectors.visible_unit(user, code)  # type: ignore[arg-type]
+    user = user_of(request)
+    org = selectors.visible_unit(user, code)
     if org.level not in (Level.PROVINCE, Level.PREFECTURE):
         return redirect(page_for(org, year))
-    page = selectors.unit_page(user, org, year)  # type: ignore[arg-type]
+    page = pages.unit_page(user, org, year)
     if not page.rows:
         return _no_result(request, org.full_name, year, page.years, "evaluation:unit", org.code)
     if _wants_xlsx(request):
@@ -205,21 +206,19 @@ def unit(request: HttpRequest, code: str, year: int) -> HttpResponse:
         "county_rows": county_rows_html(page),
         "export_url": f"{request.path}?format=xlsx",
         "lead": 5 if page.prefectures else 4,  # columns before the CVs in the county table
-        "national_url": reverse("evaluation:national", args=[year]) if selectors.sees_whole_country(user) else "",  # type: ignore[arg-type]
+        "national_url": reverse("evaluation:national", args=[year]) if selectors.sees_whole_country(user) else "",
         "year_links": [(y, reverse("evaluation:unit", args=[org.code, y])) for y in page.years],
-        "limits": [
-            (page.rules.stage_name(s), selectors.fmt(v, 2)) for s, v in (page.rules.balance.cv_limit or {}).items()
-        ],
+        "limits": [(page.rules.stage_name(s), pages.fmt(v, 2)) for s, v in (page.rules.balance.cv_limit or {}).items()],
     }
     return render(request, "youjun/evaluation/unit.html", context)
 
 
 @evaluator_required
 def national(request: HttpRequest, year: int) -> HttpResponse:
-    user = request.user
-    if not selectors.sees_whole_country(user):  # type: ignore[arg-type]
+    user = user_of(request)
+    if not selectors.sees_whole_country(user):
         return _forbidden(request, "全国汇总仅供教育部账号查看。")
-    page = selectors.national_page(user, year)  # type: ignore[arg-type]
+    page = pages.national_page(user, year)
     if not page.evaluated:
         return _no_result(request, "全国", year, page.years, "evaluation:national", "")
     if _wants_xlsx(request):

@@ -7,9 +7,11 @@ county's six. Every scoped query filters on that prefix (see ``youjun.web.accoun
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
-from youjun.io.columns import OWNERSHIP, SCHOOL_TYPES, URBAN_RURAL
+from youjun.contract import OWNERSHIP, SCHOOL_TYPES, URBAN_RURAL
 
 
 class Level(models.TextChoices):
@@ -39,9 +41,9 @@ class OrgUnit(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.prefix = self.code[: PREFIX_LENGTH[Level(self.level)]]
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def contains(self, code: str) -> bool:
         """Whether an administrative code lies in this unit's jurisdiction."""

@@ -10,7 +10,7 @@ from youjun.io.synth import generate
 from youjun.web.accounts.models import Role, User
 from youjun.web.collection.loading import load_frame, onto_real_counties
 from youjun.web.collection.models import RecordStatus, SchoolRecord
-from youjun.web.evaluation.services import recompute
+from youjun.web.evaluation.pipeline import recompute
 from youjun.web.organisation.models import Level, OrgUnit
 from youjun.web.programme.models import BasicBalance
 

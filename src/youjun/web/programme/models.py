@@ -229,35 +229,6 @@ class Experience(models.Model):
         ordering = ["item", "-pk"]
 
 
-class AuditEntry(models.Model):
-    """One state transition: what, from which state to which, who, when, why."""
-
-    kind = models.CharField(max_length=24)  # batch / nomination / plan / report / experience / extension
-    object_id = models.PositiveBigIntegerField()
-    action = models.CharField("操作", max_length=40)
-    from_state = models.CharField(max_length=16, blank=True)
-    to_state = models.CharField(max_length=16, blank=True)
-    actor = models.ForeignKey(django_settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-    reason = models.CharField("理由", max_length=1000, blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["kind", "object_id"])]
-
-    def _label(self, state: str) -> str:
-        choices = STATES.get(self.kind)
-        return str(choices(state).label) if choices and state in choices.values else state
-
-    @property
-    def from_label(self) -> str:
-        return self._label(self.from_state)
-
-    @property
-    def to_label(self) -> str:
-        return self._label(self.to_state)
-
-
 class Notification(models.Model):
     """An in-app notice to one user; ``key`` makes reminders idempotent (one per user and event)."""
 

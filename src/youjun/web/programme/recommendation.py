@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from django.conf import settings
 
 from youjun import forms
 from youjun.web.collection.models import SchoolRecord
@@ -44,7 +43,7 @@ def county_type(name: str) -> str:
 
 
 def latest_evaluation(county: OrgUnit, year: int | None = None) -> CountyEvaluation | None:
-    qs = CountyEvaluation.objects.filter(county=county, standard=settings.YOUJUN_STANDARD)
+    qs = CountyEvaluation.objects.filter(county=county)
     if year is not None:
         qs = qs.filter(year__lte=year)
     return qs.order_by("-year").first()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from youjun.web.accounts.models import User
@@ -40,9 +39,7 @@ def pilot_rows(nominations: QuerySet[Nomination]) -> list[PilotRow]:
     for r in ProgressReport.objects.filter(county_id__in=counties).order_by("created_at", "pk"):
         latest[r.county_id] = r
     evaluations: dict[int, CountyEvaluation] = {}
-    for e in CountyEvaluation.objects.filter(county_id__in=counties, standard=settings.YOUJUN_STANDARD).order_by(
-        "year"
-    ):
+    for e in CountyEvaluation.objects.filter(county_id__in=counties).order_by("year"):
         evaluations[e.county_id] = e
     rows = []
     for n in items:
@@ -55,9 +52,7 @@ def pilot_rows(nominations: QuerySet[Nomination]) -> list[PilotRow]:
 def trend(county: OrgUnit, since: int) -> list[dict[str, Any]]:
     """The county's stored standing by year since ``since`` (the year before the pilot started)."""
     rows = []
-    for e in CountyEvaluation.objects.filter(
-        county=county, year__gte=since, standard=settings.YOUJUN_STANDARD
-    ).order_by("year"):
+    for e in CountyEvaluation.objects.filter(county=county, year__gte=since).order_by("year"):
         st = recommendation.standing(e.result)
         cv_ok = {}
         ra = (e.result.get("resource_allocation") or {}).get("stages") or {}

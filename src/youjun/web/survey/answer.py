@@ -112,7 +112,8 @@ def _target(token: str) -> Target | None:
     if row is None:
         return None
     snapshot = row[8] if isinstance(row[8], dict) else json.loads(row[8])
-    return Target(*row[:8], snapshot, row[9], _aware(row[10]), _aware(row[11]))
+    fields = (*row[:8], snapshot, row[9], _aware(row[10]), _aware(row[11]))
+    return Target(*fields)
 
 
 def _aware(value: Any) -> datetime | None:

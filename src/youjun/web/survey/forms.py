@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -62,4 +62,4 @@ class LinksForm(forms.Form):
 
     def __init__(self, *args: Any, groups: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].choices = list(groups.items())  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["group"]).choices = list(groups.items())

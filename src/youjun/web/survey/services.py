@@ -46,9 +46,10 @@ from youjun.engine.recognition import (
     valid_returns,
 )
 from youjun.errors import YoujunError
-from youjun.standards import load_rule_set
+from youjun.formatting import Display, number, percent, rule_number
 from youjun.web.accounts.models import User
 from youjun.web.organisation.models import OrgUnit, School
+from youjun.web.rulesets import services as rulesets
 from youjun.web.signals import county_data_changed
 from youjun.web.survey import questionnaires
 from youjun.web.survey.models import (
@@ -74,13 +75,29 @@ ANSWER_SCHEMA = {"response": pl.Int64, "group": pl.String, "question": pl.String
 
 @cache
 def rules_for(standard: str) -> RecognitionRules:
-    return recognition_rules(load_rule_set(standard).sections.get("recognition", {}))
+    """The ``[recognition]`` rules of a rule set by its reference (a shipped id or a province's uploaded file)."""
+    return recognition_rules(rulesets.load(standard).sections.get("recognition", {}))
+
+
+@cache
+def display_for(standard: str) -> Display:
+    """The rule set's display precision: rates with ``display_value_decimals`` decimals."""
+    return Display.of(rulesets.load(standard).precision)
+
+
+def campaign_standard(campaign: Campaign) -> str:
+    """The rule set the campaign was created under (the county-year's, decision 39)."""
+    return str(campaign.questionnaire.get("standard") or rulesets.ref_for(campaign.county, campaign.year))
+
+
+def campaign_display(campaign: Campaign) -> Display:
+    return display_for(campaign_standard(campaign))
 
 
 def campaign_rules(campaign: Campaign) -> RecognitionRules:
     """The rule set the campaign was created under, with the answer options of its snapshot."""
     snap = campaign.questionnaire
-    base = rules_for(snap.get("standard") or settings.YOUJUN_STANDARD)
+    base = rules_for(campaign_standard(campaign))
     return dataclasses.replace(
         base,
         scale=tuple(snap.get("scale", base.scale)),
@@ -143,7 +160,7 @@ def link_cap(campaign: Campaign, group: str) -> int:
 
 def initial_quotas(population: int | None, standard: str | None = None) -> dict[str, int]:
     """Quotas per group from the population and the rule set, ordered like the questionnaires."""
-    rules = rules_for(standard or settings.YOUJUN_STANDARD)
+    rules = rules_for(standard or rulesets.default_ref())
     quotas = default_quotas(population, rules, questionnaires.quota_shares())
     return {g: quotas.get(g, 0) for g in questionnaires.default_questionnaires()}
 
@@ -160,7 +177,7 @@ def create_campaign(
     closes_at: datetime | None = None,
 ) -> Campaign:
     """A draft campaign with a snapshot of today's questionnaires, answer scale and protections."""
-    standard = settings.YOUJUN_STANDARD
+    standard = rulesets.ref_for(county, year)
     with transaction.atomic():
         campaign = Campaign.objects.create(
             county=county,
@@ -353,9 +370,14 @@ def answers_frame(campaign: Campaign) -> pl.DataFrame:
     return pl.DataFrame(flat, schema=ANSWER_SCHEMA, orient="row")
 
 
-def pct(value: float | None) -> str:
-    """A rate as shown on pages: 91.25%; a dash when undefined."""
-    return "—" if value is None else f"{value * 100:.2f}%"
+def pct(value: float | None, decimals: int) -> str:
+    """A rate as shown on pages, rounded half-up (0.91125 → 91.13% with 2 decimals); a dash when undefined."""
+    return percent(value, decimals)
+
+
+def share_text(value: float) -> str:
+    """A share of the rule set or the protection settings as written (0.85 → 85%, 0.875 → 87.5%)."""
+    return rule_number(value, 0, percent_=True)
 
 
 @dataclass(frozen=True)
@@ -368,6 +390,7 @@ class GroupProgress:
     valid: int
     positive: int
     rate: float | None
+    decimals: int
     excess: int = 0
     cap: int = 0
 
@@ -377,7 +400,7 @@ class GroupProgress:
 
     @property
     def rate_text(self) -> str:
-        return pct(self.rate)
+        return pct(self.rate, self.decimals)
 
     @property
     def bar(self) -> int:
@@ -394,6 +417,7 @@ class Progress:
     responses: int
     valid_returns: int
     required: int
+    decimals: int
     excess: int = 0
 
     @property
@@ -407,15 +431,26 @@ class Progress:
 
     @property
     def valid_return_text(self) -> str:
-        return pct(self.valid_return_rate)
+        return pct(self.valid_return_rate, self.decimals)
 
     @property
     def rate_text(self) -> str:
-        return pct(self.result.rate)
+        return pct(self.result.rate, self.decimals)
+
+    @property
+    def threshold_text(self) -> str:
+        """The rule set's S1 threshold as written (85%)."""
+        return share_text(self.rules.threshold)
+
+    @property
+    def valid_return_min_text(self) -> str:
+        """The rule set's minimum valid-return rate as written (70%)."""
+        return share_text(self.rules.valid_return_min)
 
 
 def progress(campaign: Campaign) -> Progress:
     rules = campaign_rules(campaign)
+    decimals = campaign_display(campaign).value_decimals
     frame = answers_frame(campaign)
     result = recognition(frame, rules)
     counts: dict[str, int] = {}
@@ -444,6 +479,7 @@ def progress(campaign: Campaign) -> Progress:
                 valid=int(row.get("valid") or 0),
                 positive=int(row.get("positive") or 0),
                 rate=row.get("rate"),
+                decimals=decimals,
                 excess=int(excess.get(g, 0)),
                 cap=answer_cap(campaign, g),
             )
@@ -456,6 +492,7 @@ def progress(campaign: Campaign) -> Progress:
         responses=sum(counts.values()),
         valid_returns=valid_returns(frame, rules),
         required=required_sample(campaign.population, rules),
+        decimals=decimals,
         excess=sum(excess.values()),
     )
 
@@ -578,6 +615,15 @@ class Integrity:
     @property
     def per_minute(self) -> float:
         return self.responses / self.minutes if self.minutes else 0.0
+
+    @property
+    def per_minute_text(self) -> str:
+        return number(self.per_minute, 1)
+
+    @property
+    def top_block_rows(self) -> list[tuple[str, int, str]]:
+        """The busiest address blocks with their share of the answers as text (one decimal, half-up)."""
+        return [(label, n, percent(share, 1)) for label, n, share in self.top_blocks]
 
 
 def integrity(campaign: Campaign) -> Integrity:

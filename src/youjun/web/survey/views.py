@@ -18,7 +18,6 @@ from functools import wraps
 from typing import Any
 
 import segno
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -33,6 +32,8 @@ from youjun.errors import YoujunError
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import can_see_unit, scoped
 from youjun.web.organisation.models import Level, OrgUnit, School
+from youjun.web.rulesets import services as rulesets
+from youjun.web.shortcuts import user_of
 from youjun.web.survey import exports, services
 from youjun.web.survey.forms import CampaignForm, LinksForm, QuotaForm
 from youjun.web.survey.models import Campaign, CampaignAction, CampaignStatus, Link, LinkKind, Response
@@ -52,7 +53,7 @@ def survey_user_required(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.role == Role.SCHOOL:  # type: ignore[union-attr]
+        if user_of(request).role == Role.SCHOOL:
             return _refuse(request, SCHOOL_REFUSED, title="无权查看")
         return view(request, *args, **kwargs)
 
@@ -60,7 +61,7 @@ def survey_user_required(view: View) -> View:
 
 
 def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+    return user_of(request)
 
 
 def _manages(user: User, county: OrgUnit) -> bool:
@@ -106,7 +107,7 @@ def county(request: HttpRequest, code: str) -> HttpResponse:
     user = _user(request)
     unit = _county(request, code)
     manages = _manages(user, unit)
-    standard = settings.YOUJUN_STANDARD
+    standard = rulesets.ref_for(unit, timezone.localdate().year)
     if request.method == "POST":
         if not manages:
             return _refuse(request, READ_ONLY)
@@ -143,6 +144,7 @@ def county(request: HttpRequest, code: str) -> HttpResponse:
         "form": form if manages else None,
         "year": _year(request),
         "rules": rules,
+        "parents_min_share_text": services.share_text(rules.parents_min_share),
     }
     return render(request, "youjun/survey/county.html", context, status=status)
 
@@ -209,7 +211,7 @@ def _campaign_page(
         "schools": schools if manages else [],
         "open_schools": list(open_schools),
         "integrity": services.integrity(c),
-        "allowance_share": float(prot["answers_allowance_share"]),
+        "allowance_share_text": services.share_text(float(prot["answers_allowance_share"])),
         "allowance_min": int(prot["answers_allowance_min"]),
         "events": events,
         "seen": events[-1].pk if events else 0,
@@ -228,7 +230,7 @@ def _used_single(c: Campaign) -> dict[str, int]:
 
 
 def _standard(c: Campaign) -> str:
-    return str(c.questionnaire.get("standard") or settings.YOUJUN_STANDARD)
+    return services.campaign_standard(c)
 
 
 def _question_rows(c: Campaign, progress: services.Progress) -> list[dict[str, Any]]:
@@ -251,7 +253,7 @@ def _question_rows(c: Campaign, progress: services.Progress) -> list[dict[str, A
                     "counts": [per.get(a, 0) for a in scale],
                     "valid": s.get("valid", 0),
                     "positive": s.get("positive", 0),
-                    "rate": services.pct(s.get("rate")),
+                    "rate": services.pct(s.get("rate"), progress.decimals),
                 }
             )
     return rows
@@ -271,7 +273,7 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     """Open, close or reopen (reason required); the move is applied only from the state the page showed."""
     c, refusal = _write_access(request, pk)
     if c is None:
-        return refusal  # type: ignore[return-value]
+        return refusal  # type: ignore[return-value]  # no campaign: then a refusal
     action = request.POST.get("action", "")
     if action == CampaignAction.OPEN and c.status == CampaignStatus.CLOSED:
         action = CampaignAction.REOPEN  # the button of a closed campaign
@@ -302,7 +304,7 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
 def quotas(request: HttpRequest, pk: int) -> HttpResponse:
     c, refusal = _write_access(request, pk)
     if c is None:
-        return refusal  # type: ignore[return-value]
+        return refusal  # type: ignore[return-value]  # no campaign: then a refusal
     if c.status == CampaignStatus.CLOSED:
         return _refuse(request, "调查已结束，不能再修改样本数。", status=400, title="操作无效")
     form = QuotaForm(request.POST, standard=_standard(c), groups=_groups(c))
@@ -322,7 +324,7 @@ def quotas(request: HttpRequest, pk: int) -> HttpResponse:
 def links(request: HttpRequest, pk: int) -> HttpResponse:
     c, refusal = _write_access(request, pk)
     if c is None:
-        return refusal  # type: ignore[return-value]
+        return refusal  # type: ignore[return-value]  # no campaign: then a refusal
     form = LinksForm(request.POST, groups=_groups(c))
     if c.status == CampaignStatus.CLOSED or not form.is_valid():
         messages.error(request, "生成失败：请选择调查对象并填写 1–5000 之间的数量（已结束的调查不能再生成链接）。")
@@ -341,7 +343,7 @@ def links(request: HttpRequest, pk: int) -> HttpResponse:
 def school_links(request: HttpRequest, pk: int) -> HttpResponse:
     c, refusal = _write_access(request, pk)
     if c is None:
-        return refusal  # type: ignore[return-value]
+        return refusal  # type: ignore[return-value]  # no campaign: then a refusal
     school = School.objects.filter(county=c.county, school_id=request.POST.get("school", "")).first()
     if school is None or c.status == CampaignStatus.CLOSED:
         messages.error(request, "请选择本县（区）的学校（已结束的调查不能再生成二维码）。")

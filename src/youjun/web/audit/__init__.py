@@ -1,0 +1,2 @@
+"""The audit trail of every workflow move (``models.Transition``): ``services.record`` writes it,
+``services.history`` reads it."""
