@@ -149,13 +149,15 @@ def evaluate(
     数据含「县级指标」表时，另评估政府保障程度（G1–G15）、教育质量（Q1–Q9）、社会认可度（S1）、
     一票否决事项（V1–V7）和申报资格，并给出总体结论及原因。
     """
-    from youjun.engine import assess, evaluate_resources
+    from youjun.engine.evaluate import evaluate_resources
     from youjun.standards import load_rule_set
 
     rules = load_rule_set(standard)
     data = _read(files)
-    started = time.perf_counter()
     full = data.counties is not None and "guarantee" in rules.sections and bool(rules.sections["guarantee"])
+    if full:  # the county parts are imported only when there is a county sheet
+        from youjun.engine.assessment import assess
+    started = time.perf_counter()
     assessment = assess(data.schools, data.counties, rules) if full else None
     ev = assessment.resources if assessment is not None else evaluate_resources(data.schools, rules)
     elapsed = time.perf_counter() - started

@@ -9,7 +9,8 @@
   met when every item is.
 - Social recognition S1: ``recognition_positive ÷ recognition_valid`` of the county sheet (answers such as 不了解
   already left out by whoever counted them: the survey or the county), or ``recognition_rate`` when the survey
-  weighted its groups, at least ``[recognition] threshold``.
+  weighted its groups, at least ``[recognition] threshold``; undecided when the survey's valid returns
+  (``recognition_returns`` of ``recognition_sample``, given by the web's survey) fall short of ``valid_return_min``.
 - Vetoes V1–V7 (``[vetoes]`` of the rule set): V1–V6 are findings (存在 → vetoed, 不存在 → clear, blank → not yet
   checked); V7 follows S1. A veto item is ``met`` when the situation was not found.
 
@@ -61,6 +62,7 @@ from youjun.engine.items import (
     ratio,
 )
 from youjun.engine.quality import evaluate_quality
+from youjun.engine.recognition import RETURNS, SAMPLE, valid_return_shortfall, with_return_inputs
 from youjun.errors import YoujunError
 from youjun.standards.model import RuleSet
 
@@ -160,19 +162,31 @@ def recognition_check(item: Item) -> CountyCheck:
         )
     )
     clause = item.clause(value, threshold, shown=shown)
+    # Below the valid-return minimum the sample decides nothing: S1 (and V7) undecided, with the reason.
+    short, short_reason = valid_return_shortfall(
+        item.number("valid_return_min"), lambda e: item.rate_text(e, "%"), number_text
+    )
     detail = (
         pl.when((positive > valid).fill_null(False) & ~is_weighted)
         .then(pl.lit("认可回答数大于有效回答数，无法计算"))
+        .when(short)
+        .then(short_reason)
         .otherwise(clause.text)
     )
     return CountyCheck(
-        ok=clause.ok,
-        value=value,
+        ok=pl.when(short).then(pl.lit(None, pl.Boolean)).otherwise(clause.ok),
+        value=pl.when(short).then(pl.lit(None, pl.Float64)).otherwise(value),
         threshold=pl.lit(threshold),
         detail=detail,
-        inputs={"recognition_valid": valid, "recognition_positive": positive, "recognition_rate": weighted},
+        inputs={
+            "recognition_valid": valid,
+            "recognition_positive": positive,
+            "recognition_rate": weighted,
+            RETURNS: pl.col(RETURNS),
+            SAMPLE: pl.col(SAMPLE),
+        },
         missing=[need("recognition_valid", ~is_weighted), need("recognition_positive", ~is_weighted)],
-        boundary=clause.boundary,
+        boundary=clause.boundary & ~short,
     )
 
 
@@ -345,6 +359,7 @@ def assess(schools: pl.DataFrame, counties: pl.DataFrame | None, rules: RuleSet)
     """The full assessment of every (year, county) of the school frame or the county sheet (``县级指标``)."""
     # A county sheet without school rows still gives every frame of the resource evaluation, empty and typed.
     resources = evaluate_resources(schools if schools.height else complete_frame(schools, SCHOOL_COLUMNS), rules)
+    counties = with_return_inputs(counties)  # the survey's valid returns and sample, null where not given
     guarantee = evaluate_guarantee(schools, counties, rules)
     quality = evaluate_quality(schools, counties, rules)
     vetoes = evaluate_items(schools, counties, rules, "vetoes", _veto_evaluators(rules))

@@ -52,12 +52,15 @@ import polars as pl
 
 from youjun.contract import COUNTY_COLUMNS, SCHOOL_COLUMNS, VERDICT, Column
 from youjun.engine.precision import at_least, at_most, round_half_up, round_half_up_scalar
+from youjun.engine.recognition import RETURN_INPUTS
 from youjun.engine.scope import exclusion_reason
+from youjun.engine.status import INSUFFICIENT as INSUFFICIENT
+from youjun.engine.status import MET as MET
+from youjun.engine.status import NOT_MET as NOT_MET
 from youjun.errors import YoujunError
 from youjun.standards.model import RuleSet
 
 COUNTY = ["year", "county_code"]
-MET, NOT_MET, INSUFFICIENT = "met", "not_met", "insufficient_data"
 YES, NO = "是", "否"
 PASS_VERDICT, FAIL_VERDICT = VERDICT[0], VERDICT[1]  # 达标, 不达标 (待补充 and blank: insufficient)
 PERCENT_DIGITS = 2  # a rate of 1 is 100 %: two more decimals when shown or rounded as a percentage
@@ -737,6 +740,8 @@ def evaluate_items(
         str(s[key]) for s in table.values() if isinstance(s, dict) for key in ("verdict", "finding") if key in s
     }
     template = [c.key for c in COUNTY_COLUMNS]
+    # Beside the template: the survey's valid returns and sample, which V7 reads through S1's rule.
+    template += [k for k in RETURN_INPUTS if k in sheet.columns]
     keep = template + sorted(v for v in verdicts if v in sheet.columns and v not in template)
     sheet = sheet.select(keep).with_columns(pl.lit(None, pl.String).alias(v) for v in verdicts if v not in keep)
     base = county_base(schools, sheet)

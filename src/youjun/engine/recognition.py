@@ -16,6 +16,11 @@ The national computation is not published, so every choice is in the rule set's 
 Inputs are one row per answer (``group``, ``question``, ``answer``; ``response`` identifies the questionnaire for
 the valid-return count). Everything is computed with Polars group-bys, no per-row Python.
 
+S1 is decided only on a sample that meets ``valid_return_min``: when the county frame carries the survey's valid
+returns and planned sample (``RETURN_INPUTS``, given by the web application's survey; the workbook has no such
+columns, so figures typed in a workbook are not checked), a county below the minimum gets S1 (and V7) undecided,
+with the reason (``valid_return_shortfall``), whatever its rate.
+
 >>> import polars as pl
 >>> from youjun.standards import load_rule_set
 >>> rules = recognition_rules(load_rule_set().sections["recognition"])
@@ -31,7 +36,7 @@ the valid-return count). Everything is computed with Polars group-bys, no per-ro
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +45,12 @@ import polars as pl
 PARENTS = "parents"
 #: Tolerance of the threshold comparison: a weighted mean of exact shares can land a few ulps below 0.85.
 TOLERANCE = 1e-12
+#: Tolerance of the valid-return comparison (counts against a share of a count).
+RETURN_TOLERANCE = 1e-9
+RETURNS = "recognition_returns"
+SAMPLE = "recognition_sample"
+#: County-frame inputs beside the answer counts: questionnaires with a valid answer, and the planned sample.
+RETURN_INPUTS: dict[str, pl.DataType] = {RETURNS: pl.Int64(), SAMPLE: pl.Int64()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,19 +237,29 @@ def default_quotas(population: int | None, rules: RecognitionRules, shares: Mapp
     return {PARENTS: parents, **quotas}
 
 
-def quota_problems(quotas: Mapping[str, int], population: int | None, rules: RecognitionRules) -> list[str]:
-    """Why the quotas do not make a valid sample (Chinese sentences; empty when they do)."""
-    problems = []
-    if any(q < 0 for q in quotas.values()):
-        problems.append("各类调查对象的样本数不能为负数")
+def quota_issues(
+    quotas: Mapping[str, int], population: int | None, rules: RecognitionRules
+) -> list[tuple[str | None, str]]:
+    """Why the quotas do not make a valid sample: (the group the sentence is about, or None for the whole sample;
+    a Chinese sentence). Empty when they do."""
+    problems: list[tuple[str | None, str]] = [(g, "样本数不能为负数") for g, q in quotas.items() if q < 0]
     total = sum(quotas.values())
     need = required_sample(population, rules)
     if total < need:
-        problems.append(f"样本总数 {total:,} 少于按常住人口要求的 {need:,}")
+        problems.append((None, f"样本总数 {total:,} 少于按常住人口要求的 {need:,}"))
     parents = quotas.get(PARENTS, 0)
     least = parents_required(total, rules)
     if parents < least:
-        problems.append(f"家长样本 {parents:,} 少于样本总数的 {rules.parents_min_share:.0%}（至少 {least:,}）")
+        share = share_text(rules.parents_min_share)
+        problems.append((PARENTS, f"家长样本 {parents:,} 少于样本总数的 {share}（至少 {least:,}）"))
+    return problems
+
+
+def quota_problems(quotas: Mapping[str, int], population: int | None, rules: RecognitionRules) -> list[str]:
+    """Why the quotas do not make a valid sample (Chinese sentences; empty when they do)."""
+    problems = [m for g, m in quota_issues(quotas, population, rules) if g is None or m != "样本数不能为负数"]
+    if any(q < 0 for q in quotas.values()):
+        problems.insert(0, "各类调查对象的样本数不能为负数")
     return problems
 
 
@@ -258,4 +279,44 @@ def valid_returns(answers: pl.DataFrame, rules: RecognitionRules) -> int:
 
 def valid_return_ok(returns: int, sample: int, rules: RecognitionRules) -> bool:
     """Valid returns ÷ sample ≥ ``valid_return_min`` (a sample of 0 has nothing to check against)."""
-    return sample > 0 and returns >= rules.valid_return_min * sample - 1e-9
+    return sample > 0 and returns >= rules.valid_return_min * sample - RETURN_TOLERANCE
+
+
+def share_text(value: float) -> str:
+    """A share of the rule set as written (0.7 → 70%, 0.875 → 87.5%), never rounded to a display precision.
+
+    >>> share_text(0.7), share_text(0.875), share_text(0.85)
+    ('70%', '87.5%', '85%')
+    """
+    return f"{round(value * 100, 6):g}%"
+
+
+def with_return_inputs(counties: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The county frame with the ``RETURN_INPUTS`` columns (null where the frame has none: not checked)."""
+    if counties is None:
+        return None
+    absent = [pl.lit(None, dtype).alias(key) for key, dtype in RETURN_INPUTS.items() if key not in counties.columns]
+    return counties.with_columns(absent).with_columns(pl.col(key).cast(dtype) for key, dtype in RETURN_INPUTS.items())
+
+
+def valid_return_shortfall(
+    valid_return_min: float, rate_text: Callable[[pl.Expr], pl.Expr], count_text: Callable[[pl.Expr], pl.Expr]
+) -> tuple[pl.Expr, pl.Expr]:
+    """Per county row: whether the survey's valid returns fall short of ``valid_return_min`` of the planned sample
+    (the rule of ``valid_return_ok``; false where the returns or the sample are not given), and the reason in
+    Chinese: "数据不足：有效回收率 38.60%，低于要求的 70%（有效问卷 386 份，计划样本 1,000 份）".
+
+    ``rate_text`` writes a share as the rule set displays percentages, ``count_text`` a count."""
+    returns, sample = pl.col(RETURNS), pl.col(SAMPLE)
+    given = returns.is_not_null() & sample.is_not_null()
+    enough = (sample > 0) & (returns.cast(pl.Float64) >= valid_return_min * sample.cast(pl.Float64) - RETURN_TOLERANCE)
+    short = (given & ~enough).fill_null(False)
+    rate = pl.when(sample > 0).then(returns.cast(pl.Float64) / sample.cast(pl.Float64))
+    reason = pl.format(
+        "数据不足：有效回收率 {}，低于要求的 {}（有效问卷 {} 份，计划样本 {} 份）",
+        rate_text(rate),
+        pl.lit(share_text(valid_return_min)),
+        count_text(returns),
+        count_text(sample),
+    )
+    return short, reason

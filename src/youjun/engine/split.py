@@ -61,11 +61,14 @@ def split_shared_resources(schools: pl.DataFrame, split: Split, stages: tuple[st
     frames = []
     for stage in stages:
         share = stage_share(stage, split)
-        staged = [
-            pl.col(f"{base}_{stage}").alias(base) for base in STAGED_FIELDS if f"{base}_{stage}" in schools.columns
-        ]
+        staged_fields = [f"{base}_{stage}" for base in STAGED_FIELDS if f"{base}_{stage}" in schools.columns]
+        staged = [pl.col(field).alias(field.removesuffix(f"_{stage}")) for field in staged_fields]
+        # Only the columns a unit takes are filtered (the same rows and values: a cheaper copy).
+        needed = dict.fromkeys([*keys, *(f"students_{s}" for s in ALL_STAGES), *staged_fields, *shared, *flags])
         frames.append(
-            schools.filter(pl.col(f"students_{stage}") > 0).select(
+            schools.select(list(needed))
+            .filter(pl.col(f"students_{stage}") > 0)
+            .select(
                 *keys,
                 pl.lit(stage).alias("stage"),
                 pl.col(f"students_{stage}").alias("students"),

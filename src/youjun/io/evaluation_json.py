@@ -1,25 +1,30 @@
 """The evaluation JSON (data-contract.md §2, ``schema_version: 1``), written fast at national scale.
 
-Per-unit objects are encoded by Polars (vectorised, shortest round-trip floats, no rounding) and joined per county;
-only the ~3,000 county envelopes are assembled in Python. Keys beyond the contract are additive (see
+Per-unit objects are encoded by Polars (vectorised, shortest round-trip floats, no rounding), in the order of the
+county lines, and written one by one between the text of their county (``county_tokens``); nothing is assembled in
+Python. Keys beyond the contract are additive (see
 docs/decisions.md): ``school_name`` on units, ``cv_limit``, ``cv_boundary`` and ``influence`` on stages, and a
 ``shortfalls`` list per county.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import polars as pl
 
-from youjun.engine.assessment import PARTS, Assessment
 from youjun.engine.evaluate import COUNTY, ResourceEvaluation
-from youjun.engine.items import MET, NOT_MET, ItemEvaluation
+from youjun.engine.status import MET, NOT_MET
 from youjun.io.report import shortfalls
 from youjun.io.targets import check_target
+
+if TYPE_CHECKING:  # an Assessment comes with its modules imported: a resource evaluation needs none of them
+    from youjun.engine.assessment import Assessment
+    from youjun.engine.items import ItemEvaluation
 
 SCHEMA_VERSION = 1
 STAGE_KEYS = [*COUNTY, "stage"]
@@ -30,7 +35,9 @@ def _struct(prefix: str, codes: list[str]) -> pl.Expr:
     return pl.struct([pl.col(f"{prefix}_{c}").alias(c) for c in codes])
 
 
-def _unit_json(ev: ResourceEvaluation) -> pl.DataFrame:
+def _unit_json(ev: ResourceEvaluation, counties: pl.DataFrame) -> pl.DataFrame:
+    """Every unit's JSON object (``json``) with ``k``, the position of its county in ``counties`` (``k`` and the
+    county keys): in county order, and in the order of the units within a county."""
     codes = ev.codes
     fields: list[pl.Expr] = [
         pl.col("school_id"),
@@ -41,30 +48,47 @@ def _unit_json(ev: ResourceEvaluation) -> pl.DataFrame:
     ]
     if "met_" + codes[0] in ev.units.columns:
         fields += [_struct("met", codes).alias("met"), pl.col("passed")]
-    return _joined(ev.units, COUNTY, pl.struct(fields).struct.json_encode())
+    encoded = (
+        ev.units.lazy()
+        .join(counties.lazy(), on=COUNTY, how="inner", maintain_order="left")
+        .select("k", pl.struct(fields).struct.json_encode().alias("json"))
+        .collect()
+    )
+    return encoded.sort("k", maintain_order=True)  # moving the encoded text costs less than moving the columns
 
 
-def _shortfalls_json(ev: ResourceEvaluation) -> pl.DataFrame:
+def _shortfalls_json(ev: ResourceEvaluation) -> pl.LazyFrame:
     """Per county: every unmet indicator of every unit, with what is missing to meet it."""
-    gaps = shortfalls(ev)
+    gaps = shortfalls(_narrow(ev))
     if gaps.height == 0:
-        return pl.DataFrame(schema={"year": pl.Int64, "county_code": pl.String, "json": pl.String})
+        return pl.LazyFrame(schema={"year": pl.Int64, "county_code": pl.String, "json": pl.String})
     fields = ["school_id", "stage", "indicator", "value", "standard", "ratio", "shortfall", "unit", "boundary"]
     piece = pl.struct(*fields, pl.col("passed").alias("unit_passed")).struct.json_encode()
     return _joined(gaps, COUNTY, piece)
 
 
-def _excluded_json(ev: ResourceEvaluation) -> pl.DataFrame:
+def _narrow(ev: ResourceEvaluation) -> ResourceEvaluation:
+    """``ev`` with only the unit columns ``shortfalls`` reads: it filters the units once per indicator, and a
+    narrower frame is cheaper to filter (the result is the same)."""
+    names = ["year", "county_code", "county_name", "school_id", "school_name", "stage", "students", "passed"]
+    for code in ev.codes:
+        names += [f"met_{code}", f"value_{code}", f"ratio_{code}", f"shortfall_{code}"]
+    if not all(name in ev.units.columns for name in names):
+        return ev
+    return dataclasses.replace(ev, units=ev.units.select(names))
+
+
+def _excluded_json(ev: ResourceEvaluation) -> pl.LazyFrame:
     return _joined(ev.excluded, COUNTY, pl.struct("school_id", "school_name", "reason").struct.json_encode())
 
 
-def _joined(frame: pl.DataFrame, keys: list[str], piece: pl.Expr) -> pl.DataFrame:
+def _joined(frame: pl.DataFrame | pl.LazyFrame, keys: list[str], piece: pl.Expr) -> pl.LazyFrame:
     """One string per key group: the pieces joined by commas, in frame order (group order does not matter: the
     groups are joined onto the counties)."""
-    return frame.select(*keys, piece.alias("json")).group_by(keys).agg(pl.col("json").str.join(","))
+    return frame.lazy().select(*keys, piece.alias("json")).group_by(keys).agg(pl.col("json").str.join(","))
 
 
-def _influence_json(ev: ResourceEvaluation) -> pl.DataFrame:
+def _influence_json(ev: ResourceEvaluation) -> pl.LazyFrame:
     """Per (year, county, stage): ``{"R1": {"removal": {...}, "levelling": {...}}, ...}``."""
     role = {
         r: pl.struct(pl.col(f"{r}_school_id").alias("school_id"), pl.col(f"cv_after_{r}").alias("cv_after")).alias(r)
@@ -76,11 +100,11 @@ def _influence_json(ev: ResourceEvaluation) -> pl.DataFrame:
         pl.lit('":'),
         pl.struct(role["removal"], role["levelling"]).struct.json_encode(),
     )
-    by_stage = _joined(ev.influence.sort(["year", "county_code", "stage", "indicator"]), STAGE_KEYS, piece)
+    by_stage = _joined(ev.influence.lazy().sort(["year", "county_code", "stage", "indicator"]), STAGE_KEYS, piece)
     return by_stage.with_columns(pl.concat_str(pl.lit("{"), pl.col("json"), pl.lit("}")).alias("json"))
 
 
-def _stages_json(ev: ResourceEvaluation) -> pl.DataFrame:
+def _stages_json(ev: ResourceEvaluation) -> pl.LazyFrame:
     """Per county: ``"primary": {...}, "junior": {...}`` with every stage figure, in the rule set's stage order."""
     codes = ev.codes
     stages = ev.stages
@@ -102,7 +126,7 @@ def _stages_json(ev: ResourceEvaluation) -> pl.DataFrame:
         fields += [pl.col("composite"), pl.col("composite_limit")]
     fields.append(pl.col("passed"))
     influence = _influence_json(ev).rename({"json": "influence"})
-    encoded = stages.join(influence, on=STAGE_KEYS, how="left", maintain_order="left")
+    encoded = stages.lazy().join(influence, on=STAGE_KEYS, how="left", maintain_order="left")
     body = pl.struct(fields).struct.json_encode().str.strip_suffix("}")
     piece = pl.concat_str(
         pl.lit('"'),
@@ -135,7 +159,7 @@ def _failing_schools(ev: ItemEvaluation) -> pl.DataFrame:
     failing = ev.schools.filter((pl.col("status") != MET) | pl.col("boundary"))
     if failing.height == 0:
         return pl.DataFrame(schema={**dict.fromkeys(keys, pl.String), "year": pl.Int64, "_schools": pl.String})
-    return _joined(failing, keys, pl.struct(fields).struct.json_encode()).rename({"json": "_schools"})
+    return _joined(failing, keys, pl.struct(fields).struct.json_encode()).rename({"json": "_schools"}).collect()
 
 
 def _items_section(ev: ItemEvaluation, status: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -171,6 +195,8 @@ def _items_section(ev: ItemEvaluation, status: pl.DataFrame, name: str) -> pl.Da
 
 def assessment_fragments(a: Assessment) -> pl.DataFrame:
     """Per county: the sections beside ``resource_allocation`` (docs/assessment-json.md), as one JSON text."""
+    from youjun.engine.assessment import PARTS
+
     status = a.verdict.select(*COUNTY, *PARTS)
     sections = (
         _items_section(a.guarantee, status, "government_guarantee"),
@@ -240,6 +266,8 @@ def _vetoes_section(a: Assessment, status: pl.DataFrame) -> pl.DataFrame:
 
 def _verdict_section(a: Assessment) -> pl.DataFrame:
     """``"verdict": {…}`` per county: status, conclusion, the parts, eligibility and the ranked reasons."""
+    from youjun.engine.assessment import PARTS
+
     eligibility = a.eligibility.select(
         *COUNTY,
         pl.struct(
@@ -256,7 +284,7 @@ def _verdict_section(a: Assessment) -> pl.DataFrame:
     )
     reasons = _joined(
         a.reasons, COUNTY, pl.struct("rank", "part", "code", "status", "message", "ref").struct.json_encode()
-    )
+    ).collect()
     decided = a.verdict.join(eligibility, on=COUNTY, how="left").join(
         reasons.rename({"json": "_reasons"}), on=COUNTY, how="left"
     )
@@ -278,57 +306,83 @@ def _verdict_section(a: Assessment) -> pl.DataFrame:
     )
 
 
-def county_fragments(ev: ResourceEvaluation | Assessment) -> pl.DataFrame:
-    """One row per county (in county order) whose string columns, written side by side, form its JSON object.
+def _counties(ev: ResourceEvaluation | Assessment) -> tuple[pl.LazyFrame, ResourceEvaluation]:
+    """One row per county (in county order) with ``prefix`` and ``suffix``: its JSON object around its units.
 
-    Keeping the fragments apart spares a copy of the ~100 MB of unit text at national scale; the writer puts a
-    space (JSON whitespace) between them. An ``Assessment`` adds its sections after ``resource_allocation``.
-    """
-    sections = assessment_fragments(ev) if isinstance(ev, Assessment) else None
-    if isinstance(ev, Assessment):
+    ``prefix`` ends where the units begin, ``suffix`` starts where they end; the pieces of a county are separated by
+    a space (JSON whitespace). An ``Assessment`` adds its sections after ``resource_allocation``."""
+    sections = None if isinstance(ev, ResourceEvaluation) else assessment_fragments(ev)
+    frame: pl.LazyFrame
+    if not isinstance(ev, ResourceEvaluation):
         # Every county of either sheet (decision 18): one without school rows has an empty, unjudged
         # resource_allocation ("passed": false, no stages) beside the parts it can be judged on.
-        universe = ev.verdict.select(*COUNTY, "county_name", pl.col("resource_allocation").alias("_status"))
+        universe = ev.verdict.lazy().select(*COUNTY, "county_name", pl.col("resource_allocation").alias("_status"))
         frame = universe.join(
-            ev.resources.counties.drop("county_name"), on=COUNTY, how="left", maintain_order="left"
+            ev.resources.counties.lazy().drop("county_name"), on=COUNTY, how="left", maintain_order="left"
         ).with_columns(pl.col("passed").fill_null(False))
         ev = ev.resources
     else:
-        frame = ev.counties.with_columns(
+        frame = ev.counties.lazy().with_columns(
             pl.when(pl.col("passed")).then(pl.lit(MET)).otherwise(pl.lit(NOT_MET)).alias("_status")
         )
-    parts = {
-        "stages": _stages_json(ev),
-        "units": _unit_json(ev),
-        "excluded": _excluded_json(ev),
-        "shortfalls": _shortfalls_json(ev),
-    }
+    parts = {"stages": _stages_json(ev), "excluded": _excluded_json(ev), "shortfalls": _shortfalls_json(ev)}
     for name, part in parts.items():
         frame = frame.join(part.rename({"json": f"_{name}"}), on=COUNTY, how="left", maintain_order="left")
     head = pl.struct("county_code", "county_name", "year").struct.json_encode().str.strip_suffix("}")
     verdict = _bool(pl.col("passed"))
     end = pl.lit("]}}")
     if sections is not None:
-        frame = frame.join(sections.rename({"json": "_sections"}), on=COUNTY, how="left", maintain_order="left")
+        frame = frame.join(sections.lazy().rename({"json": "_sections"}), on=COUNTY, how="left", maintain_order="left")
         end = pl.concat_str(pl.lit("]},"), pl.col("_sections"), pl.lit("}"))
-    return frame.select(
-        pl.concat_str(
-            head,
-            pl.lit(',"resource_allocation":{"status":"'),
-            pl.col("_status"),
-            pl.lit('","passed":'),
-            verdict,
-            pl.lit(',"stages":{'),
-        ).alias("a"),
-        pl.col("_stages").fill_null(""),
-        pl.lit('},"units":[').alias("b"),
-        pl.col("_units").fill_null(""),
-        pl.lit('],"excluded":[').alias("c"),
-        pl.col("_excluded").fill_null(""),
-        pl.lit('],"shortfalls":[').alias("d"),
-        pl.col("_shortfalls").fill_null(""),
-        end.alias("e"),
+    opening = pl.concat_str(
+        head, pl.lit(',"resource_allocation":{"status":"'), pl.col("_status"), pl.lit('","passed":'), verdict
     )
+    prefix = [
+        pl.concat_str(opening, pl.lit(',"stages":{')).fill_null(""),
+        pl.col("_stages").fill_null(""),
+        pl.lit('},"units":['),
+        pl.lit(""),  # the units
+    ]
+    suffix = [
+        pl.lit(""),  # the units
+        pl.lit('],"excluded":['),
+        pl.col("_excluded").fill_null(""),
+        pl.lit('],"shortfalls":['),
+        pl.col("_shortfalls").fill_null(""),
+        end.fill_null(""),
+    ]
+    return frame.select(
+        *COUNTY,
+        pl.concat_str(prefix, separator=" ").alias("prefix"),
+        pl.concat_str(suffix, separator=" ").alias("suffix"),
+    ), ev
+
+
+def county_tokens(ev: ResourceEvaluation | Assessment) -> pl.DataFrame:
+    """The evaluation's counties as pieces of text (column ``t``) that form the county lines when each is followed
+    by a comma: the units of a county one by one, its first unit with the text before it, its last with the text
+    after it, and a county's first piece starting on a new line (the comma before it ends the county before).
+
+    The ~100 MB of unit text is written as Polars encoded it, in the order of the lines, without being copied to
+    join it per county."""
+    lazy, ev = _counties(ev)
+    counties = lazy.with_row_index("k").collect()
+    units = _unit_json(ev, counties.select("k", *COUNTY))
+    k, t = units["k"], units["json"]
+    first, last = (k != k.shift(1)).fill_null(True).arg_true(), (k != k.shift(-1)).fill_null(True).arg_true()
+    newline = pl.when(pl.col("k") > 0).then(pl.lit("\n")).otherwise(pl.lit(""))
+    ends = units.select(pl.col("k", "json").gather(last)).join(counties, on="k", how="left", maintain_order="left")
+    t = t.scatter(last, ends.select(pl.concat_str("json", "suffix")).to_series())
+    starts = pl.DataFrame({"k": k.gather(first), "json": t.gather(first)})
+    starts = starts.join(counties, on="k", how="left", maintain_order="left")
+    t = t.scatter(first, starts.select(pl.concat_str(newline, "prefix", "json")).to_series())
+    tokens = pl.DataFrame({"k": k, "t": t})
+    # A county without units: its text before and after them, with nothing between.
+    empty = counties.join(tokens.select("k").unique(), on="k", how="anti")
+    if empty.height:
+        filler = empty.select("k", pl.concat_str(newline, "prefix", "suffix").alias("t"))
+        tokens = pl.concat([tokens, filler]).sort("k", maintain_order=True)
+    return tokens.select("t")
 
 
 def write_json(ev: ResourceEvaluation | Assessment, target: str | os.PathLike[str] | IO[str] | IO[bytes]) -> None:
@@ -336,12 +390,12 @@ def write_json(ev: ResourceEvaluation | Assessment, target: str | os.PathLike[st
 
     The county lines go from Polars to the file without becoming Python strings (national scale: ~100 MB).
     """
-    lines = county_fragments(ev)
-    options: dict[str, Any] = {"include_header": False, "quote_style": "never", "separator": " "}
+    tokens = county_tokens(ev)
+    options: dict[str, Any] = {"include_header": False, "quote_style": "never"}
 
-    def body(sink: IO[bytes]) -> None:  # one county per line, separated by ",\n"
-        lines.head(-1).write_csv(sink, line_terminator=",\n", **options)
-        lines.tail(1).write_csv(sink, **options)
+    def body(sink: IO[bytes]) -> None:  # every piece followed by a comma; the last ends the last county's line
+        tokens.head(-1).write_csv(sink, line_terminator=",", **options)
+        tokens.tail(1).write_csv(sink, **options)
 
     rules = ev.rules
     head = f'{{"schema_version":{SCHEMA_VERSION},"standard":{json.dumps(rules.id)},"counties":[\n'.encode()

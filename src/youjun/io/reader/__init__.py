@@ -8,7 +8,9 @@ as a traceback.
 Everything is vectorised: each column is parsed by one polars expression over all rows, and only the cells
 it rejects get the costlier cleaning (strip, NFKC, separators); row checks are one table of polars
 expressions (``RowCheck``) evaluated over all rows of all files at once; ``Problem`` objects are built only
-for failing cells. About 0.8 s for 200,000 rows × 54 columns from CSV on two cores (``bench/README.md``).
+for failing cells. A clean school CSV skips the text altogether (``fastcsv``): its numbers are parsed by the CSV
+parser, held to the same rules, and the sheet is read as text only when it is not clean or a row check reports one of
+its rows (a problem shows the cell as the user typed it).
 
 The steps, each in its own module:
 
@@ -16,6 +18,7 @@ The steps, each in its own module:
   any parser sees the file;
 * ``sources``: a file into grids of text (encodings, CSV separator, which sheets of a workbook; a parser panic is
   a damaged file);
+* ``fastcsv``: a clean school CSV read typed instead, or declined (then it is read as text);
 * ``headers``: the header row is matched to the template's columns (``normalize_header``);
 * ``cells``: every cell parsed into a typed value, or a cell problem;
 * ``sheet``: one sheet from its grid to a typed frame with provenance;
@@ -47,14 +50,15 @@ from youjun.io.reader.checks import (
     county_checks,
     cross_sheet_checks,
     prepare_schools,
+    rows_without_county_flagged,
     school_checks,
 )
 from youjun.io.reader.declared import CHECKS_FILE, CheckRules, load_checks
 from youjun.io.reader.headers import normalize_header
 from youjun.io.reader.plausibility import PLAUSIBILITY_FILE, Plausibility, load_plausibility
 from youjun.io.reader.problems import MAX_LISTED_PROBLEMS, Sink, Source
-from youjun.io.reader.rowchecks import RowCheck, run_checks
-from youjun.io.reader.sheet import PROVENANCE_COLUMNS, concat, validate_sheet
+from youjun.io.reader.rowchecks import RowCheck, check_flags, run_checks
+from youjun.io.reader.sheet import PROVENANCE_COLUMNS, as_text, concat, validate_sheet
 from youjun.io.reader.sources import (
     CSV_SUFFIXES,
     EXCEL_SUFFIXES,
@@ -142,7 +146,7 @@ def read_school_data(
         if not raws and not sink.has_error:
             message = f"没有找到县级指标：请提供含「{COUNTY_SHEET}」工作表的工作簿或文件名含“县级指标”的 CSV 文件"
             sink.add(Problem("no_county_data", message))
-    sources, parts = _validate_sheets(raws, sink)
+    sources, parts, typed = _validate_sheets(raws, sink)
     if county_only and not parts["county"] and not sink.has_error:
         sink.add(Problem("no_county_data", f"「{COUNTY_SHEET}」表没有数据行"))
     if not county_only and not any(r.kind == "school" for r in raws) and not sink.has_error:
@@ -151,10 +155,19 @@ def read_school_data(
 
     params = thresholds.values()
     schools = concat(parts["school"], SCHOOL_COLUMNS)
+    counties = concat(parts["county"], COUNTY_COLUMNS) if parts["county"] else None
     if schools.height:
         schools = prepare_schools(schools)
-        run_checks(schools, school_checks(thresholds, rules), sources, SCHOOL_COLUMNS, params, sink)
-    counties = concat(parts["county"], COUNTY_COLUMNS) if parts["county"] else None
+        row_checks = school_checks(thresholds, rules)
+        flags = check_flags(schools, row_checks)
+        if typed and (any(flags.sum().row(0)) or rows_without_county_flagged(schools, counties)):
+            # A problem shows the cell as typed: the sheets read typed (fastcsv) are read again as text.
+            for at, raw in typed:
+                validated = _validate_sheet(as_text(raw), sources, at[1], sink)
+                parts["school"][at[0]] = validated if validated is not None else parts["school"][at[0]].clear()
+            schools = prepare_schools(concat(parts["school"], SCHOOL_COLUMNS))
+            flags = check_flags(schools, row_checks)
+        run_checks(schools, row_checks, sources, SCHOOL_COLUMNS, params, sink, flags)
     if counties is not None:
         run_checks(counties, county_checks(thresholds, rules), sources, COUNTY_COLUMNS, params, sink)
         if not county_only:
@@ -211,19 +224,47 @@ def _read_file(shown: str, file_index: int, guard: InputLimits, seen: dict[Path,
     return read_csv(path, data, shown, file_index, sink)
 
 
-def _validate_sheets(raws: Sequence[RawSheet], sink: Sink) -> tuple[list[Source], dict[SheetKind, list[pl.DataFrame]]]:
-    """Every sheet validated: the sources (indexed by ``__src``) and the typed frames by kind."""
+#: (index in the school parts, index in the sources) of a sheet read typed, and the sheet.
+Typed = list[tuple[tuple[int, int], RawSheet]]
+
+
+def _validate_sheets(
+    raws: Sequence[RawSheet], sink: Sink
+) -> tuple[list[Source], dict[SheetKind, list[pl.DataFrame]], Typed]:
+    """Every sheet validated: the sources (indexed by ``__src``), the typed frames by kind and the sheets that were
+    read typed (``fastcsv``: their cells' text is not kept)."""
     sources: list[Source] = []
     parts: dict[SheetKind, list[pl.DataFrame]] = {"school": [], "county": []}
+    typed: Typed = []
     for raw in raws:
         try:
             validated = validate_sheet(raw, len(sources), sink)
         except pl.exceptions.PolarsError as exc:  # not expected; even so, a message and no traceback
-            where = Location(file=raw.file, sheet=raw.sheet)
-            message = f"无法处理该表的数据（{type(exc).__name__}），请检查文件内容或反馈给维护人员"
-            sink.add(Problem("unreadable_sheet", message, "error", where), (raw.file_index, raw.sheet_index, 0, 0))
+            _unreadable(raw, exc, sink)
             continue
         if validated is not None:
+            if raw.typed is not None:
+                typed.append(((len(parts[raw.kind]), len(sources)), raw))
             sources.append(validated[0])
             parts[raw.kind].append(validated[1])
-    return sources, parts
+    return sources, parts, typed
+
+
+def _validate_sheet(raw: RawSheet, sources: list[Source], at: int, sink: Sink) -> pl.DataFrame | None:
+    """A sheet read typed, validated again from its text as source ``at`` (no problems are expected: the fast path
+    only takes a sheet the text path reads without any)."""
+    try:
+        validated = validate_sheet(raw, at, sink)
+    except pl.exceptions.PolarsError as exc:
+        _unreadable(raw, exc, sink)
+        return None
+    if validated is None:
+        return None
+    sources[at] = validated[0]
+    return validated[1]
+
+
+def _unreadable(raw: RawSheet, exc: Exception, sink: Sink) -> None:
+    where = Location(file=raw.file, sheet=raw.sheet)
+    message = f"无法处理该表的数据（{type(exc).__name__}），请检查文件内容或反馈给维护人员"
+    sink.add(Problem("unreadable_sheet", message, "error", where), (raw.file_index, raw.sheet_index, 0, 0))

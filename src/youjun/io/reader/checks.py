@@ -162,6 +162,13 @@ def cross_sheet_checks(
         "warning",
     )
     run_checks(with_schools, [without_schools], sources, COUNTY_COLUMNS, params, sink)
+    with_row, without_row = _rows_without_county(schools, counties)
+    run_checks(with_row, [without_row], sources, SCHOOL_COLUMNS, params, sink)
+
+
+def _rows_without_county(schools: pl.DataFrame, counties: pl.DataFrame) -> tuple[pl.DataFrame, RowCheck]:
+    """The school rows with ``__has_row`` (their county has a county-sheet row), and the check on them."""
+    keys = ["year", "county_code"]
     listed = counties.select(keys).unique().with_columns(pl.lit(True).alias("__has_row"))
     with_row = schools.join(listed, on=keys, how="left", maintain_order="left")
     without_row = RowCheck(
@@ -173,4 +180,12 @@ def cross_sheet_checks(
         "warning",
         {"n_schools": pl.len().over(keys)},
     )
-    run_checks(with_row, [without_row], sources, SCHOOL_COLUMNS, params, sink)
+    return with_row, without_row
+
+
+def rows_without_county_flagged(schools: pl.DataFrame, counties: pl.DataFrame | None) -> bool:
+    """Whether ``cross_sheet_checks`` will report a school row (``county_row_missing``) when ``counties`` is given."""
+    if counties is None or schools.height == 0:
+        return False
+    with_row, without_row = _rows_without_county(schools, counties)
+    return bool(with_row.select(without_row.fails.fill_null(False).any()).item())

@@ -49,6 +49,11 @@ class _Values(dict[str, Any]):
         return "?"
 
 
+def check_flags(frame: pl.DataFrame, checks: Sequence[RowCheck]) -> pl.DataFrame:
+    """One boolean column ``__f{i}`` per check: the rows it fails (one cheap pass over all rows)."""
+    return frame.select(check.fails.fill_null(False).alias(f"__f{i}") for i, check in enumerate(checks))
+
+
 def run_checks(
     frame: pl.DataFrame,
     checks: Sequence[RowCheck],
@@ -56,12 +61,16 @@ def run_checks(
     columns: Sequence[Column],
     params: Mapping[str, Any],
     sink: Sink,
+    flags: pl.DataFrame | None = None,
 ) -> None:
-    """Evaluate ``checks`` over ``frame`` (which has ``__src``, ``source_row`` and ``__raw_{key}``) into ``sink``."""
+    """Evaluate ``checks`` over ``frame`` (which has ``__src``, ``source_row`` and ``__raw_{key}``) into ``sink``.
+
+    ``flags`` are the checks' ``check_flags`` on this frame, when they were computed already."""
     if frame.height == 0 or not checks:
         return
     position = {c.key: i for i, c in enumerate(columns)}
-    flags = frame.select(check.fails.fill_null(False).alias(f"__f{i}") for i, check in enumerate(checks))
+    if flags is None:
+        flags = check_flags(frame, checks)
     counts = flags.sum().row(0)
     for i, check in sorted(enumerate(checks), key=lambda item: item[1].severity != "error"):
         if not counts[i]:

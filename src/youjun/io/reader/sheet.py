@@ -8,6 +8,7 @@ error.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -39,8 +40,13 @@ def validate_sheet(raw: RawSheet, source_index: int, sink: Sink) -> tuple[Source
 
     The frame has every column key (typed; an absent column holds its default or null), ``source_file``,
     ``source_row``, ``__src`` (``source_index``) and ``__raw_{key}`` (the text as typed; null for absent columns).
+    A sheet read typed (``raw.typed``, ``fastcsv``) has no header or cell problems and no ``__raw_{key}``.
     """
     columns, lookup = COLUMNS[raw.kind], _LOOKUPS[raw.kind]
+    if raw.typed is not None:  # a clean CSV, read typed: no header or cell problems (``fastcsv``)
+        typed = raw.typed
+        source = Source(raw.file, raw.sheet, raw.file_index, raw.sheet_index, typed.headers)
+        return source, _finish(typed.frame, typed.present, columns, raw.file, source_index, typed_only=True)
     file_order = (raw.file_index, raw.sheet_index)
     where = Location(file=raw.file, sheet=raw.sheet)
     header_at = first_nonblank_row(raw.grid)
@@ -76,25 +82,52 @@ def validate_sheet(raw: RawSheet, source_index: int, sink: Sink) -> tuple[Source
         sink.add(Problem("no_data", message, "error", where), (*file_order, header_row, 0))
         return None
     collect_cell_problems(bad, present, source, {c.key: i for i, c in enumerate(columns)}, sink)
+    return source, _finish(frame, present, columns, raw.file, source_index)
 
-    missing = [c for c in columns if c.key not in source_of]
-    frame = frame.with_columns(
+
+def _finish(
+    frame: pl.DataFrame,
+    present: Sequence[Column],
+    columns: Sequence[Column],
+    file: str,
+    source_index: int,
+    typed_only: bool = False,
+) -> pl.DataFrame:
+    """The sheet's frame in the common shape: absent columns (their default), provenance and the text of the cells
+    (null for absent columns). A sheet read ``typed_only`` has no text columns: ``concat`` adds them when it meets a
+    sheet with text, and a row check that needs the text has the sheet read again as text."""
+    names = {c.key for c in present}
+    missing = [c for c in columns if c.key not in names]
+    return frame.with_columns(
         *[pl.lit(c.default, DTYPES[c.kind]).alias(c.key) for c in missing],
-        *[pl.lit(None, pl.String).alias(f"__raw_{c.key}") for c in missing],
-        pl.lit(raw.file, pl.String).alias("source_file"),
+        *([] if typed_only else [pl.lit(None, pl.String).alias(f"__raw_{c.key}") for c in missing]),
+        pl.lit(file, pl.String).alias("source_file"),
         pl.lit(source_index, pl.Int32).alias("__src"),
     ).select(
         *[c.key for c in columns],
         *PROVENANCE_COLUMNS,
         "__src",
-        *[f"__raw_{c.key}" for c in columns],
+        *([] if typed_only else [f"__raw_{c.key}" for c in columns]),
     )
-    return source, frame
+
+
+def as_text(raw: RawSheet) -> RawSheet:
+    """The sheet to be read from its grid of text (a sheet read typed, ``fastcsv``, read again as the user typed it)."""
+    return dataclasses.replace(raw, typed=None)
 
 
 def concat(frames: Iterable[pl.DataFrame], columns: Sequence[Column]) -> pl.DataFrame:
-    """The sheets of one kind as one frame (an empty one with the same schema when there are none)."""
+    """The sheets of one kind as one frame (an empty one with the same schema when there are none).
+
+    Sheets read typed only (without ``__raw_{key}``, ``fastcsv``) get null text columns when other sheets have text;
+    when all of them were read typed, the frame has no text columns."""
     frames = list(frames)
+    text = [f"__raw_{c.key}" for c in columns]
+    if any(text[0] in f.columns for f in frames):
+        frames = [
+            f if text[0] in f.columns else f.with_columns(pl.lit(None, pl.String).alias(t) for t in text)
+            for f in frames
+        ]
     if frames:
         return pl.concat(frames, how="vertical").rechunk()
     schema: dict[str, Any] = {c.key: DTYPES[c.kind] for c in columns}

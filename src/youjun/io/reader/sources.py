@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import fastexcel
 import polars as pl
 
 from youjun.contract import COUNTY_SHEET, SCHOOL_SHEET
 from youjun.errors import Location, Problem
+from youjun.io.reader.fastcsv import TypedSheet, read_typed
 from youjun.io.reader.headers import normalize_header
 from youjun.io.reader.problems import Order, Sink
 
@@ -46,15 +46,28 @@ _NOT_DATA_SHEET = "填表说明"
 
 @dataclass(slots=True)
 class RawSheet:
-    """One sheet as read: every cell as text under positional column names ``c0``, ``c1``, …"""
+    """One sheet as read: every cell as text under positional column names ``c0``, ``c1``, …
+
+    A clean school CSV is read typed instead (``typed``, ``youjun.io.reader.fastcsv``); its text grid is parsed from
+    ``body`` only if it is asked for."""
 
     file: str
     sheet: str | None
     kind: SheetKind
-    grid: pl.DataFrame  # grid row 0 is user row ``first_row``
+    text: pl.DataFrame | None  # the grid (None until parsed from ``body``)
     file_index: int
     sheet_index: int
     first_row: int = 1
+    typed: TypedSheet | None = None
+    body: bytes | None = None
+
+    @property
+    def grid(self) -> pl.DataFrame:
+        """Every cell as text; grid row 0 is user row ``first_row``."""
+        if self.text is None:
+            assert self.body is not None
+            self.text = _text_grid(_parse_csv(self.body))
+        return self.text
 
 
 def file_order(file_index: int) -> Order:
@@ -97,6 +110,8 @@ def read_bytes(path: Path, shown: str, file_index: int, sink: Sink) -> bytes | N
 
 def read_excel(data: bytes, shown: str, file_index: int, sink: Sink) -> list[RawSheet]:
     """The school and county sheets of a workbook (the format is sniffed, so a renamed ``.xls`` still opens)."""
+    import fastexcel  # only for workbooks: a CSV is read without it
+
     try:
         reader = fastexcel.read_excel(data)
         names = list(reader.sheet_names)
@@ -201,6 +216,11 @@ def read_csv(path: Path, data: bytes, shown: str, file_index: int, sink: Sink) -
     body, start, skipped = _drop_leading_blank_lines(body)
     if not body[start : start + 65536].strip() and not body[start:].strip():
         return fail("empty_file", "文件没有任何内容（没有表头和数据）")
+    kind = csv_kind(path)
+    if kind == "school":
+        typed = read_typed(body, separator(body), skipped + 1)
+        if typed is not None:  # clean: no grid of text unless a row check needs the cells as typed
+            return [RawSheet(shown, None, kind, None, file_index, 0, skipped + 1, typed, body)]
     try:
         grid = _parse_csv(body)
     except pl.exceptions.PolarsError:
@@ -215,8 +235,11 @@ def read_csv(path: Path, data: bytes, shown: str, file_index: int, sink: Sink) -
             grid = _parse_csv(body)
         except pl.exceptions.PolarsError:
             return fail("bad_csv", _csv_failure(body, skipped))
-    grid = grid.rename({c: f"c{i}" for i, c in enumerate(grid.columns)})
-    return [RawSheet(shown, None, csv_kind(path), grid, file_index, 0, first_row=skipped + 1)]
+    return [RawSheet(shown, None, kind, _text_grid(grid), file_index, 0, first_row=skipped + 1)]
+
+
+def _text_grid(grid: pl.DataFrame) -> pl.DataFrame:
+    return grid.rename({c: f"c{i}" for i, c in enumerate(grid.columns)})
 
 
 def _drop_leading_blank_lines(body: bytes) -> tuple[bytes, int, int]:
