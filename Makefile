@@ -9,7 +9,7 @@ export YOUJUN_DATA_DIR ?= $(CURDIR)/var
 # PostgreSQL for the second run of the web tests (skipped when nothing answers there, unless CI requires it).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/youjun
 
-.PHONY: demo cli-demo test lint types pytest pytest-postgres bench bench-web bench-survey bench-bombs lock clean
+.PHONY: demo cli-demo test lint types pytest pytest-postgres bench bench-web bench-survey bench-bombs bench-load lock wheelhouse offline-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,13 +35,24 @@ lock: | $(BIN)/python
 		--no-emit-find-links --extra web --extra dev -o requirements/dev.txt pyproject.toml
 
 ## demo: install, prepare the embedded database with a demo province and accounts, start the web app
+## (make demo HOST=0.0.0.0 PORT=8080: listen on the network too, so that phones can answer the survey)
+# Where the demo listens; set on the command line (a plain assignment: some shells export HOST as the machine name).
+HOST = 127.0.0.1
+PORT = 8000
+demo: export YOUJUN_DEMO := 1
+demo: export YOUJUN_DEMO_HOST := $(HOST)
+demo: export YOUJUN_DEMO_PORT := $(PORT)
+# The web server and, beside it, the background worker (recomputes, reminders, the daily jobs); Ctrl+C stops both.
 demo: $(STAMP)
-	$(BIN)/youjun-web migrate --verbosity 0
-	$(BIN)/youjun-web load_divisions
-	$(BIN)/youjun-web demo_setup
-	@echo
-	@echo "优均已启动：http://127.0.0.1:8000  （按 Ctrl+C 停止；命令行演示见 make cli-demo）"
-	$(BIN)/youjun-web runserver 127.0.0.1:8000
+	@mkdir -p "$(YOUJUN_DATA_DIR)"
+	@$(BIN)/youjun-web migrate --verbosity 0
+	@$(BIN)/youjun-web load_divisions
+	@$(BIN)/youjun-web demo_setup
+	@$(BIN)/youjun-web worker --id demo-1 --verbosity 0 > "$(YOUJUN_DATA_DIR)/worker.log" 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "后台任务进程已启动（日志：$(YOUJUN_DATA_DIR)/worker.log）"; \
+	$(BIN)/gunicorn youjun.web.wsgi:application --bind $(HOST):$(PORT) --workers 1 --threads 8 --timeout 120 \
+		--graceful-timeout 5 --log-level warning
 
 ## cli-demo: the command-line tools on a synthetic province (template, check, evaluate to table/xlsx/json)
 cli-demo: $(STAMP)
@@ -88,6 +99,10 @@ bench: $(STAMP)
 bench-web: $(STAMP)
 	$(BIN)/python bench/web_pages.py
 
+## bench-load: national data for two years on PostgreSQL, 20 concurrent sessions for 60 s (add ARGS=--prepare once)
+bench-load: $(STAMP)
+	$(BIN)/python bench/web_load.py $(ARGS)
+
 ## bench-survey: survey answering under load (PostgreSQL at 127.0.0.1:5432, gunicorn, 60 s of single-use tokens)
 bench-survey: $(STAMP)
 	$(BIN)/python bench/survey_load.py
@@ -96,5 +111,17 @@ bench-survey: $(STAMP)
 bench-bombs: $(DEV_STAMP)
 	$(BIN)/python bench/upload_bombs.py
 
+## wheelhouse: every wheel of the lock file and youjun's own, in one folder, for machines without a registry
+wheelhouse: | $(BIN)/python
+	rm -rf wheelhouse
+	$(BIN)/pip wheel --quiet --require-hashes -r requirements/web.txt -w wheelhouse
+	$(BIN)/pip wheel --quiet --no-deps . -w wheelhouse
+	cp requirements/web.txt wheelhouse/requirements.txt
+	@echo "离线安装包已生成：wheelhouse/（安装方法见 docs/deploy.md）"
+
+## offline-check: install from the wheelhouse into a fresh venv with pip's network cut off, then run both programs
+offline-check: wheelhouse
+	tools/offline_install_check.sh wheelhouse
+
 clean:
-	rm -rf $(VENV) out var bench/data bench/out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out var bench/data bench/out .pytest_cache .mypy_cache .ruff_cache .hypothesis wheelhouse

@@ -2,6 +2,9 @@
 
 Times, separately, generating, reading + validating, evaluating and writing the JSON, then the whole
 ``youjun evaluate FILE --format json --out OUT`` command from process start to exit. Prints rows/s and peak memory.
+When pandas is importable, the same runs also time the plain pandas script for the same job
+(``bench/pandas_baseline.py SOURCE OUT``, end to end, measured the same way), report the ratio pandas / youjun and
+check that its CVs agree with youjun's. pandas is not a dependency of youjun: without it the comparison is skipped.
 Usage: ``make bench`` (or ``python bench/run.py --counties 2900 --runs 3``).
 """
 
@@ -9,7 +12,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.metadata
+import importlib.util
 import json
+import math
 import os
 import resource
 import shutil
@@ -33,6 +39,48 @@ def timed(label: str, results: dict[str, float], fn, *args):  # type: ignore[no-
     value = fn(*args)
     results[label] = time.perf_counter() - started
     return value
+
+
+def end_to_end(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak MB of ``command`` from process start to exit, in a fresh process."""
+    os.sync()  # flush earlier writes so they do not land on the timed command
+    # A small wrapper process starts the command and reports its wall time and peak memory (a child forked
+    # from this large process would inherit this process's resident size in its own figure).
+    wrapper = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", wrapper, *command], check=True, capture_output=True, text=True)
+    wall, peak_kib = result.stdout.split()
+    return float(wall), int(peak_kib) / 1024
+
+
+def cv_agreement(youjun_cvs: dict[tuple[int, str, str, str], float | None], path: Path) -> dict[str, float | int]:
+    """Max |CV difference| between youjun and the pandas baseline's JSON over every county × stage × indicator,
+    and how many CVs are missing on one side or undefined on one side only."""
+    with path.open(encoding="utf-8") as f:
+        document = json.load(f)
+    theirs: dict[tuple[int, str, str, str], float | None] = {}
+    for county in document["counties"]:
+        for stage, body in county["resource_allocation"]["stages"].items():
+            for code, cv in body["cv"].items():
+                theirs[(county["year"], county["county_code"], stage, code)] = cv
+    del document
+    worst, undefined_differs = 0.0, 0
+    for key, mine in youjun_cvs.items():
+        other = theirs.get(key)
+        if mine is None or other is None:
+            undefined_differs += (mine is None) != (other is None)
+        else:
+            worst = max(worst, abs(mine - other))
+    return {
+        "compared": len(youjun_cvs),
+        "max_abs_cv_difference": worst,
+        "only_one_side": len(youjun_cvs.keys() ^ theirs.keys()),
+        "undefined_on_one_side": undefined_differs,
+    }
 
 
 def main() -> None:
@@ -79,25 +127,28 @@ def main() -> None:
     timed("read_xlsx_county", t, read_school_data, [workbook])
 
     units_n, counties_n = ev.units.height, ev.counties.height
+    codes = ev.codes
+    youjun_cvs = {
+        (row["year"], row["county_code"], row["stage"], code): row[f"cv_{code}"]
+        for row in ev.stages.iter_rows(named=True)
+        for code in codes
+    }
     del data, loaded, ev, county, extra  # the command runs in its own process: give it a quiet machine
     gc.collect()
     exe = shutil.which("youjun", path=str(Path(sys.executable).parent)) or "youjun"
-    walls, peaks = [], []
-    for _ in range(args.runs):
-        os.sync()  # flush the writes of the phases above so they do not land on the timed command
-        # A small wrapper process starts the command and reports its wall time and peak memory (a child forked
-        # from this large process would inherit this process's resident size in its own figure).
-        wrapper = (
-            "import resource, subprocess, sys, time\n"
-            "t = time.perf_counter()\n"
-            "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-        )
-        command = [exe, "evaluate", str(source), "--format", "json", "--out", str(OUT / "cli.json")]
-        result = subprocess.run([sys.executable, "-c", wrapper, *command], check=True, capture_output=True, text=True)
-        wall, peak_kib = result.stdout.split()
-        walls.append(float(wall))
-        peaks.append(int(peak_kib) / 1024)
+    command = [exe, "evaluate", str(source), "--format", "json", "--out", str(OUT / "cli.json")]
+    # The pandas baseline runs in the same interpreter as this script; pandas is not a youjun dependency.
+    with_pandas = importlib.util.find_spec("pandas") is not None
+    baseline = [sys.executable, str(HERE / "pandas_baseline.py"), str(source), str(OUT / "pandas.json")]
+    walls, peaks, pandas_walls, pandas_peaks = [], [], [], []
+    for _ in range(args.runs):  # interleaved, so that load from other jobs falls on both alike
+        wall, peak = end_to_end(command)
+        walls.append(wall)
+        peaks.append(peak)
+        if with_pandas:
+            wall, peak = end_to_end(baseline)
+            pandas_walls.append(wall)
+            pandas_peaks.append(peak)
     cli_peak = max(peaks)
 
     summary = {
@@ -114,9 +165,27 @@ def main() -> None:
         },
         "cli_end_to_end_seconds": {"best": round(min(walls), 3), "median": round(statistics.median(walls), 3)},
         "peak_memory_mb": {"in_process": round(in_process_peak), "cli": round(cli_peak)},
+        "pandas_baseline": None,
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
     }
+    if with_pandas:
+        best, median = min(pandas_walls), statistics.median(pandas_walls)
+        agreement = cv_agreement(youjun_cvs, OUT / "pandas.json")
+        summary["pandas_baseline"] = {
+            "script": "bench/pandas_baseline.py",
+            "pandas": importlib.metadata.version("pandas"),
+            "end_to_end_seconds": {"best": round(best, 3), "median": round(median, 3)},
+            "peak_memory_mb": round(max(pandas_peaks)),
+            # pandas time / youjun time, best vs best and median vs median.
+            "ratio": {
+                "best": round(best / min(walls), 2),
+                "median": round(median / statistics.median(walls), 2),
+            },
+            "cv_agreement": agreement,
+        }
+    else:
+        summary["pandas_baseline"] = {"skipped": "pandas is not installed"}
     (OUT / "latest.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     from rich.console import Console
@@ -135,8 +204,29 @@ def main() -> None:
         f"{min(walls):.3f} / {statistics.median(walls):.3f}",
         "",
     )
+    if with_pandas:
+        table.add_row(
+            f"pandas baseline, end to end (best / median of {args.runs})",
+            f"{min(pandas_walls):.3f} / {statistics.median(pandas_walls):.3f}",
+            "",
+        )
+        ratio = summary["pandas_baseline"]["ratio"]
+        table.add_row("ratio pandas / youjun (best / median)", f"{ratio['best']:.2f} / {ratio['median']:.2f}", "")
     Console().print(table)
     print(f"JSON {summary['json_mb']} MB; peak memory: in-process {in_process_peak:.0f} MB, CLI {cli_peak:.0f} MB")
+    if with_pandas:
+        agreement = summary["pandas_baseline"]["cv_agreement"]
+        worst = agreement["max_abs_cv_difference"]
+        print(
+            f"pandas baseline: peak memory {summary['pandas_baseline']['peak_memory_mb']} MB; "
+            f"max |CV difference| vs youjun over {agreement['compared']:,} county × stage × indicator CVs: {worst:.3g}"
+            f" (undefined on one side only: {agreement['undefined_on_one_side']}, "
+            f"on one side only: {agreement['only_one_side']})"
+        )
+        if not math.isfinite(worst) or worst > 1e-9 or agreement["undefined_on_one_side"] or agreement["only_one_side"]:
+            print("warning: the pandas baseline's CVs do not agree with youjun's", file=sys.stderr)
+    else:
+        print("pandas is not installed: the pandas baseline comparison was skipped (pip install 'pandas>=2.2,<3').")
 
 
 if __name__ == "__main__":

@@ -268,16 +268,19 @@ def test_report_headings_and_cover() -> None:
     doc = _open_docx(data)
     texts = [p.text for p in doc.paragraphs]
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
-    assert headings[:9] == [
+    assert headings[:12] == [
         "一、基本情况",
-        "二、资源配置",
+        "二、主要做法",
+        "三、资源配置",
         "（一）小学",
         "（二）初中",
-        "三、政府保障程度",
-        "四、教育质量",
-        "五、社会认可度",
-        "六、一票否决事项",
-        "七、评估结论",
+        "四、政府保障程度",
+        "五、教育质量",
+        "六、社会认可度",
+        "七、一票否决事项",
+        "八、评估结论",
+        "九、存在的问题",
+        "十、整改措施与计划",
     ]
     assert headings[-1] == "附表　未达标及数据不足的学校"
     assert "鸠江区" in texts and "自评报告" in texts

@@ -33,6 +33,7 @@ WEB_LAYERS: list[tuple[str, ...]] = [
     ("youjun.web.collection", "youjun.web.assessment", "youjun.web.survey"),
     ("youjun.web.evaluation",),
     ("youjun.web.programme", "youjun.web.api"),
+    ("youjun.web.todo", "youjun.web.operations"),
     ("youjun.web.site", "youjun.web.views", "youjun.web.urls", "youjun.web.settings", "youjun.web.wsgi"),
     ("youjun.web.manage",),
 ]

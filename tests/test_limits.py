@@ -33,7 +33,9 @@ from youjun.io.synth import generate
 from youjun.io.workbook import write_data_workbook
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-MAX_SECONDS = 5.0
+#: A bound, not a benchmark (bench/upload_bombs.py measures): the unguarded parser took 20–66 s on these files, the
+#: guard takes well under a second; the margin absorbs a busy CI machine.
+MAX_SECONDS = 15.0
 MAX_RSS_MB = 150.0
 
 #: The web preset with the archive gates opened wide, so that the row and column limits themselves are reached.

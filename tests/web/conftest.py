@@ -58,12 +58,14 @@ def make_user(role: str, unit_code: str | None = None, school_id: str | None = N
 
 
 @pytest.fixture(autouse=True)
-def recompute_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def recompute_at_once(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
     """Each test runs in one transaction that never commits, so "after the commit" would be never: recomputes run
-    where they are scheduled instead (tests of the deferral itself use ``django_capture_on_commit_callbacks``)."""
+    where they are scheduled instead, and jobs run when they are enqueued (tests of the deferral itself use
+    ``django_capture_on_commit_callbacks``; tests of the worker set the database backend again)."""
     from youjun.web.evaluation import pipeline as services
 
     monkeypatch.setattr(services, "after_commit", lambda callback: callback())
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from django.db.models import Sum
 
 from web.conftest import OTHER_COUNTY, OWN_COUNTY, YEAR
 from youjun.web.accounts.models import Role, User
-from youjun.web.assessment.models import CountyInputs, Evidence, InputChange, Review, VetoFinding
+from youjun.web.assessment.models import CountyInputs, Evidence, InputChange, Narrative, Review, VetoFinding
 from youjun.web.organisation.models import OrgUnit
 
 Side = dict[str, str]
@@ -48,6 +48,7 @@ TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "assessment:print": _county,
     "assessment:inputs": _county,
     "assessment:inputs_import": _county,
+    "assessment:narrative": _county,
     "assessment:evidence_upload": lambda s: _county(s, item="G1"),
     "assessment:review": lambda s: _county(s, item="G1"),
     "assessment:finding": lambda s: _county(s, veto="V1"),
@@ -67,7 +68,8 @@ def _files() -> tuple[str, ...]:
 
 
 def SNAPSHOT() -> tuple[Any, ...]:
-    """Inputs, their versions and audit, evidence (and which are deleted), verdicts, findings, files on disk.
+    """Inputs, their versions and audit, the report's chapters and their versions, evidence (and which are deleted),
+    verdicts, findings, files on disk.
 
     The matrix's evidence rows are created first, so that creating them lazily is not mistaken for a change."""
     for code in (OWN_COUNTY, OTHER_COUNTY):
@@ -76,6 +78,7 @@ def SNAPSHOT() -> tuple[Any, ...]:
         CountyInputs.objects.count(),
         CountyInputs.objects.aggregate(v=Sum("version"))["v"],
         InputChange.objects.count(),
+        tuple(Narrative.objects.order_by("pk").values_list("pk", "version", "text")),
         tuple(Evidence.objects.order_by("pk").values_list("pk", "deleted_at")),
         Review.objects.count(),
         VetoFinding.objects.count(),
@@ -89,6 +92,7 @@ INSIDE = {
     "assessment:print": "200/405 200/405 200/405 200/405 403/403 200/405",
     "assessment:inputs": "200/403 200/403 200/403 200/302 403/403 200/403",
     "assessment:inputs_import": "405/403 405/403 405/403 405/302 403/403 405/403",
+    "assessment:narrative": "200/403 200/403 200/403 200/302 403/403 200/403",  # the county writes, above read
     "assessment:evidence_upload": "405/403 405/403 405/403 405/302 403/403 405/403",
     "assessment:review": "405/302 405/302 405/302 405/403 403/403 405/403",  # reviewers are the units above
     "assessment:finding": "405/302 405/302 405/302 405/403 403/403 405/403",
@@ -104,6 +108,7 @@ OUTSIDE = {
     "assessment:print": "404/405 404/405 404/405 403/403 404/405",
     "assessment:inputs": "404/404 404/404 404/404 403/403 404/404",
     "assessment:inputs_import": "405/404 405/404 405/404 403/403 405/404",
+    "assessment:narrative": "404/404 404/404 404/404 403/403 404/404",
     "assessment:evidence_upload": "405/404 405/404 405/404 403/403 405/404",
     "assessment:review": "405/404 405/404 405/404 403/403 405/404",
     "assessment:finding": "405/404 405/404 405/404 403/403 405/404",

@@ -1,8 +1,12 @@
 """The programme app's URLs in the permission matrix (see test_permissions.py).
 
-The objects the URLs point at (a published batch, a confirmed nomination, a plan, a forwarded report with an
-experience, for the own and the other county) are created by ``ensure()`` (idempotent). ``SNAPSHOT`` calls it
-first, so they exist before the matrix takes its "before" picture and the lambdas only look them up.
+The objects the URLs point at (a published batch, a confirmed nomination with an evidence file, a plan, a forwarded
+report with an experience, for the own and the other county) are created by ``ensure()`` (idempotent). ``SNAPSHOT``
+calls it first, so they exist before the matrix takes its "before" picture and the lambdas only look them up.
+
+The matrix's objects are in final states (published, confirmed), so an irreversible action is refused (302 back
+with a message, or 403 for a wrong role) before any confirmation page: nobody is asked to confirm what cannot be
+done. The confirmation itself (200, nothing changed; a confirmed POST acts) is tested in test_programme_batches.py.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from youjun.web.accounts.models import User
 from youjun.web.audit.models import Transition
-from youjun.web.organisation.models import OrgUnit
+from youjun.web.organisation.models import BasicBalance, OrgUnit
 from youjun.web.programme.models import (
+    Attachment,
     Batch,
     Experience,
     Extension,
@@ -31,7 +37,7 @@ NUMBER = 900
 Side = dict[str, str]
 
 #: The audit kinds the programme writes (the trail is shared with the collection).
-PROGRAMME_KINDS = ("batch", "nomination", "plan", "report", "experience", "extension")
+PROGRAMME_KINDS = ("batch", "nomination", "plan", "report", "experience", "extension", "basic_balance")
 
 
 def ensure() -> None:
@@ -56,8 +62,23 @@ def ensure() -> None:
                 "status": "confirmed",
                 "form_id": "recommendation-2021",
                 "form_version": "1",
-                "values": {"county_name": county.name},
-                "basic_balance_year": 2015,
+                "values": {"contact_name": "张三"},
+            },
+        )
+        # An evidence row whose file is not on disk (writing files would change the assessment's snapshot).
+        Attachment.objects.get_or_create(
+            stored_name=f"{'0' * 26}{county_code}",
+            defaults={
+                "kind": "condition_1",
+                "batch": batch,
+                "nomination": n,
+                "unit": county,
+                "original_name": "佐证.pdf",
+                "content_type": "application/pdf",
+                "size": 1,
+                "sha256": "0" * 64,
+                "uploaded_by": User.objects.filter(is_superuser=False).order_by("pk").first()
+                or User.objects.create(username="matrix-uploader"),
             },
         )
         plan, created = Plan.objects.get_or_create(nomination=n, defaults={"county": county, "items": ["2.1"]})
@@ -79,6 +100,11 @@ def _nomination(side: Side) -> int:
 def _report(side: Side) -> int:
     ensure()
     return ProgressReport.objects.get(county__code=side["county"], plan__nomination__batch__number=NUMBER).pk
+
+
+def _attachment(side: Side) -> int:
+    ensure()
+    return Attachment.objects.get(nomination__batch__number=NUMBER, unit__code=side["county"]).pk
 
 
 def _experience(side: Side) -> int:
@@ -104,6 +130,12 @@ TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "programme:nomination": lambda s: {"pk": _nomination(s)},
     "programme:nomination_action": lambda s: {"pk": _nomination(s), "action": "confirm"},
     "programme:nomination_export": lambda s: {"pk": _nomination(s), "fmt": "docx"},
+    "programme:evidence_upload": lambda s: {"pk": _nomination(s), "kind": "condition_1"},
+    "programme:attachment": lambda s: {"pk": _attachment(s)},
+    "programme:attachment_delete": lambda s: {"pk": _attachment(s)},
+    "programme:letter_upload": _set,
+    "programme:province_forms": _set,
+    "programme:basic_balance": lambda s: _code(s, "province"),
     "programme:province_dashboard": lambda s: _code(s, "province"),
     "programme:county": lambda s: _code(s, "county"),
     "programme:plan": lambda s: _code(s, "county"),
@@ -119,6 +151,7 @@ UNSCOPED = {
     "programme:batch_new": {},
     "programme:batch": {"number": NUMBER},
     "programme:batch_move": {"number": NUMBER, "action": "open"},
+    "programme:batch_forms": {"number": NUMBER},
     "programme:public": {},
     "programme:public_export": {},
     "programme:experiences": {},
@@ -137,6 +170,8 @@ def SNAPSHOT() -> tuple[Any, ...]:  # the name test_permissions.py looks for
         tuple(Experience.objects.order_by("pk").values_list("published")),
         Extension.objects.count(),
         ProvinceSubmission.objects.count(),
+        tuple(Attachment.objects.order_by("pk").values_list("stored_name", "deleted_at")),
+        tuple(BasicBalance.objects.order_by("pk").values_list("county_id", "year", "document")),
         Transition.objects.filter(kind__in=PROGRAMME_KINDS).count(),
         Notification.objects.count(),
     )
@@ -151,6 +186,12 @@ INSIDE = {
     "programme:nomination": "200/403 200/302 200/403 200/403 403/403 200/403",
     "programme:nomination_action": "405/302 405/403 405/403 405/403 403/403 405/403",
     "programme:nomination_export": "200/200 200/200 200/200 200/200 403/403 200/200",
+    "programme:evidence_upload": "405/403 405/302 405/403 405/403 403/403 405/403",
+    "programme:attachment": "404/405 404/405 404/405 404/405 403/403 404/405",  # its file is not on disk
+    "programme:attachment_delete": "405/403 405/302 405/403 405/403 403/403 405/403",
+    "programme:letter_upload": "405/403 405/302 405/404 405/404 403/403 405/403",
+    "programme:province_forms": "200/405 200/405 404/405 404/405 403/403 200/405",
+    "programme:basic_balance": "200/403 200/400 404/404 404/404 403/403 200/403",  # POST without a county: 400
     "programme:province_dashboard": "200/200 200/200 404/404 404/404 403/403 200/200",
     "programme:county": "200/200 200/200 200/200 200/200 403/403 200/200",
     "programme:plan": "200/403 200/403 200/403 200/302 403/403 200/403",
@@ -158,7 +199,7 @@ INSIDE = {
     "programme:report_new": "403/403 403/403 403/403 200/200 403/403 403/403",
     "programme:report": "200/200 200/200 200/200 200/200 403/403 200/200",
     "programme:report_action": "405/403 405/403 405/403 405/302 403/403 405/403",
-    "programme:experience_publish": "405/302 405/403 405/403 405/403 403/403 405/403",
+    "programme:experience_publish": "405/200 405/403 405/403 405/403 403/403 405/403",  # asks to confirm first
 }
 #: province, prefecture, county, school, viewer against the other jurisdiction.
 OUTSIDE = {
@@ -169,6 +210,12 @@ OUTSIDE = {
     "programme:nomination": "404/404 404/404 404/404 403/403 404/404",
     "programme:nomination_action": "405/404 405/404 405/404 403/403 405/404",
     "programme:nomination_export": "404/404 404/404 404/404 403/403 404/404",
+    "programme:evidence_upload": "405/404 405/404 405/404 403/403 405/404",
+    "programme:attachment": "404/405 404/405 404/405 403/403 404/405",
+    "programme:attachment_delete": "405/404 405/404 405/404 403/403 405/404",
+    "programme:letter_upload": "405/404 405/404 405/404 403/403 405/404",
+    "programme:province_forms": "404/405 404/405 404/405 403/403 404/405",
+    "programme:basic_balance": "404/404 404/404 404/404 403/403 404/404",
     "programme:province_dashboard": "404/404 404/404 404/404 403/403 404/404",
     "programme:county": "404/404 404/404 404/404 403/403 404/404",
     "programme:plan": "404/404 404/404 404/404 403/403 404/404",
@@ -182,9 +229,10 @@ OUTSIDE = {
 UNSCOPED_STATUS = {
     "programme:index": "200/200 302/302 200/200 302/302 403/403 200/200 302/302 403/403 302/302",
     "programme:notifications": "200/302 200/302 200/302 200/302 403/403 200/302 200/302 403/403 302/302",
-    "programme:batch_new": "200/200 403/403 403/403 403/403 403/403 403/403 403/403 403/403 302/302",
+    "programme:batch_new": "200/400 403/403 403/403 403/403 403/403 403/403 403/403 403/403 302/302",  # empty: 400
     "programme:batch": "200/200 200/200 200/200 200/200 403/403 200/200 200/200 403/403 302/302",
     "programme:batch_move": "405/302 405/403 405/403 405/403 403/403 405/403 405/403 403/403 302/302",
+    "programme:batch_forms": "200/405 200/405 200/405 200/405 403/403 200/405 200/405 403/403 302/302",
     "programme:public": "200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
     "programme:public_export": "200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",
     "programme:experiences": "200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200 200/200",

@@ -45,6 +45,7 @@ TARGETS: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
     "survey:links": _pk,
     "survey:links_export": _pk,
     "survey:school_links": _pk,
+    "survey:all_school_links": _pk,
     "survey:qr_sheet": _pk,
     "survey:responses_export": _pk,
 }
@@ -69,9 +70,10 @@ INSIDE = {
     "survey:campaign": "200/405 200/405 200/405 200/405 403/403 200/405",
     "survey:status": "405/403 405/403 405/403 405/400 403/403 405/403",
     "survey:quotas": "405/403 405/403 405/403 405/400 403/403 405/403",
-    "survey:links": "405/403 405/403 405/403 405/302 403/403 405/403",
+    "survey:links": "405/403 405/403 405/403 405/400 403/403 405/403",  # no data: the form again, errors beside
     "survey:links_export": "403/403 403/403 403/403 200/200 403/403 403/403",  # the answering links: the county
     "survey:school_links": "405/403 405/403 405/403 405/302 403/403 405/403",
+    "survey:all_school_links": "405/403 405/403 405/403 405/302 403/403 405/403",
     "survey:qr_sheet": "200/200 200/200 200/200 200/200 403/403 200/200",
     "survey:responses_export": "200/200 200/200 200/200 200/200 403/403 200/200",
 }
@@ -84,6 +86,7 @@ OUTSIDE = {
     "survey:links": "405/404 405/404 405/404 403/403 405/404",
     "survey:links_export": "404/404 404/404 404/404 403/403 404/404",
     "survey:school_links": "405/404 405/404 405/404 403/403 405/404",
+    "survey:all_school_links": "405/404 405/404 405/404 403/403 405/404",
     "survey:qr_sheet": "404/404 404/404 404/404 403/403 404/404",
     "survey:responses_export": "404/404 404/404 404/404 403/403 404/404",
 }

@@ -290,10 +290,9 @@ def _inputs_form(client: Client, version: int, **values: str) -> Any:
 
 def test_county_inputs_are_validated_like_the_workbook(users: dict[str, User]) -> None:
     client = _client(users["county"])
-    response = _inputs_form(client, 1, basic_balance_year="20x5", rotated_teachers="-3", performance_pay_full="可能")
+    response = _inputs_form(client, 1, teacher_avg_salary="十二万", rotated_teachers="-3", performance_pay_full="可能")
     assert response.status_code == 400
     text = response.content.decode()
-    assert "应为 1900–2100 之间的四位年份" in text
     assert "「交流轮岗教师数」不能为负数" in text
     assert "只能填写：是、否" in text
     assert CountyInputs.objects.count() == 0 or not CountyInputs.objects.get().values
@@ -301,22 +300,37 @@ def test_county_inputs_are_validated_like_the_workbook(users: dict[str, User]) -
 
 def test_county_inputs_are_saved_audited_and_versioned(users: dict[str, User], own_county: OrgUnit) -> None:
     client = _client(users["county"])
-    response = _inputs_form(client, 1, basic_balance_year="2015", teacher_avg_salary="1,250,00.5")
+    response = _inputs_form(client, 1, rotated_teachers="40", teacher_avg_salary="1,250,00.5")
     assert response.status_code == 400  # the reader's number rules, not Python's float()
-    response = _inputs_form(client, 1, basic_balance_year="2015", teacher_avg_salary="125,000", reason="首次填报")
+    response = _inputs_form(client, 1, rotated_teachers="40", teacher_avg_salary="125,000", reason="首次填报")
     assert response.status_code == 302
     inputs = CountyInputs.objects.get()
-    assert inputs.values["basic_balance_year"] == 2015 and inputs.values["teacher_avg_salary"] == 125000.0
+    assert inputs.values["rotated_teachers"] == 40 and inputs.values["teacher_avg_salary"] == 125000.0
     assert inputs.version == 2
     change = InputChange.objects.get(field="teacher_avg_salary")
     assert (change.old, change.new, change.reason, change.actor) == (None, 125000.0, "首次填报", users["county"])
     # Someone else saved version 2 → 3 in between: the stale form is refused, nothing is lost or overwritten.
-    _inputs_form(client, 2, basic_balance_year="2016")
-    stale = _inputs_form(client, 2, basic_balance_year="2014")
+    _inputs_form(client, 2, rotated_teachers="41")
+    stale = _inputs_form(client, 2, rotated_teachers="42")
     assert stale.status_code == 409
     assert "已被他人修改" in stale.content.decode()
-    assert CountyInputs.objects.get().values["basic_balance_year"] == 2016
-    assert services.county_values(own_county, YEAR)["basic_balance_year"] == 2016
+    assert CountyInputs.objects.get().values["rotated_teachers"] == 41
+    assert services.county_values(own_county, YEAR)["rotated_teachers"] == 41
+
+
+def test_the_basic_balance_year_is_the_recorded_one_never_the_countys_own(
+    users: dict[str, User], own_county: OrgUnit
+) -> None:
+    from youjun.web.organisation.models import BasicBalance
+
+    assert services.county_values(own_county, YEAR)["basic_balance_year"] is None
+    BasicBalance.objects.create(county=own_county, year=2014, document="教督函〔2014〕")
+    client = _client(users["county"])
+    assert _inputs_form(client, 1, basic_balance_year="2019", teacher_avg_salary="99,000").status_code == 302
+    assert "basic_balance_year" not in CountyInputs.objects.get().values  # not a county input: ignored
+    assert services.county_values(own_county, YEAR)["basic_balance_year"] == 2014
+    stored = CountyEvaluation.objects.get(county=own_county, year=YEAR).result
+    assert stored["verdict"]["eligibility"]["basic_balance_year"] == 2014
 
 
 def _county_sheet(tmp: Path, rows: list[dict[str, Any]]) -> bytes:
@@ -348,10 +362,10 @@ def test_county_inputs_import_from_the_county_sheet_of_a_workbook(
     response = _import(client, _county_sheet(tmp_path, [row]))
     assert "已从文件导入" in response.content.decode()
     values = CountyInputs.objects.get(county=own_county).values
-    assert (values["basic_balance_year"], values["teacher_avg_salary"]) == (2014, 98000.0)
-    # Verdicts, findings and survey figures come from reviewers and the survey, never from the county's file.
-    assert not {"g1_verdict", "v1_finding", "recognition_valid"} & set(values)
-    change = InputChange.objects.get(field="basic_balance_year")
+    assert values["teacher_avg_salary"] == 98000.0
+    # Verdicts, findings, survey figures and the recorded basic-balance year never come from the county's file.
+    assert not {"g1_verdict", "v1_finding", "recognition_valid", "basic_balance_year"} & set(values)
+    change = InputChange.objects.get(field="teacher_avg_salary")
     assert change.reason == "从文件「鸠江区县级指标.xlsx」导入" and change.actor == users["county"]
 
 
@@ -383,7 +397,7 @@ def test_county_inputs_import_refuses_other_files_and_users(users: dict[str, Use
 def test_county_inputs_are_read_only_above_and_hidden_outside(key: str, users: dict[str, User]) -> None:
     client = _client(users[key])
     get = client.get(f"{PAGE}inputs/")
-    posted = _inputs_form(client, 1, basic_balance_year="2015")
+    posted = _inputs_form(client, 1, teacher_avg_salary="99,000")
     if key == "other_county":
         assert get.status_code == 404 and posted.status_code == 404
     else:
@@ -394,8 +408,8 @@ def test_county_inputs_are_read_only_above_and_hidden_outside(key: str, users: d
 
 def test_reviewer_columns_are_not_in_the_county_form(users: dict[str, User]) -> None:
     text = _client(users["county"]).get(f"{PAGE}inputs/").content.decode()
-    assert 'name="basic_balance_year"' in text
-    for key in ("g1_verdict", "q8_verdict", "v1_finding", "recognition_valid", "county_code"):
+    assert 'name="teacher_avg_salary"' in text
+    for key in ("basic_balance_year", "g1_verdict", "q8_verdict", "v1_finding", "recognition_valid", "county_code"):
         assert f'name="{key}"' not in text
 
 
@@ -507,7 +521,7 @@ def test_demo_fills_inputs_evidence_verdicts_and_findings(
     User.objects.filter(pk=users["province"].pk).update(username="demo-province")
     lines = demo.setup()
     assert any(PAGE in line for line in lines)
-    assert CountyInputs.objects.get(county=own_county, year=YEAR).values["basic_balance_year"] is not None
+    assert CountyInputs.objects.get(county=own_county, year=YEAR).values["teacher_avg_salary"] is not None
     assert Evidence.objects.filter(county=own_county, year=YEAR).count() == 2
     assert len(list(evidence_dir.iterdir())) == 4  # two files for each of the two years
     values = services.county_values(own_county, YEAR)

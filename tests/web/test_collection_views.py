@@ -314,7 +314,8 @@ def test_bulk_approve_skips_records_changed_meanwhile(
     first, second, third = own_records(own_county)[:3]
     set_status([first, second, third], RecordStatus.SUBMITTED)
     ticked = [f"{r.pk}:{r.version}" for r in (first, second)] + [f"{third.pk}:{third.version + 5}"]
-    response = logged_in(client, users["county"]).post(county_url("bulk_approve"), {"records": ticked}, follow=True)
+    post = {"records": ticked, "confirmed": "1"}  # confirmed (tests/web/test_flows_collection_survey.py: unconfirmed)
+    response = logged_in(client, users["county"]).post(county_url("bulk_approve"), post, follow=True)
     assert "已审核通过 2 所学校" in page(response) and "未审核" in page(response)
     statuses = {r.pk: r.status for r in own_records(own_county)}
     assert statuses[first.pk] == statuses[second.pk] == RecordStatus.APPROVED
@@ -497,7 +498,7 @@ def test_county_submits_upward_once_everything_is_approved(
     assert "还有 1 所学校的数据未审核" in page(refused)
     assert not CountySubmission.objects.filter(county=own_county, year=YEAR, status=SubmissionStatus.SUBMITTED).exists()
     set_status(records[:1], RecordStatus.APPROVED)
-    done = client.post(county_url("submission"), {"action": "submit"}, follow=True)
+    done = client.post(county_url("submission"), {"action": "submit", "confirmed": "1"}, follow=True)
     assert "已报送上级" in page(done)
     assert CountySubmission.objects.get(county=own_county, year=YEAR).status == SubmissionStatus.SUBMITTED
     # Once submitted the county can no longer change its year.
@@ -524,11 +525,10 @@ def test_province_accepts_or_returns_and_other_province_cannot(
     returned = CountySubmission.objects.get(county=own_county, year=YEAR)
     assert returned.status == SubmissionStatus.RETURNED and returned.reason == "请补充两所学校的教师数说明"
     assert "请补充两所学校的教师数说明" in page(logged_in(client, users["county"]).get(county_url("county")))
-    client.post(county_url("submission"), {"action": "submit"})
+    client.post(county_url("submission"), {"action": "submit", "confirmed": "1"})
     logged_in(client, users["province"])
-    back = client.post(
-        county_url("submission"), {"action": "accept", "next": reverse("collection:workspace") + "?year=2024"}
-    )
+    next_page = reverse("collection:workspace") + "?year=2024"
+    back = client.post(county_url("submission"), {"action": "accept", "next": next_page, "confirmed": "1"})
     assert back.status_code == 302 and back.url.endswith("?year=2024")
     assert CountySubmission.objects.get(county=own_county, year=YEAR).status == SubmissionStatus.ACCEPTED
     assert Transition.objects.filter(kind="submission", county=own_county).count() == 4

@@ -9,13 +9,15 @@ from typing import Any
 import fastexcel
 import pytest
 from django.test import Client
+from django.utils import timezone
 from docx import Document
 
 from web.conftest import OWN_COUNTY, YEAR, make_user
 from youjun.web.accounts.models import Role, User
 from youjun.web.assessment import services
 from youjun.web.evaluation.models import CountyEvaluation
-from youjun.web.organisation.models import OrgUnit
+from youjun.web.organisation.models import BasicBalance, OrgUnit
+from youjun.web.programme.services.basic_balance import set_basic_balance
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +53,8 @@ def _docx_text(content: bytes) -> str:
 def test_county_inputs_without_school_data_give_an_assessment_with_resources_unjudged(users: dict[str, User]) -> None:
     county = OrgUnit.objects.get(code=EMPTY_COUNTY)
     clerk = make_user(Role.COUNTY, EMPTY_COUNTY)
-    _save(clerk, county, basic_balance_year=2015, special_ed_funds_per_student=7000, teacher_avg_salary=120000)
+    BasicBalance.objects.create(county=county, year=2015)
+    _save(clerk, county, special_ed_funds_per_student=7000, teacher_avg_salary=120000)
     stored = CountyEvaluation.objects.get(county=county, year=YEAR)
     assert stored.passed is None and stored.units == 0
     parts = stored.result["verdict"]["parts"]
@@ -103,13 +106,14 @@ def test_a_boundary_value_is_marked_on_the_page_in_word_and_in_the_annex(
     assert expected in annex and "未达标（⚠临界）" in annex
 
 
-def test_an_impossible_recognition_year_is_refused_on_the_form(users: dict[str, User]) -> None:
+def test_an_impossible_recognition_year_or_rotation_is_refused_on_the_form(users: dict[str, User]) -> None:
     county = OrgUnit.objects.get(code=OWN_COUNTY)
     from youjun.errors import YoujunError
 
+    future = timezone.localdate().year + 1
     with pytest.raises(YoujunError) as caught:
-        _save(users["county"], county, basic_balance_year=YEAR + 1)
-    assert any("晚于统计年度" in p.message for p in caught.value.problems)
+        set_basic_balance(users["province"], county, future, "")
+    assert any("认定年份应在" in p.message for p in caught.value.problems)
     with pytest.raises(YoujunError) as caught:
         _save(users["county"], county, rotated_teachers=10, rotated_backbone_teachers=11)
     assert any(p.location.field == "rotated_backbone_teachers" for p in caught.value.problems)

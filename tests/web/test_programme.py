@@ -14,6 +14,7 @@ from typing import Any
 import docx
 import fastexcel
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -22,16 +23,14 @@ from web.conftest import OWN_COUNTY
 from youjun import forms
 from youjun.errors import YoujunError
 from youjun.web.accounts.models import User
+from youjun.web.assessment.demo import tiny_pdf
 from youjun.web.audit.models import Transition
-from youjun.web.organisation.models import OrgUnit
-from youjun.web.programme import recommendation, services
+from youjun.web.organisation.models import BasicBalance, OrgUnit
+from youjun.web.programme import recommendation, recommendation_docs, services
 from youjun.web.programme.models import (
-    BasicBalance,
     Batch,
     Nomination,
     Notification,
-    PlanStatus,
-    ReportStatus,
 )
 from youjun.web.shortcuts import message_of, status_of
 
@@ -43,6 +42,12 @@ UNKNOWN = "340212"  # 繁昌区: no basic-balance year anywhere
 
 def unit(code: str) -> OrgUnit:
     return OrgUnit.objects.get(code=code)
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(settings: Any, tmp_path: Any) -> None:
+    """Uploaded evidence and letters go to a folder of the test."""
+    settings.YOUJUN_EVIDENCE_DIR = tmp_path / "evidence"
 
 
 @pytest.fixture
@@ -86,8 +91,10 @@ def refused(call: Any, *args: Any, **kwargs: Any) -> Refused:
 
 
 def complete(user: User, n: Nomination) -> None:
-    """Fill every required field the data left empty, as the province would."""
+    """Fill every required field the data left empty and upload the evidence of conditions 1 and 3, as the
+    province would."""
     defn = recommendation.definition_of(n.form_id, n.form_version)
+    fixed = recommendation.locked(defn, set(n.data_keys))
     sample = {
         "text": "说明",
         "longtext": "佐证说明",
@@ -99,20 +106,30 @@ def complete(user: User, n: Nomination) -> None:
     }
     values: dict[str, Any] = {}
     for f in defn.fields:
-        if f.required and n.values.get(f.key) in (None, "", []) and f.type != "table":
-            if f.type == "choice":
+        if f.required and n.values.get(f.key) in (None, "", []) and f.type != "table" and f.key not in fixed:
+            if f.key == "contact_phone":
+                values[f.key] = "0551-62812345"
+            elif f.type == "choice":
                 values[f.key] = f.choices[0]
             elif f.type == "multichoice":
                 values[f.key] = [f.choices[4]]
             else:
                 values[f.key] = sample[f.type]
     services.save_form(user, n, values)
+    for kind in services.EVIDENCE_KINDS:
+        services.add_evidence(user, n, kind, SimpleUploadedFile("佐证.pdf", tiny_pdf()), "佐证.pdf")
+
+
+def letter(user: User, batch: Batch, code: str = "340000") -> None:
+    """The province's stamped letter, which its sign-off is sent under."""
+    services.add_letter(user, batch, unit(code), SimpleUploadedFile("推荐函.pdf", tiny_pdf("letter")), "推荐函.pdf")
 
 
 def nominated_set(users: dict[str, User], batch: Batch, codes: tuple[str, ...] = ELIGIBLE[:2]) -> list[Nomination]:
     out = [services.nominate(users["province"], batch, unit(c)) for c in codes]
     for n in out:
         complete(users["province"], n)
+    letter(users["province"], batch)
     return out
 
 
@@ -194,16 +211,19 @@ def test_the_batch_form_creates_a_draft_batch(users: dict[str, User]) -> None:
 def test_a_nomination_is_prefilled_from_the_data(users: dict[str, User], batch: Batch, evaluations: Any) -> None:
     n = services.nominate(users["province"], batch, unit(OWN_COUNTY))
     assert (n.form_id, n.form_version) == ("recommendation-2021", str(forms.load_form("recommendation-2021").version))
-    v = n.values
+    _defn, v = recommendation_docs.values_of(n)
     assert v["county_name"] == "鸠江区" and v["county_code"] == OWN_COUNTY and v["province"] == "安徽省"
+    assert v["prefecture"] == "芜湖市"
     assert v["basic_balance_year"] == 2015 and v["basic_balance_years"] == 9 and v["condition_2"] == "符合"
+    # The hierarchy's facts and the basic-balance year are computed when shown, never stored with the nomination.
+    assert not {"county_name", "basic_balance_year", "basic_balance_years", "condition_2"} & set(n.values)
     result = evaluations[OWN_COUNTY].result
     stages = result["resource_allocation"]["stages"]
     assert v["units_total"] == sum(s["units"] for s in stages.values())
     assert v["cvs"][0]["primary_cv"] == stages["primary"]["cv"]["R1"]
     assert v["students_primary"] > 0 and "schools_primary" in v
     assert "condition_1_evidence" not in v  # the province completes it
-    assert {"county_name", "cvs", "condition_2"} <= set(n.data_keys)
+    assert {"cvs", "units_total", "students_primary"} <= set(n.data_keys)
     page = login(users["province"]).get(reverse("programme:nomination", args=[n.pk])).content.decode()
     assert 'name="f-condition_1_evidence"' in page and 'name="f-county_name"' not in page
     assert "（来自数据）" in page and "R1 每百名学生拥有高于规定学历教师数" in page
@@ -218,9 +238,10 @@ def test_ineligible_and_unknown_counties(users: dict[str, User], batch: Batch) -
     eligible = services.nominate(users["province"], batch, unit(ELIGIBLE[0]))
     complete(users["province"], unknown)
     complete(users["province"], eligible)
+    letter(users["province"], batch)
     error = refused(services.submit_set, users["province"], batch, unit("340000"), "张三")
     assert (
-        "繁昌区：尚无该县（区）通过国家基本均衡认定的年份，不能报送（请县级在县级指标中填写「通过国家基本均衡认定年份」）。"
+        "芜湖市繁昌区：尚未登记该县（区）通过国家基本均衡认定的年份，不能报送（请省级在「基本均衡认定年份」中登记）。"
         in error.message
     )
     assert Nomination.objects.filter(status="submitted").count() == 0
@@ -295,7 +316,7 @@ def test_the_page_flow_reports_refusals_as_messages(users: dict[str, User], batc
         and n.values["condition_1_evidence"] == "成立领导小组"
         and n.values["target_year"] == 2026
     )
-    assert n.values["county_name"] == "鸠江区"  # the data fields are kept
+    assert n.values["students_primary"] > 0  # the data fields are kept
     submit = client.post(
         reverse("programme:submit_set", args=[batch.number, "340000"]), {"signatory": "张三"}, follow=True
     )
@@ -318,7 +339,7 @@ def test_review_and_publication(users: dict[str, User], batch: Batch) -> None:
     services.review(ministry, first, "confirm")
     assert refused(services.review, ministry, second, "return", "  ").message == "退回或不通过时必须填写理由。"
     services.review(ministry, second, "return", "条件三佐证不足")
-    assert Notification.objects.filter(user=province, text="教育部退回修改镜湖区的推荐：条件三佐证不足").exists()
+    assert Notification.objects.filter(user=province, text="教育部退回修改芜湖市镜湖区的推荐：条件三佐证不足").exists()
     assert refused(services.move_batch, ministry, batch, "publish").message == (
         "尚有 1 个推荐未审核完毕（已报送或已退回修改），不能公布名单。"
     )
@@ -330,7 +351,7 @@ def test_review_and_publication(users: dict[str, User], batch: Batch) -> None:
     services.move_batch(ministry, batch, "publish", dt.date(2024, 12, 20))
     batch.refresh_from_db()
     assert batch.status == "published" and batch.published_on == dt.date(2024, 12, 20)
-    assert refused(services.review, ministry, second, "confirm").message.startswith("推荐当前为「未通过」")
+    assert refused(services.review, ministry, second, "confirm").message.startswith("推荐当前为「不予确认」")
     trail = [(e.action, e.source, e.target, e.reason) for e in services.history("nomination", second)]
     assert trail == [
         ("推荐", "", "draft", ""),
@@ -343,11 +364,11 @@ def test_review_and_publication(users: dict[str, User], batch: Batch) -> None:
     # The public list (no login) shows the confirmed county only; the export opens in Excel.
     anonymous = Client()
     page = anonymous.get(reverse("programme:public")).content.decode()
-    assert "鸠江区" in page and "镜湖区" not in page and "2024年12月20日公布" in page
+    assert "芜湖市鸠江区" in page and "镜湖区" not in page and "2024年12月20日公布" in page
     export = anonymous.get(reverse("programme:public_export"))
     frame = fastexcel.read_excel(export.content).load_sheet(0, header_row=1).to_polars()
     assert frame.columns == ["批次", "公布日期", "省份", "县（市、区）", "行政区划代码"]
-    assert frame.row(0) == ("第一批义务教育优质均衡先行创建", "2024-12-20", "安徽省", "鸠江区", "340207")
+    assert frame.row(0) == ("第一批义务教育优质均衡先行创建", "2024-12-20", "安徽省", "芜湖市鸠江区", "340207")
     # The page of a nomination shows its history.
     nomination_page = login(ministry).get(reverse("programme:nomination", args=[second.pk])).content.decode()
     assert "满意度调查样本不足" in nomination_page and "办理记录" in nomination_page
@@ -395,98 +416,22 @@ def published_pilot(users: dict[str, User], batch: Batch) -> Nomination:
     return first
 
 
-def test_plan_progress_and_typical_experience(users: dict[str, User], batch: Batch, evaluations: Any) -> None:
+def test_publication_makes_pilots_that_the_dashboards_show(
+    users: dict[str, User], batch: Batch, evaluations: Any
+) -> None:
+    """Plans, progress reports and experiences: tests/web/test_programme_pilots.py."""
     pilot = published_pilot(users, batch)
     county, province, ministry = users["county"], users["province"], users["ministry"]
-    assert Notification.objects.filter(user=county, text__contains="已列入").exists()
-    assert refused(services.plan_for, users["other_county"], unit("110101")).status == 404
-    plan = services.plan_for(county, pilot.county)
-    assert [t.code for t in plan.tasks.all()] == ["B1", "B2", "B3", "B4"]
-    error = refused(services.move_plan, county, plan, "submit")
-    assert error.message == "实施方案尚不能报送：请填写申请国家认定目标年份；请至少选择一项攻坚清单任务；请填写指标目标"
-    assert (
-        refused(
-            services.save_plan, county, plan, target_year=2027, targets={}, items=["9.9"], summary="", tasks=[]
-        ).message
-        == "未知的攻坚清单项：9.9"
-    )
-    client = login(county)
-    url = reverse("programme:plan", args=[OWN_COUNTY])
-    form = {
-        "target_year": "2027",
-        "summary": "推进集团化办学",
-        "items": ["2.1", "4.5"],
-        "t-units_passed_share-2025": "95",
-        "new-code-0": "2.1",
-        "new-title-0": "建立年度监测制度",
-        "new-owner-0": "督导室",
-        "new-milestone-0": "2025-06-30",
-        "new-evidence-0": "https://example.org/monitoring",
-    }
-    assert client.post(url, form).status_code == 302
-    plan.refresh_from_db()
-    assert plan.items == ["2.1", "4.5"] and plan.targets == {"units_passed_share": {"2025": 95.0}}
-    assert plan.tasks.count() == 5 and plan.tasks.get(code="2.1").owner == "督导室"
-    assert refused(services.move_plan, province, plan, "submit").status == 403
-    services.move_plan(county, plan, "submit")
-    assert refused(services.move_plan, province, plan, "return", "").message == "退回时必须填写理由。"
-    services.move_plan(province, plan, "return", "目标年份偏晚")
-    assert refused(services.create_report, county, plan, "2025 年上半年", "", {}, []).message == (
-        "实施方案经省级审核通过后才能报送进展。"
-    )
-    services.move_plan(county, plan, "submit")
-    services.move_plan(province, plan, "accept")
-    plan.refresh_from_db()
-    assert plan.status == PlanStatus.ACCEPTED
-    # A progress report through the page: task status, an experience on a chosen item.
-    task = plan.tasks.get(code="2.1")
-    response = client.post(
-        reverse("programme:report_new", args=[OWN_COUNTY]),
-        {
-            "period": "2025 年上半年",
-            "summary": "进展顺利",
-            f"status-{task.pk}": "active",
-            "exp-title-2.1": "县域均衡年度监测",
-            "exp-text-2.1": "每年发布监测报告",
-            "exp-text-4.5": "",
-        },
-    )
-    report = plan.reports.get()
-    assert response.url == reverse("programme:report", args=[report.pk])
-    assert report.task_status[str(task.pk)]["status"] == "active" and report.experiences.count() == 1
-    page = client.get(response.url).content.decode()
-    assert "指标变化（创建以来）" in page and "2024" in page
-    experience = report.experiences.get()
-    assert refused(services.publish_experience, ministry, experience).message == (
-        "只有已报教育部的进展报告中的经验可以发布为典型经验。"
-    )
-    assert login(ministry).get(response.url).status_code == 404  # not yet forwarded to the ministry
-    services.move_report(county, report, "submit")
-    assert (
-        refused(services.move_report, county, report, "submit").message
-        == "进展报告当前为「已报省」，不能报送进展报告。"
-    )
-    services.move_report(province, report, "forward")
-    assert report.status == ReportStatus.FORWARDED
-    assert login(county).post(reverse("programme:experience_publish", args=[experience.pk])).status_code == 403
-    login(ministry).post(reverse("programme:experience_publish", args=[experience.pk]), {"publish": "1"})
-    experience.refresh_from_db()
-    assert experience.published
-    library = Client().get(reverse("programme:experiences"), {"item": "2.1"}).content.decode()
-    assert "县域均衡年度监测" in library and "鸠江区" in library
-    assert "县域均衡年度监测" not in Client().get(reverse("programme:experiences"), {"item": "4.5"}).content.decode()
-    # Dashboards: the ministry sees the pilot by province, the province its pilot, the county its workspace.
+    notice = Notification.objects.get(user=county, key=f"pilot-{pilot.pk}")
+    assert notice.text == "芜湖市鸠江区已列入第一批义务教育优质均衡先行创建县名单，请编制创建工作实施方案。"
+    assert services.pilot_of(unit(OWN_COUNTY)) == pilot
     national = login(ministry).get(reverse("programme:index")).content.decode()
-    assert "安徽省" in national and "鸠江区" in national and "2025 年上半年" in national
+    assert "安徽省" in national and "安徽省芜湖市鸠江区" in national
     own = login(province).get(reverse("programme:province_dashboard", args=["340000"])).content.decode()
-    assert "鸠江区" in own and "省级已审核通过" in own
+    assert "芜湖市鸠江区" in own
     assert (
         login(users["other_province"]).get(reverse("programme:province_dashboard", args=["340000"])).status_code == 404
     )
-    workspace = client.get(reverse("programme:county", args=[OWN_COUNTY])).content.decode()
-    assert "先行创建县" in workspace and "2025 年上半年" in workspace
-    plan_page = client.get(url).content.decode()
-    assert "目标年份偏晚" in plan_page and "办理记录" in plan_page
 
 
 def test_notifications_and_deadline_reminders(users: dict[str, User], years: None) -> None:
@@ -495,8 +440,10 @@ def test_notifications_and_deadline_reminders(users: dict[str, User], years: Non
     assert Notification.objects.filter(user=province, text__contains="开始推荐").count() == 1
     client = login(province)
     page = client.get(reverse("programme:notifications")).content.decode()
-    assert "推荐将于" in page and "请及时报送" in page
-    client.get(reverse("programme:notifications"))
+    assert "推荐将于" in page and "本省尚未签发报送，请及时报送" in page  # computed for the page
+    assert not Notification.objects.filter(key=f"deadline-{batch.pk}").exists()  # reading writes nothing
+    services.remind_deadlines(province)
+    services.remind_deadlines(province)
     assert Notification.objects.filter(user=province, key=f"deadline-{batch.pk}").count() == 1  # idempotent
     home = client.get(reverse("home")).content.decode()
     assert 'title="未读通知">2<' in home
@@ -512,7 +459,12 @@ def test_withdrawing_frees_a_place_and_only_returned_nominations_are_resubmitted
     province = users["province"]
     assert refused(services.resubmit, province, first).message == "只有被退回的推荐可以重新报送。"
     client = login(province)
-    response = client.post(reverse("programme:nomination_action", args=[first.pk, "withdraw"]), follow=True)
+    url = reverse("programme:nomination_action", args=[first.pk, "withdraw"])
+    asked = client.post(url)
+    assert asked.status_code == 200 and "释放 1 个推荐名额" in asked.content.decode()
+    first.refresh_from_db()
+    assert first.status == "draft"  # nothing happens before the confirmation
+    response = client.post(url, {"confirmed": "1"}, follow=True)
     assert "已撤回推荐。" in response.content.decode()
     first.refresh_from_db()
     assert first.status == "withdrawn" and services.quota_used(batch, unit("340000")) == 1
@@ -525,11 +477,13 @@ def test_withdrawing_frees_a_place_and_only_returned_nominations_are_resubmitted
     assert [e.action for e in services.history("nomination", first)] == ["推荐", "撤回推荐"]
 
 
-def test_the_basic_balance_year_comes_from_the_county_inputs_first(users: dict[str, User], batch: Batch) -> None:
+def test_the_basic_balance_year_is_the_provinces_record_not_the_county_inputs(
+    users: dict[str, User], batch: Batch
+) -> None:
     from youjun.web.assessment.models import CountyInputs
 
     CountyInputs.objects.create(county=unit(UNKNOWN), year=2024, values={"basic_balance_year": 2016})
-    BasicBalance.objects.create(county=unit(UNKNOWN), year=2023)  # the assessment inputs take precedence
-    n = services.nominate(users["province"], batch, unit(UNKNOWN))
-    assert n.basic_balance_year == 2016 and n.values["basic_balance_years"] == 8
-    assert services.eligibility(n, batch) == (True, "2016 年通过国家基本均衡认定，距批次年度 8 年（不少于 3 年）")
+    BasicBalance.objects.create(county=unit(UNKNOWN), year=2023)  # the one record: the inputs' copy is ignored
+    error = refused(services.nominate, users["province"], batch, unit(UNKNOWN))
+    assert error.message.startswith("繁昌区不符合遴选条件：2023 年通过国家基本均衡认定")
+    assert services.eligibility(2016, batch) == (True, "2016 年通过国家基本均衡认定，距批次年度 8 年（不少于 3 年）")

@@ -361,11 +361,16 @@ def test_open_close_and_the_verdict_interface(users: dict[str, User], own_county
         "recognition_valid": 2 * n,
         "recognition_positive": n,
         "recognition_rate": None,
+        "recognition_returns": 2,  # the questionnaire answered only 不了解 is not a valid return
+        "recognition_sample": c.quota_total,
         "campaign_id": c.pk,
         "final": False,
     }
     with mock.patch("youjun.web.evaluation.pipeline.recompute") as recompute:
-        assert client.post(status, {"action": "close"}).status_code == 302
+        asked = client.post(status, {"action": "close"})  # ending is irreversible: confirmed first
+        assert asked.status_code == 200 and 'id="confirm-button"' in asked.content.decode()
+        recompute.assert_not_called()
+        assert client.post(status, {"action": "close", "confirmed": "1"}).status_code == 302
     recompute.assert_called_once_with(c.county, YEAR)
     c.refresh_from_db()
     assert c.status == CampaignStatus.CLOSED and c.closed_by == users["county"] and c.closed_at
@@ -428,7 +433,9 @@ def test_exports_parse_back(users: dict[str, User], campaign: Campaign) -> None:
 def test_links_and_the_printable_qr_sheet(users: dict[str, User], campaign: Campaign) -> None:
     client = Client()
     client.force_login(users["county"])
-    made = client.post(reverse("survey:links", args=[campaign.pk]), {"group": "teachers", "count": 25})
+    made = client.post(
+        reverse("survey:links", args=[campaign.pk]), {"group": "teachers", "count": 25, "confirmed": "1"}
+    )
     assert made.status_code == 302
     assert Link.objects.filter(campaign=campaign, kind=LinkKind.SINGLE, group="teachers").count() == 25
     school = School.objects.filter(county=campaign.county).order_by("school_id").first()
@@ -439,7 +446,7 @@ def test_links_and_the_printable_qr_sheet(users: dict[str, User], campaign: Camp
     assert body.count("<svg") == len(GROUPS) and body.count('class="qr-sheet"') == len(GROUPS)
     assert "家长</b>问卷" in body and school.name in body
     bad = client.post(reverse("survey:links", args=[campaign.pk]), {"group": "teachers", "count": 999_999})
-    assert bad.status_code == 302
+    assert bad.status_code == 400 and "一次最多生成 5000 个" in bad.content.decode()
     assert Link.objects.filter(campaign=campaign, kind=LinkKind.SINGLE, group="teachers").count() == 25
 
 

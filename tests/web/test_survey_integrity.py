@@ -44,6 +44,7 @@ from youjun.web.survey.models import (
     Refusal,
     Response,
 )
+from youjun.web.survey.services import campaigns as survey_campaigns
 
 ADDRESSES = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"]
 ON_POSTGRES = pytest.mark.skipif(
@@ -257,12 +258,12 @@ def test_link_creation_over_the_plan_plus_allowance_is_refused(users: dict[str, 
     client = Client()
     client.force_login(users["county"])
     path = reverse("survey:links", args=[c.pk])
-    assert client.post(path, {"group": "teachers", "count": 80}).status_code == 302
+    assert client.post(path, {"group": "teachers", "count": 80, "confirmed": "1"}).status_code == 302
     over = client.post(path, {"group": "teachers", "count": 4}, follow=True)
     body = over.content.decode()
     assert "一次性链接最多 83 个" in body and "已生成 80 个" in body and "还可生成 3 个" in body
     assert Link.objects.filter(campaign=c, kind=LinkKind.SINGLE, group="teachers").count() == 80
-    assert client.post(path, {"group": "teachers", "count": 3}).status_code == 302
+    assert client.post(path, {"group": "teachers", "count": 3, "confirmed": "1"}).status_code == 302
     with pytest.raises(YoujunError, match="还可生成 0 个"):
         services.generate_links(c, "teachers", 1)
     assert Link.objects.filter(campaign=c, kind=LinkKind.SINGLE, group="teachers").count() == 83
@@ -321,7 +322,8 @@ def test_close_and_reopen_are_recorded_and_reopening_makes_s1_insufficient(
 ) -> None:
     official = Client()
     official.force_login(users["county"])
-    c = services.create_campaign(own_county, YEAR, "流程", 300_000, small_plan(), users["county"])
+    plan = {g: 0 for g in small_plan()} | {"parents": 3}  # 3 answers are the whole sample: valid return 100 %
+    c = services.create_campaign(own_county, YEAR, "流程", 300_000, plan, users["county"])
     status = reverse("survey:status", args=[c.pk])
     services.generate_links(c, "parents", 3)
     assert official.post(status, {"action": "open"}).status_code == 302
@@ -329,7 +331,7 @@ def test_close_and_reopen_are_recorded_and_reopening_makes_s1_insufficient(
         assert submit(Client(), single(c), filled(c, "parents")).status_code == 200
     assert stored_s1(own_county)["status"] == "insufficient_data"  # open: never decided
 
-    assert official.post(status, {"action": "close", "reason": "样本已够"}).status_code == 302
+    assert official.post(status, {"action": "close", "reason": "样本已够", "confirmed": "1"}).status_code == 302
     s1 = stored_s1(own_county)
     assert s1["status"] == "met" and s1["value"] == 1.0
 
@@ -366,13 +368,13 @@ def test_a_stale_page_gets_a_conflict_and_nothing_is_logged(users: dict[str, Use
     first.force_login(users["county"])
     second.force_login(make_clerk(own_county))
     status = reverse("survey:status", args=[c.pk])
-    assert first.post(status, {"action": "close", "seen": 0}).status_code == 302
+    assert first.post(status, {"action": "close", "seen": 0, "confirmed": "1"}).status_code == 302
     late = second.post(status, {"action": "close", "seen": 0})
     assert late.status_code == 409 and "状态刚刚已被更改" in late.content.decode() and "已结束" in late.content.decode()
     assert CampaignEvent.objects.filter(campaign=c).count() == 1
     seen = latest_event(c)
     assert first.post(status, {"action": "reopen", "reason": "补录", "seen": seen}).status_code == 302
-    assert first.post(status, {"action": "close", "seen": latest_event(c)}).status_code == 302
+    assert first.post(status, {"action": "close", "seen": latest_event(c), "confirmed": "1"}).status_code == 302
     assert first.post(status, {"action": "reopen", "reason": "再补录", "seen": latest_event(c)}).status_code == 302
     stale = second.post(status, {"action": "close", "seen": seen})  # its page predates a close and a reopen
     assert stale.status_code == 409 and CampaignEvent.objects.filter(campaign=c).count() == 4
@@ -502,7 +504,7 @@ def _move_at_once(c: Campaign, action: str, officials: list[User]) -> list[Any]:
     def move(i: int) -> str:
         return str(services.transition(copies[i], action, officials[i], "补录答卷").action)
 
-    with mock.patch.object(services, "timezone", Clock):
+    with mock.patch.object(survey_campaigns, "timezone", Clock):
         return _race([functools.partial(move, i) for i in range(len(officials))])
 
 

@@ -44,7 +44,7 @@ def form_docx(defn: FormDefinition, values: Mapping[str, Any]) -> bytes:
     """The filled form as a Word document."""
     doc = new_document(title=defn.title)
     doc.add_heading(defn.title, level=0)
-    add_paragraph(doc, f"（表单 {defn.id}，第 {defn.version} 版）", size=9, align="center")
+    add_paragraph(doc, f"（第 {defn.version} 版）", size=9, align="center")
     for note in defn.notes:
         add_paragraph(doc, note, size=10.5)
     for section in defn.sections:

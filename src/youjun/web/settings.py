@@ -16,9 +16,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from youjun.web.site import network
+
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("YOUJUN_DATA_DIR", Path.cwd() / "var"))
 PRODUCTION = os.environ.get("YOUJUN_ENV") == "production"
+#: ``make demo`` (never in production): DEBUG off, the machine's own addresses allowed as hosts, and QR codes that
+#: carry the address of this machine on the network when the server listens there (YOUJUN_DEMO_HOST / _PORT).
+DEMO = not PRODUCTION and os.environ.get("YOUJUN_DEMO") == "1"
+DEMO_HOST = os.environ.get("YOUJUN_DEMO_HOST", "127.0.0.1").strip()
+DEMO_PORT = os.environ.get("YOUJUN_DEMO_PORT", "8000").strip()
 
 if PRODUCTION:
     from django.core.exceptions import ImproperlyConfigured
@@ -32,7 +39,13 @@ if PRODUCTION:
 else:
     SECRET_KEY = os.environ.get("YOUJUN_SECRET_KEY", "youjun-development-key-not-for-production-use-0123456789")
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-    DEBUG = os.environ.get("YOUJUN_DEBUG", "1") == "1"
+    ALLOWED_HOSTS += [h.strip() for h in os.environ.get("YOUJUN_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    # Development: Django's debug pages; the demo (``make demo``) shows what users see, the Chinese error pages.
+    DEBUG = os.environ.get("YOUJUN_DEBUG", "0" if DEMO else "1") == "1"
+    if DEMO:  # phones on the same network reach the demo by this machine's name or any of its addresses
+        ALLOWED_HOSTS += network.own_host_names()
+        if DEMO_HOST not in network.WILDCARDS:
+            ALLOWED_HOSTS.append(DEMO_HOST.strip("[]"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -40,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
     "youjun.web.organisation",
     "youjun.web.accounts",
     "youjun.web.audit",
@@ -50,6 +65,8 @@ INSTALLED_APPS = [
     "youjun.web.assessment",
     "youjun.web.survey",
     "youjun.web.programme",
+    "youjun.web.todo",
+    "youjun.web.operations",
     "youjun.web.site",
 ]
 
@@ -67,8 +84,12 @@ MIDDLEWARE = [
     "youjun.web.accounts.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "youjun.web.safety.DatabaseInputMiddleware",
+    "youjun.web.site.errors.MethodNotAllowedMiddleware",
     "youjun.web.shortcuts.RefusalMiddleware",
 ]
+# Refusals Django answers itself get Chinese pages: 400/403/404/500 templates, 405 (the middleware above) and a
+# failed CSRF check (site.errors).
+CSRF_FAILURE_VIEW = "youjun.web.site.errors.csrf_failure"
 
 ROOT_URLCONF = "youjun.web.urls"
 WSGI_APPLICATION = "youjun.web.wsgi.application"
@@ -91,7 +112,9 @@ TEMPLATES: list[dict[str, Any]] = [
 #: Writers wait for each other (busy timeout) and take the write lock when their transaction begins, so that a
 #: transaction that read first never fails on upgrading its lock ("database is locked"): concurrent requests of the
 #: embedded deployment queue instead of failing.
-SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+# The embedded database: writers queue (IMMEDIATE, 20 s), readers never wait for them (write-ahead log), so the web
+# server and the worker can share the file.
+SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
 
 
 def database_from_url(url: str | None) -> dict[str, object]:
@@ -209,6 +232,47 @@ STORAGES = {
 
 YOUJUN_STANDARD = os.environ.get("YOUJUN_STANDARD", "national-2017")
 
+# Background work (recomputes, reminders, exports) through Django's tasks API with the database backend: no broker,
+# the same on SQLite and PostgreSQL; `youjun-web worker` runs the jobs (several workers on several machines may share
+# one PostgreSQL). YOUJUN_TASKS=immediate runs every job inside the request instead (a single process, no worker).
+TASKS: dict[str, dict[str, Any]]
+if os.environ.get("YOUJUN_TASKS") == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A job running longer than this (seconds) is taken to have lost its worker and goes back to the queue.
+YOUJUN_TASK_LEASE = int(os.environ.get("YOUJUN_TASK_LEASE", str(60 * 60)))
+# The daily jobs (local time): deadline and to-do reminders, stale results brought up to date, old job records pruned.
+YOUJUN_SCHEDULE = [("reminders", "07:30"), ("recompute_stale", "02:00"), ("prune", "03:30")]
+
+# The address people outside this machine use (QR codes and links in e-mails carry it), e.g. http://10.1.2.3:8000 or
+# https://youjun.jyt.gov.cn; unset, links take the address of the request.
+YOUJUN_PUBLIC_URL = os.environ.get("YOUJUN_PUBLIC_URL", "").rstrip("/")
+#: The demo's own address on this machine, and the one other devices use (QR codes carry it unless the user set
+#: YOUJUN_PUBLIC_URL): ``make demo HOST=0.0.0.0`` gives http://<this machine's network address>:<PORT>.
+YOUJUN_DEMO_URL = ""
+if DEMO:
+    YOUJUN_DEMO_URL, _lan_url = network.demo_urls(DEMO_HOST, DEMO_PORT)
+    YOUJUN_PUBLIC_URL = YOUJUN_PUBLIC_URL or _lan_url
+if not PRODUCTION:
+    if urlparse(YOUJUN_PUBLIC_URL).hostname:  # links must carry an address this server answers to
+        ALLOWED_HOSTS.append(str(urlparse(YOUJUN_PUBLIC_URL).hostname))
+    ALLOWED_HOSTS = list(dict.fromkeys(ALLOWED_HOSTS))
+
+# E-mail (reminders): sent through SMTP when YOUJUN_SMTP_HOST is set; otherwise nothing is sent (in-app only).
+YOUJUN_EMAIL_ENABLED = bool(os.environ.get("YOUJUN_SMTP_HOST"))
+if YOUJUN_EMAIL_ENABLED:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["YOUJUN_SMTP_HOST"]
+    EMAIL_PORT = int(os.environ.get("YOUJUN_SMTP_PORT", "25"))
+    EMAIL_HOST_USER = os.environ.get("YOUJUN_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("YOUJUN_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("YOUJUN_SMTP_TLS", "0") == "1"
+    EMAIL_USE_SSL = os.environ.get("YOUJUN_SMTP_SSL", "0") == "1"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("YOUJUN_EMAIL_FROM", "youjun@localhost")
+
 # Logs: stderr (collected by systemd / the container runtime) and YOUJUN_LOG_FILE if set (reopened when rotated).
 # Every record carries the request id; Django's request errors (django.request, with traceback) and security
 # warnings (django.security) are included.
@@ -241,5 +305,7 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "youjun": {"handlers": [], "level": "INFO", "propagate": True},
+        # A line per job in production (the worker's log); the demo's terminal keeps the logins.
+        "django_tasks": {"handlers": [], "level": "WARNING" if DEMO else "INFO", "propagate": True},
     },
 }

@@ -120,6 +120,19 @@ def evaluator_required(view: View) -> View:
     return wrapped
 
 
+def absolute_url(request: HttpRequest | None, path: str) -> str:
+    """The full address of ``path`` for people elsewhere (QR codes, e-mails): ``YOUJUN_PUBLIC_URL`` when set, else the
+    address the request came to (a request is needed then)."""
+    from django.conf import settings
+
+    base = getattr(settings, "YOUJUN_PUBLIC_URL", "")
+    if base:
+        return base + path
+    if request is None:
+        return path
+    return request.build_absolute_uri(path)
+
+
 def confirmed(request: HttpRequest) -> bool:
     """Whether a POST carries the user's confirmation (given on the confirmation page)."""
     return request.method == "POST" and request.POST.get("confirmed") == "1"

@@ -17,4 +17,6 @@ urlpatterns = [
     path("assessment/", include("youjun.web.evaluation.assessment_urls")),
     path("survey/", include("youjun.web.survey.urls")),
     path("programme/", include("youjun.web.programme.urls")),
+    path("operations/", include("youjun.web.operations.urls")),
+    path("todo/", include("youjun.web.todo.urls")),
 ]

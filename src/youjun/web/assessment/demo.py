@@ -1,5 +1,6 @@
 """Demo data of the assessment app: the demo county's county inputs, a few evidence files, the province's verdicts,
-veto findings (all 不存在), then a recompute. Run by ``demo_setup``; safe to run again (it adds nothing twice)."""
+veto findings (all 不存在), then a recompute. Run by ``demo_setup`` (the printed links start with the ``base`` it
+gives); safe to run again (it adds nothing twice)."""
 
 from __future__ import annotations
 
@@ -73,13 +74,14 @@ def _demo_inputs() -> dict[str, object]:
     return {k: row.get(k) for k in services.FORM_KEYS}
 
 
-def setup() -> list[str]:
-    county = OrgUnit.objects.get(code=COUNTY)
+def setup(base: str = "") -> list[str]:
+    county = OrgUnit.objects.select_related("parent").get(code=COUNTY)
     county_user = User.objects.filter(username="demo-county").first()
     reviewer = User.objects.filter(username="demo-province").first()
     if county_user is None or reviewer is None:
         return ["综合评估演示数据未生成：缺少演示账号 demo-county / demo-province。"]
-    lines = []
+    place = f"{county.parent.name if county.parent else ''}{county.name}"
+    lines = [f"综合评估（{place}；{YEAR - 1} 年数据已审核，有总体结论和原因，{YEAR} 年仍在采集）："]
     for year in (YEAR, YEAR - 1):  # the current year is still being collected; last year's data are approved
         if not CountyInputs.objects.filter(county=county, year=year).exists():
             raw = {k: "" if v is None else str(v) for k, v in _demo_inputs().items()}
@@ -94,5 +96,5 @@ def setup() -> list[str]:
         if not VetoFinding.objects.filter(county=county, year=year).exists():
             for code in VETO_ITEMS:
                 services.add_finding(reviewer, county, year, code, "不存在", "督导检查", "实地督导检查未发现该情形。")
-        lines.append(f"综合评估（{county.name} {year} 年）：{reverse('assessment:county', args=[COUNTY, year])}")
+        lines.append(f"  {year} 年：{base}{reverse('assessment:county', args=[COUNTY, year])}")
     return lines

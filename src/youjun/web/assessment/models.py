@@ -5,6 +5,8 @@
 - ``Evidence``: a file the county (or a reviewer, for a veto) uploaded for an item; stored under a random name.
 - ``Review``: a reviewer's verdict on an evidence item; the latest one feeds the item's ``*_verdict`` column.
 - ``VetoFinding``: a reviewer's finding on a veto V1–V6; the latest one feeds ``v1_finding``…``v6_finding``.
+- ``Narrative``: one chapter the county writes for its self-evaluation report (the chapters: ``CHAPTERS`` of
+  ``youjun.io.documents.chapters``); it feeds the Word report, not the evaluation.
 
 Reviews and findings are never edited: a new one supersedes the previous, so the history is the table itself.
 Which items take evidence and verdicts, and which vetoes take findings, is the rule set's (``EVIDENCE_ITEMS``,
@@ -20,8 +22,11 @@ from typing import Any, overload
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 
 from youjun.errors import YoujunError
+from youjun.io.documents.chapters import CHAPTERS, MAX_CHARS
 from youjun.standards import RuleSet, load_rule_set
 from youjun.web.organisation.models import OrgUnit
 
@@ -235,3 +240,34 @@ class VetoFinding(models.Model):
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["county", "year", "code"])]
+
+
+#: The chapters the county writes for its self-evaluation report, from the one list the report itself follows.
+CHAPTER_CHOICES = [(c.key, c.title) for c in CHAPTERS]
+
+
+class Narrative(models.Model):
+    """One chapter of the county's self-evaluation report in the county's own words (主要做法, 存在的问题, …),
+    merged into the Word report at its place. ``version`` makes a save conditional, so two people editing the same
+    chapter cannot overwrite each other unseen."""
+
+    county = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+", verbose_name="县（区）")
+    year = models.PositiveIntegerField("统计年度")
+    chapter = models.CharField("章节", max_length=16, choices=CHAPTER_CHOICES)
+    text = models.TextField("正文", blank=True)
+    version = models.PositiveIntegerField("版本", default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name="最后修改人"
+    )
+    updated_at = models.DateTimeField("最后修改时间", null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["county", "year", "chapter"], name="one_narrative_per_chapter"),
+            models.CheckConstraint(
+                condition=models.Q(chapter__in=[key for key, _ in CHAPTER_CHOICES]), name="narrative_chapter_known"
+            ),
+            models.CheckConstraint(condition=LessThanOrEqual(Length("text"), MAX_CHARS), name="narrative_text_capped"),
+        ]
+        verbose_name = "自评报告章节"
+        verbose_name_plural = "自评报告章节"

@@ -6,11 +6,13 @@
   county whose jurisdiction contains it (prefecture, province, ministry) give verdicts and veto findings. Viewers
   and schools write nothing.
 - Every write ends with ``recompute`` so the stored evaluation always reflects the latest inputs, verdicts and
-  findings.
+  findings. The county's report chapters (``Narrative``) feed the Word report only, so saving them recomputes
+  nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import tempfile
@@ -27,7 +29,9 @@ from django.db.models import F, Field
 from django.utils import timezone
 
 from youjun.contract import COUNTY_COLUMNS, FINDING, VERDICT, Column
+from youjun.engine.recognition import RETURN_INPUTS
 from youjun.errors import Location, Problem, YoujunError
+from youjun.io.documents.chapters import CHAPTERS, MAX_CHARS, clean_text
 from youjun.io.reader import read_school_data
 from youjun.standards import RuleSet
 from youjun.web.accounts.models import Role, User
@@ -39,6 +43,7 @@ from youjun.web.assessment.models import (
     FindingSource,
     Found,
     InputChange,
+    Narrative,
     Review,
     Reviewed,
     Verdict,
@@ -47,6 +52,7 @@ from youjun.web.assessment.models import (
 )
 from youjun.web.collection.services import fail
 from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.organisation.selectors import basic_balance_year
 from youjun.web.rulesets import services as rulesets
 from youjun.web.signals import county_data_changed
 
@@ -57,8 +63,12 @@ RECOGNITION = ("recognition_valid", "recognition_positive", "recognition_rate")
 #: Reviewers' columns of the county sheet (verdicts 达标/不达标/待补充, findings 存在/不存在), whichever rule set reads
 #: them: the county never types a verdict or a finding on itself.
 REVIEWER_COLUMNS = frozenset(c.key for c in COUNTY_COLUMNS if c.choices in (VERDICT, FINDING))
-#: Columns the county does not type: its identity, the reviewers' verdicts and findings, the survey's figures.
-NOT_TYPED = frozenset((*IDENTITY, *REVIEWER_COLUMNS, *RECOGNITION))
+#: The county's basic-balance recognition year: a standing fact the province records once (organisation app), never
+#: a figure the county types each year (one truth for the chooser, the form, the eligibility check and this sheet).
+RECORDED_FACTS = ("basic_balance_year",)
+#: Columns the county does not type: its identity, the reviewers' verdicts and findings, the survey's figures, and
+#: the recorded facts.
+NOT_TYPED = frozenset((*IDENTITY, *REVIEWER_COLUMNS, *RECOGNITION, *RECORDED_FACTS))
 FORM_COLUMNS: tuple[Column, ...] = tuple(c for c in COUNTY_COLUMNS if c.key not in NOT_TYPED)
 FORM_KEYS = tuple(c.key for c in FORM_COLUMNS)
 COUNTY_BY_KEY = {c.key: c for c in COUNTY_COLUMNS}
@@ -249,6 +259,88 @@ def _store(
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# The county's chapters of its self-evaluation report
+
+
+def digest(text: str) -> str:
+    """What a form remembers of a chapter it showed, to tell whether the user changed it and whether someone else
+    did meanwhile."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def narratives_of(county: OrgUnit, year: int) -> dict[str, Narrative]:
+    """The county-year's stored chapters by key (a chapter never saved has no row)."""
+    rows = Narrative.objects.filter(county=county, year=year).select_related("updated_by")
+    return {n.chapter: n for n in rows}
+
+
+def narrative_texts(county: OrgUnit, year: int) -> dict[str, str]:
+    """Chapter key → the county's text, as the report takes it."""
+    return {key: n.text for key, n in narratives_of(county, year).items()}
+
+
+def check_narrative(texts: Mapping[str, str]) -> dict[str, str]:
+    """The chapters' texts as they will be stored (:func:`clean_text`), or every text over the cap refused, each
+    with its chapter's key as the field."""
+    cleaned = {c.key: clean_text(texts.get(c.key, "")) for c in CHAPTERS}
+    problems = [
+        Problem(
+            "too_long",
+            f"「{c.title}」最多 {MAX_CHARS:,} 字，现有 {len(cleaned[c.key]):,} 字，请删减 "
+            f"{len(cleaned[c.key]) - MAX_CHARS:,} 字后再保存。",
+            location=Location(field=c.key),
+        )
+        for c in CHAPTERS
+        if len(cleaned[c.key]) > MAX_CHARS
+    ]
+    if problems:
+        raise YoujunError(problems)
+    return cleaned
+
+
+def save_narrative(
+    user: User, county: OrgUnit, year: int, texts: Mapping[str, str], shown: Mapping[str, str]
+) -> list[str]:
+    """Save the chapters the user changed (all or none); returns their keys.
+
+    ``shown`` is the :func:`digest` of each chapter as the form showed it: a chapter whose text still has that
+    digest was not touched and is left alone; a changed chapter is written only if nobody saved it since the form
+    was shown (a conditional update on its version), otherwise nothing is saved and each such chapter is refused
+    with code ``conflict`` and its key as the field."""
+    if not is_county_user(user, county):
+        raise fail("forbidden", "只有本县（区）教育行政部门可以撰写自评报告章节。")
+    if any(len(shown.get(c.key, "")) != 64 for c in CHAPTERS):
+        raise fail("stale_form", "表单已失效，请刷新页面后重新填写。")
+    cleaned = check_narrative(texts)
+    changed = [c for c in CHAPTERS if digest(cleaned[c.key]) != shown[c.key]]
+    conflicts: list[Problem] = []
+    with transaction.atomic():
+        for c in changed:
+            row, _ = Narrative.objects.get_or_create(county=county, year=year, chapter=c.key)
+            if digest(row.text) == shown[c.key]:
+                written = Narrative.objects.filter(pk=row.pk, version=row.version).update(
+                    text=cleaned[c.key], version=F("version") + 1, updated_by=user, updated_at=timezone.now()
+                )
+                if written:
+                    continue
+            elif row.text == cleaned[c.key]:
+                continue  # someone saved the very same text
+            conflicts.append(
+                Problem(
+                    "conflict",
+                    f"「{c.title}」在您编辑期间已被他人修改，本次未保存任何章节。请对照下方他人保存的内容，"
+                    "确认后再次保存（将以您的内容为准）。",
+                    location=Location(field=c.key),
+                )
+            )
+        if conflicts:
+            transaction.set_rollback(True)
+    if conflicts:
+        raise YoujunError(conflicts)
+    return [c.key for c in changed]
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Evidence
 
 
@@ -280,11 +372,10 @@ def add_evidence(user: User, county: OrgUnit, year: int, item: str, upload: Uplo
     _check_item(item, (*reviewed.evidence, *reviewed.findings))
     if not may_upload(user, county, item, year):
         raise fail("forbidden", "只有本县（区）可以上传该指标的佐证材料。")
-    uploads.check_name(name)
-    kind = uploads.sniff(name, upload)
-    stored = uploads.store(upload)
-    try:
-        evidence = Evidence.objects.create(
+    return uploads.kept(
+        name,
+        upload,
+        lambda stored, kind: Evidence.objects.create(
             county=county,
             year=year,
             item=item,
@@ -294,11 +385,8 @@ def add_evidence(user: User, county: OrgUnit, year: int, item: str, upload: Uplo
             size=stored.size,
             sha256=stored.sha256,
             uploaded_by=user,
-        )
-    except Exception:
-        uploads.remove(stored.stored_name)
-        raise
-    return evidence
+        ),
+    )
 
 
 def latest_review(county: OrgUnit, year: int, item: str) -> Review | None:
@@ -473,6 +561,7 @@ def county_values(county: OrgUnit, year: int) -> dict[str, Any]:
     values: dict[str, Any] = {c.key: None for c in COUNTY_COLUMNS}
     values |= {k: v for k, v in (inputs.values if inputs else {}).items() if k in FORM_KEYS}
     values |= {"year": year, "county_code": county.code, "county_name": county.name}
+    values["basic_balance_year"] = basic_balance_year(county)
     reviewed = reviewed_of(county, year)
     for item, reviews in reviews_of(county, year).items():
         if item in reviewed.verdict_columns:
@@ -482,13 +571,14 @@ def county_values(county: OrgUnit, year: int) -> dict[str, Any]:
             values[reviewed.finding_columns[code]] = findings[0].found
     recognition = _recognition(county, year) or {}
     values |= {k: recognition.get(k) for k in RECOGNITION if k in values}
+    values |= {k: recognition.get(k) for k in RETURN_INPUTS}  # the survey's valid returns and sample (S1's rule)
     return values
 
 
 def counties_frame(county: OrgUnit, year: int) -> pl.DataFrame:
     """One row per (year, county_code) with the ``COUNTY_COLUMNS`` keys, typed as the reader types them."""
     values = county_values(county, year)
-    schema = {c.key: _DTYPES.get(c.kind, pl.String()) for c in COUNTY_COLUMNS}
+    schema = {c.key: _DTYPES.get(c.kind, pl.String()) for c in COUNTY_COLUMNS} | RETURN_INPUTS
     return pl.DataFrame({k: [values.get(k)] for k in schema}, schema=schema)
 
 

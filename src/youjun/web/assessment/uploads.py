@@ -26,7 +26,7 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
@@ -219,6 +219,22 @@ def remove(stored_name: str) -> None:
         (evidence_dir() / stored_name).unlink(missing_ok=True)
 
 
+_Row = TypeVar("_Row")
+
+
+def kept(name: str, upload: UploadedFile[bytes], record: Callable[[Stored, Kind], _Row]) -> _Row:
+    """Check an upload's name and content, store it, and ``record(stored, kind)`` it (a row naming the file): the
+    stored file is removed again when recording fails, so nothing is left behind."""
+    check_name(name)
+    kind = sniff(name, upload)
+    stored = store(upload)
+    try:
+        return record(stored, kind)
+    except Exception:
+        remove(stored.stored_name)
+        raise
+
+
 def path_of(stored_name: str) -> Path | None:
     """The stored file, if its name is one of ours and it exists."""
     if not re.fullmatch(r"[0-9a-f]{32}", stored_name):
@@ -291,7 +307,7 @@ def _refuse(request: HttpRequest, kwargs: Mapping[str, Any]) -> HttpResponse:
     return refuse_too_large(request, back)
 
 
-def _keep_names(request: HttpRequest) -> None:
+def keep_names(request: HttpRequest) -> None:
     """Enforce the size while reading, and keep each file name as sent (Django would strip path parts)."""
     names: list[str] = []
     request.youjun_upload_names = names  # type: ignore[attr-defined]  # read back by raw_names()
@@ -306,7 +322,7 @@ def _keep_names(request: HttpRequest) -> None:
 
 
 #: Evidence uploads: refuse an oversized body unread, keep the raw names while reading it, then check CSRF.
-evidence_upload = body_limited(limit_bytes, _refuse, _keep_names)
+evidence_upload = body_limited(limit_bytes, _refuse, keep_names)
 
 
 def checked_upload(request: HttpRequest, field_name: str = "file") -> tuple[UploadedFile[bytes], str, Kind]:

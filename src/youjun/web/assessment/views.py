@@ -1,5 +1,6 @@
-"""The assessment's writes: the county's inputs form and import, evidence uploads and downloads, reviewers' verdicts
-and veto findings (the page that shows them all: ``evaluation.assessment_views``).
+"""The assessment's writes: the county's inputs form and import, the chapters it writes for its self-evaluation
+report, evidence uploads and downloads, reviewers' verdicts and veto findings (the page that shows them all:
+``evaluation.assessment_views``).
 
 Access rules (enforced in every view):
 
@@ -7,8 +8,9 @@ Access rules (enforced in every view):
 * the county in the URL must lie inside the user's jurisdiction (``can_see_unit``), else 404 — the same answer as
   for a code that does not exist, so nothing outside the jurisdiction is revealed;
 * an evidence file is served only to the owning county's users and the levels above (same rule, by its county);
-* writes: the county's own users type inputs and upload evidence; reviewers above the county give verdicts and
-  findings (``services.is_county_user`` / ``services.is_reviewer``); everyone else gets 403.
+* writes: the county's own users type inputs, write the report's chapters and upload evidence; reviewers above the
+  county give verdicts and findings (``services.is_county_user`` / ``services.is_reviewer``); everyone else gets
+  403.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from youjun.contract import Column
 from youjun.errors import YoujunError
+from youjun.formatting import count
+from youjun.io.documents.chapters import CHAPTERS, MAX_CHARS, PLACES, Chapter, clean_text
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import can_see_unit
 from youjun.web.assessment import services, uploads
@@ -241,6 +245,92 @@ def inputs_import(request: HttpRequest, code: str, year: int) -> HttpResponse:
     else:
         messages.success(request, f"已从文件导入，修改了 {result.changed} 项。")
     return redirect("assessment:inputs", code=code, year=year)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The county's chapters of its self-evaluation report
+
+
+@dataclass
+class _Chapter:
+    chapter: Chapter
+    text: str
+    shown: str  # the digest of the text the form shows as stored
+    place: str
+    saved: Any = None  # the stored row, for who changed it last and when
+    errors: list[str] = field(default_factory=list)
+    theirs: str | None = None  # what someone else saved meanwhile (a conflict)
+
+    @property
+    def length_text(self) -> str:
+        """Characters as they will be counted against the cap."""
+        return count(len(clean_text(self.text)))
+
+
+def _render_narrative(
+    request: HttpRequest,
+    unit: OrgUnit,
+    year: int,
+    *,
+    posted: dict[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    conflicts: frozenset[str] = frozenset(),
+    status: int = 200,
+) -> HttpResponse:
+    stored = services.narratives_of(unit, year)
+    chapters = []
+    for c in CHAPTERS:
+        row = stored.get(c.key)
+        saved = row.text if row is not None else ""
+        text = posted[c.key] if posted is not None else saved
+        theirs = saved if c.key in conflicts else None
+        # a refused chapter keeps the user's words and the digest of what was shown to them, except after a
+        # conflict: then the form shows the latest save's digest, so saving again deliberately replaces it
+        shown = services.digest(saved) if posted is None or c.key in conflicts else request.POST.get(f"shown-{c.key}")
+        chapters.append(
+            _Chapter(c, text, str(shown or ""), PLACES[c.place], row, (errors or {}).get(c.key, []), theirs)
+        )
+    context = {
+        "county": unit,
+        "year": year,
+        "chapters": chapters,
+        "editable": services.is_county_user(_user(request), unit),
+        "max_chars": count(MAX_CHARS),
+    }
+    return render(request, "youjun/assessment/narrative.html", context, status=status)
+
+
+@evaluator_required
+@require_http_methods(["GET", "POST"])
+def narrative(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    """The chapters the county writes for its self-evaluation report: the county edits, the levels above read."""
+    user = _user(request)
+    unit = _county_or_404(user, code, year)
+    if request.method == "GET":
+        return _render_narrative(request, unit, year)
+    if not services.is_county_user(user, unit):
+        return _message(request, "无权执行此操作", "只有本县（区）教育行政部门可以撰写自评报告章节。", 403)
+    texts = {c.key: request.POST.get(c.key, "") for c in CHAPTERS}
+    shown = {c.key: request.POST.get(f"shown-{c.key}", "") for c in CHAPTERS}
+    try:
+        saved = services.save_narrative(user, unit, year, texts, shown)
+    except YoujunError as exc:
+        codes = {p.code for p in exc.problems}
+        if "stale_form" in codes:
+            messages.error(request, exc.problems[0].message)
+            return redirect("assessment:narrative", code=code, year=year)
+        errors: dict[str, list[str]] = {}
+        for p in exc.problems:
+            errors.setdefault(p.location.field or "", []).append(p.message)
+        conflicts = frozenset(p.location.field or "" for p in exc.problems if p.code == "conflict")
+        messages.error(request, f"未保存：有 {len(exc.problems)} 个章节需要处理，请查看标红的章节。")
+        posted = {c.key: texts[c.key] for c in CHAPTERS}
+        return _render_narrative(
+            request, unit, year, posted=posted, errors=errors, conflicts=conflicts, status=409 if conflicts else 400
+        )
+    titles = "、".join(f"「{c.title}」" for c in CHAPTERS if c.key in saved)
+    messages.success(request, f"已保存{titles}。" if saved else "已保存，内容没有变化。")
+    return redirect("assessment:narrative", code=code, year=year)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -6,8 +6,22 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def error_summary(form: forms.Form, anchor: str, general: str) -> list[dict[str, str]]:
+    """The form's errors for ``youjun/_error_summary.html``: one entry per message, linked to its field (``anchor``
+    and the label ``general`` for messages about the whole form)."""
+    entries: list[dict[str, str]] = []
+    for name, errors in form.errors.items():
+        if name == NON_FIELD_ERRORS:
+            entries += [{"id": anchor, "label": general, "message": str(e)} for e in errors]
+        else:
+            field = form[name]
+            entries += [{"id": field.id_for_label, "label": str(field.label), "message": str(e)} for e in errors]
+    return entries
 
 
 class CollectionYearForm(forms.Form):
@@ -17,7 +31,12 @@ class CollectionYearForm(forms.Form):
         label="统计年度",
         min_value=2000,
         max_value=2100,
-        error_messages={"required": "请填写统计年度。", "invalid": "统计年度应为四位年份，如 2025。"},
+        error_messages={
+            "required": "请填写统计年度。",
+            "invalid": "统计年度应为四位年份，如 2025。",
+            "min_value": "统计年度应在 2000 至 2100 之间。",
+            "max_value": "统计年度应在 2000 至 2100 之间。",
+        },
     )
     opens_at = forms.DateTimeField(
         label="开始时间",

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
-from django.db.models import Count, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, QuerySet
 
 from youjun.contract import SCHOOL_COLUMNS
 from youjun.web.accounts.models import User
@@ -22,7 +23,23 @@ from youjun.web.collection.models import (
 from youjun.web.organisation.models import Level, OrgUnit, School
 
 DTYPES = {"int": pl.Int64, "number": pl.Float64, "year": pl.Int64}
+#: Names of prefecture-level units that are no more than a heading of the statistics (municipalities' 市辖区 …).
+PLACEHOLDER_PREFECTURES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 SCHEMA = {c.key: DTYPES.get(c.kind, pl.String) for c in SCHOOL_COLUMNS}
+
+
+def prefecture_name(county: OrgUnit) -> str:
+    """The county's prefecture as people name it ("" for a municipality's 市辖区 and the like)."""
+    parent = county.parent
+    if parent is None or parent.level != Level.PREFECTURE or parent.name in PLACEHOLDER_PREFECTURES:
+        return ""
+    return parent.name
+
+
+def county_label(county: OrgUnit) -> str:
+    """The county with its province and prefecture (安徽省芜湖市鸠江区), for pages and files listing several
+    counties (load ``parent`` with the county)."""
+    return f"{county.province_name}{prefecture_name(county)}{county.name}"
 
 
 def records_for(user: User) -> QuerySet[SchoolRecord]:
@@ -107,9 +124,27 @@ def collection_years_for(user: User) -> list[CollectionYear]:
     ]
 
 
+#: The distinct years of the records, one index probe per year (PostgreSQL reads a plain DISTINCT from every row).
+YEARS_SQL = """
+WITH RECURSIVE y(year) AS (
+    SELECT min(year) FROM {table}
+    UNION ALL
+    SELECT (SELECT min(year) FROM {table} WHERE year > y.year) FROM y WHERE y.year IS NOT NULL
+) SELECT year FROM y WHERE year IS NOT NULL
+"""
+
+
+def _record_years(user: User) -> set[int]:
+    if connection.vendor == "postgresql" and jurisdiction_prefix(user) == "":
+        with connection.cursor() as cursor:
+            cursor.execute(YEARS_SQL.format(table=SchoolRecord._meta.db_table))
+            return {row[0] for row in cursor.fetchall()}
+    return set(records_for(user).order_by().values_list("year", flat=True).distinct())
+
+
 def years_for(user: User) -> list[int]:
     """Years the user can pick: those with records in the jurisdiction and those with a collection window."""
-    years = set(records_for(user).order_by().values_list("year", flat=True).distinct())
+    years = _record_years(user)
     years |= {w.year for w in collection_years_for(user)}
     return sorted(years, reverse=True)
 
@@ -130,36 +165,25 @@ class CountyRow:
     def status(self) -> str:
         return self.submission.status if self.submission else "open"
 
+    @property
+    def prefecture(self) -> str:
+        return prefecture_name(self.county)
+
 
 def county_overview(user: User, year: int) -> tuple[list[CountyRow], int]:
     """The counties of the user's jurisdiction that have records or a submission in the year, and how many
     counties of the jurisdiction have neither."""
     counties = {u.pk: u for u in visible_units(user).filter(level=Level.COUNTY).select_related("parent")}
-    stats = (
-        records_for(user)
-        .filter(year=year)
-        .order_by()
-        .values("county_id")
-        .annotate(
-            total=Count("id"),
-            draft=Count("id", filter=Q(status=RecordStatus.DRAFT)),
-            submitted=Count("id", filter=Q(status=RecordStatus.SUBMITTED)),
-            returned=Count("id", filter=Q(status=RecordStatus.RETURNED)),
-            approved=Count("id", filter=Q(status=RecordStatus.APPROVED)),
-        )
-    )
+    # One count per county and status, read from the (year, status, county) index alone.
+    stats = records_for(user).filter(year=year).order_by().values_list("county_id", "status").annotate(n=Count("*"))
     rows: dict[int, CountyRow] = {}
-    for row in stats:
-        unit = counties.get(row["county_id"])
-        if unit is not None:
-            rows[unit.pk] = CountyRow(
-                unit,
-                total=row["total"],
-                draft=row["draft"],
-                submitted=row["submitted"],
-                returned=row["returned"],
-                approved=row["approved"],
-            )
+    for county_id, status, n in stats:
+        unit = counties.get(county_id)
+        if unit is None:
+            continue
+        row = rows.setdefault(unit.pk, CountyRow(unit))
+        row.total += n
+        setattr(row, status, getattr(row, status) + n)
     for sub in scoped(CountySubmission.objects.filter(year=year), user, "county__code"):
         unit = counties.get(sub.county_id)
         if unit is not None:

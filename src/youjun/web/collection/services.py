@@ -48,6 +48,8 @@ IDENTITY = ("year", "school_id", "school_name", "county_code", "county_name")
 ALL_FIELDS = "*"
 VALUE_KEYS = tuple(c.key for c in SCHOOL_COLUMNS if c.key not in IDENTITY)
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+#: The reason of the value changes of a school's own upload (followed by the school's explanation, if any).
+UPLOAD_REASON = "上传工作簿"
 
 
 def fail(code: str, message: str, **where: Any) -> YoujunError:
@@ -293,9 +295,9 @@ def save_record(
         record.values = values
         record.explanations = dict(explanations or {})
         record.updated_by = user
-        if record.status == RecordStatus.RETURNED and user.role == Role.SCHOOL:
-            record.status = RecordStatus.DRAFT
-        record.save(update_fields=["values", "explanations", "updated_by", "status", "updated_at"])
+        # A returned record stays 「已退回」 while the school revises it (the county's reason stays on the page); it
+        # leaves that state only by its resubmission, which is audited with the school's explanation of changes.
+        record.save(update_fields=["values", "explanations", "updated_by", "updated_at"])
     return SaveResult(record, changed, list(data.warnings))
 
 
@@ -315,6 +317,10 @@ RECORD_MOVES: dict[tuple[str, str], frozenset[str]] = {
     (RecordStatus.APPROVED, RecordStatus.RETURNED): frozenset({Role.COUNTY}),  # unlock, with a reason
 }
 NEEDS_REASON = {(RecordStatus.SUBMITTED, RecordStatus.RETURNED), (RecordStatus.APPROVED, RecordStatus.RETURNED)}
+#: A resubmission after a return carries the school's explanation of what it changed (修改说明), kept as the reason
+#: of its transition: every round's return reason and explanation stay in the record's history.
+NEEDS_NOTE = {(RecordStatus.RETURNED, RecordStatus.SUBMITTED)}
+NOTE_REQUIRED = "退回后重新提交须填写修改说明：请说明按退回意见修改了哪些数据。"
 
 
 def move_record(
@@ -334,6 +340,8 @@ def move_record(
     _require_school_or_county(user, record)
     if move in NEEDS_REASON and not reason.strip():
         raise fail("reason_required", "退回或解锁必须填写原因。")
+    if move in NEEDS_NOTE and not reason.strip():
+        raise fail("note_required", NOTE_REQUIRED, field="reason")
     if target == RecordStatus.SUBMITTED and not record.values:
         raise fail("empty", "尚未填写数据，不能提交。")
     if target == RecordStatus.SUBMITTED:
@@ -380,10 +388,17 @@ def approve_records(user: User, county: OrgUnit, year: int, records: Iterable[Sc
 
 
 def import_school_workbook(
-    user: User, record: SchoolRecord, name: str, chunks: Iterable[bytes], size: int, based_on_version: int
+    user: User,
+    record: SchoolRecord,
+    name: str,
+    chunks: Iterable[bytes],
+    size: int,
+    based_on_version: int,
+    note: str = "",
 ) -> SaveResult:
     """A school uploads its own one-row workbook; the row must be this school in this year. The record's lock and
-    the collection window are checked before the file is read."""
+    the collection window are checked before the file is read. ``note`` (the school's explanation of the changes)
+    is the reason of the value changes; a returned record keeps its state until it is resubmitted with one."""
     _require_school_or_county(user, record)
     _require_editable(user, record)
     data = validate_upload(name, chunks, size)
@@ -395,8 +410,9 @@ def import_school_workbook(
     if row["year"] != record.year:
         raise fail("other_year", f"统计年度应为 {record.year}。", file=shown, row=row["source_row"], field="year")
     raw = {k: row[k] for k in VALUE_KEYS}
+    reason = f"{UPLOAD_REASON}：{note.strip()}" if note.strip() else UPLOAD_REASON
     return save_record(
-        user, record, raw, based_on_version, reason="上传工作簿", explanations=record.explanations, source="upload"
+        user, record, raw, based_on_version, reason=reason, explanations=record.explanations, source="upload"
     )
 
 
@@ -422,9 +438,18 @@ def move_submission(user: User, county: OrgUnit, year: int, target: str, reason:
         return _move_submission(user, submission, county, year, target, reason)
 
 
-def _move_submission(
+def check_submission(user: User, county: OrgUnit, year: int, target: str, reason: str = "") -> None:
+    """The checks of ``move_submission`` without moving anything (before the user is asked to confirm); the move
+    checks them again with the submission row locked."""
+    submission = CountySubmission.objects.filter(county=county, year=year).first() or CountySubmission(
+        county=county, year=year
+    )
+    _check_submission(user, submission, county, year, target, reason)
+
+
+def _check_submission(
     user: User, submission: CountySubmission, county: OrgUnit, year: int, target: str, reason: str
-) -> CountySubmission:
+) -> None:
     who = SUBMISSION_MOVES.get((submission.status, target))
     labels = dict(SubmissionStatus.choices)
     if who is None:
@@ -444,6 +469,12 @@ def _move_submission(
             raise fail("forbidden", "只有上级教育行政部门可以接收或退回。")
         if target == SubmissionStatus.RETURNED and not reason.strip():
             raise fail("reason_required", "退回必须填写原因。")
+
+
+def _move_submission(
+    user: User, submission: CountySubmission, county: OrgUnit, year: int, target: str, reason: str
+) -> CountySubmission:
+    _check_submission(user, submission, county, year, target, reason)
     source = advance(submission, target, [submission.status], what="本县（区）的报送", changes={"reason": reason})
     _log_transition("submission", submission.pk, county, year, source, target, user, reason)
     return submission
@@ -467,6 +498,35 @@ def open_collection_year(user: User, year: int, opens_at: datetime, closes_at: d
             window.opens_at, window.closes_at = opens_at, closes_at
             window.save(update_fields=["opens_at", "closes_at"])
     return window, created
+
+
+def closes_open_window(
+    user: User, year: int, closes_at: datetime, now: datetime | None = None
+) -> CollectionYear | None:
+    """The user's open window of ``year`` that a change to ``closes_at`` would close now (None otherwise): closing
+    a window stops every school and county in its scope from changing the year's data, so it is confirmed first."""
+    now = now or timezone.now()
+    window = CollectionYear.objects.filter(year=year, scope=user.org_unit_id).select_related("scope").first()
+    if window is None or not window.opens_at <= now <= window.closes_at:
+        return None
+    return window if closes_at <= now else None
+
+
+def close_collection_year(user: User, year: int) -> CollectionYear:
+    """Close the user's open window of ``year`` now (its end becomes this moment; it can be reopened by setting a
+    later end)."""
+    window = CollectionYear.objects.filter(year=year, scope=user.org_unit_id).first()
+    if window is None:
+        raise fail("not_found", f"本单位没有开放 {year} 年度数据采集。", field="year")
+    now = timezone.now()
+    if not window.opens_at <= now <= window.closes_at:
+        raise fail("window_closed", f"{year} 年度数据采集当前未在进行中，无需截止。", field="year")
+    return open_collection_year(user, year, min(window.opens_at, now), now)[0]
+
+
+def counties_in(scope: OrgUnit) -> int:
+    """How many county-level units a collection window's scope covers."""
+    return OrgUnit.objects.filter(level=Level.COUNTY, prefix__startswith=scope.prefix).count()
 
 
 def create_year_records(user: User, county: OrgUnit, year: int) -> int:

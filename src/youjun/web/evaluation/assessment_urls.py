@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern] = [
     path("county/<str:code>/<year:year>/print/", views.printable, name="print"),
     path("county/<str:code>/<year:year>/inputs/", writes.inputs, name="inputs"),
     path("county/<str:code>/<year:year>/inputs/import/", writes.inputs_import, name="inputs_import"),
+    path("county/<str:code>/<year:year>/narrative/", writes.narrative, name="narrative"),
     path("county/<str:code>/<year:year>/evidence/<str:item>/", writes.evidence_upload, name="evidence_upload"),
     path("county/<str:code>/<year:year>/review/<str:item>/", writes.review, name="review"),
     path("county/<str:code>/<year:year>/finding/<str:veto>/", writes.finding, name="finding"),

@@ -1,5 +1,6 @@
 """The county's full assessment page, its printable view and its documents (self-evaluation report, annex,
-application form), from the stored result and the assessment app's evidence, verdicts and findings."""
+application form), from the stored result and the assessment app's evidence, verdicts and findings; the report also
+takes the chapters the county wrote (``assessment.services.narrative_texts``)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ INDEX_LIMIT = 300
 def index(request: HttpRequest) -> HttpResponse:
     """A county user goes to its own assessment; the levels above pick a county of their jurisdiction."""
     user = _user(request)
-    evaluations = scoped(CountyEvaluation.objects.select_related("county"), user, "county__code")
+    evaluations = scoped(CountyEvaluation.objects.select_related("county__parent"), user, "county__code")
     years = sorted(set(evaluations.values_list("year", flat=True)), reverse=True)
     try:
         year = int(request.GET.get("year", ""))
@@ -110,10 +111,11 @@ def _document(
     year: int,
     build: Callable[[dict[str, Any]], tuple[bytes, str, str]] | None = None,
     *,
-    build_ruled: Callable[[dict[str, Any], Any], tuple[bytes, str, str]] | None = None,
+    build_ruled: Callable[[dict[str, Any], Any, OrgUnit], tuple[bytes, str, str]] | None = None,
 ) -> HttpResponse:
-    """A download built from the stored result: ``build(result)``, or ``build_ruled(result, rules)`` with the rule
-    set the result was computed under (its sentences and names follow that rule set, not the national one)."""
+    """A download built from the stored result: ``build(result)``, or ``build_ruled(result, rules, county)`` with
+    the rule set the result was computed under (its sentences and names follow that rule set, not the national
+    one)."""
     unit = _county_or_404(_user(request), code, year)
     stored = _stored(unit, year)
     back = _page_url(unit, year)
@@ -121,7 +123,7 @@ def _document(
         return _message(request, "暂无评估结果", "该年度还没有评估结果，不能生成文档。", 404, back)
     try:
         if build_ruled is not None:
-            body, filename, content_type = build_ruled(stored.result, services.rules_by_ref(stored.standard))
+            body, filename, content_type = build_ruled(stored.result, services.rules_by_ref(stored.standard), unit)
         else:
             assert build is not None
             body, filename, content_type = build(stored.result)
@@ -141,10 +143,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @evaluator_required
 @require_GET
 def report_docx(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    def build(doc: dict[str, Any], rules: Any) -> tuple[bytes, str, str]:
+    def build(doc: dict[str, Any], rules: Any, unit: OrgUnit) -> tuple[bytes, str, str]:
         from youjun.io import documents
 
-        body = documents.self_evaluation_docx(doc, rules)
+        body = documents.self_evaluation_docx(doc, rules, narrative=services.narrative_texts(unit, year))
         return body, f"{doc.get('county_name', code)}{year}年自评报告.docx", DOCX
 
     return _document(request, code, year, build_ruled=build)
@@ -153,7 +155,7 @@ def report_docx(request: HttpRequest, code: str, year: int) -> HttpResponse:
 @evaluator_required
 @require_GET
 def annex_xlsx(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    def build(doc: dict[str, Any], rules: Any) -> tuple[bytes, str, str]:
+    def build(doc: dict[str, Any], rules: Any, unit: OrgUnit) -> tuple[bytes, str, str]:
         from youjun.io import documents
 
         body = documents.assessment_annex_xlsx(doc, rules)

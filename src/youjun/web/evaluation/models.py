@@ -12,7 +12,7 @@ class CountyEvaluation(models.Model):
 
     county = models.ForeignKey(OrgUnit, models.PROTECT, related_name="evaluations", verbose_name="县（区）")
     year = models.PositiveIntegerField("统计年度")
-    standard = models.CharField("规则集", max_length=64)
+    standard = models.CharField("规则集", max_length=80)
     # null: the resource part cannot be judged (county inputs but no approved school record yet, decision 18)
     passed = models.BooleanField("资源配置达标", null=True)
     units = models.PositiveIntegerField("评估单元数")

@@ -20,12 +20,14 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import polars as pl
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django_tasks import task
 
 from youjun.engine import ENGINE_VERSION, assess
 from youjun.io.evaluation_json import to_dict
@@ -37,7 +39,8 @@ from youjun.web.organisation.models import OrgUnit
 from youjun.web.rulesets import services as rulesets
 
 log = logging.getLogger("youjun.evaluation")
-IDENTITY = {"year", "county_code", "county_name"}
+#: Keys of the county row that are not county data of the year: its identity and the standing basic-balance year.
+IDENTITY = {"year", "county_code", "county_name", "basic_balance_year"}
 
 
 def _county_document(county: OrgUnit, year: int, schools: pl.DataFrame, rules: RuleSet) -> dict[str, Any]:
@@ -45,7 +48,7 @@ def _county_document(county: OrgUnit, year: int, schools: pl.DataFrame, rules: R
     return dict(to_dict(assess(schools, counties_frame(county, year), rules))["counties"][0])
 
 
-def _has_county_data(county: OrgUnit, year: int) -> bool:
+def has_county_data(county: OrgUnit, year: int) -> bool:
     return any(v is not None for k, v in county_values(county, year).items() if k not in IDENTITY)
 
 
@@ -82,7 +85,7 @@ def recompute(county: OrgUnit, year: int) -> CountyEvaluation | None:
         rules = rulesets.load(standard)
         frame = approved_frame(county, year)
         CountyEvaluation.objects.filter(county=county, year=year).exclude(standard=standard).delete()
-        if frame.height == 0 and not _has_county_data(county, year):
+        if frame.height == 0 and not has_county_data(county, year):
             CountyEvaluation.objects.filter(county=county, year=year).delete()
             EvaluationState.objects.filter(pk=state.pk).update(failed_at=None, error="")
             return None
@@ -128,12 +131,78 @@ def recompute_safely(county: OrgUnit, year: int) -> bool:
 #: request runs inside one test transaction that never commits replace it by a direct call.)
 after_commit: Callable[[Callable[[], Any]], None] = transaction.on_commit
 
+#: Attempts of a background recompute before it is left failed (the page then says why); the waits between them.
+RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=5))
+
+
+def is_current(county: OrgUnit, year: int) -> bool:
+    """The stored result (or its absence) already reflects the county-year's latest data, engine and rule set."""
+    state = EvaluationState.objects.filter(county=county, year=year).only("generation", "failed_at").first()
+    stored = CountyEvaluation.objects.filter(county=county, year=year).first()
+    if state is None or state.failed_at is not None:
+        return False
+    if stored is None:
+        return False
+    return not staleness(stored, county, year)["stale"]
+
+
+@task()
+def recompute_job(county_id: int, year: int, attempt: int = 1) -> str:
+    """The background recompute of one county-year: idempotent (nothing to do when the result is current), retried
+    after a failure, and failed for good (visible to administrators) after the last attempt."""
+    county = OrgUnit.objects.filter(pk=county_id).first()
+    if county is None:
+        return "单位已不存在"
+    if is_current(county, year):
+        return "结果已是最新"
+    if recompute_safely(county, year):
+        return "已重新计算"
+    if attempt <= len(RETRY_DELAYS):
+        recompute_job.using(run_after=timezone.now() + RETRY_DELAYS[attempt - 1]).enqueue(county_id, year, attempt + 1)
+        return f"第 {attempt} 次计算失败，已安排重试"
+    state = EvaluationState.objects.filter(county=county, year=year).first()
+    raise RuntimeError(f"{county.code} {year} 年重新计算 {attempt} 次均失败：{state.error if state else ''}")
+
+
+def _jobs(county: OrgUnit, year: int) -> Any:
+    from django_tasks_db.models import DBTaskResult
+
+    task_path = f"{recompute_job.func.__module__}.{recompute_job.func.__qualname__}"
+    return DBTaskResult.objects.filter(task_path=task_path, args_kwargs__args__0=county.pk, args_kwargs__args__1=year)
+
+
+def _queued(county: OrgUnit, year: int) -> bool:
+    """A recompute of this county-year is already waiting (coalescing: one queued job covers every change)."""
+    return bool(_jobs(county, year).ready().exists())
+
+
+def _waiting(county: OrgUnit, year: int) -> bool:
+    """A recompute of this county-year is queued or running (the page says so and refreshes itself)."""
+    from django_tasks.base import TaskResultStatus
+
+    return bool(_jobs(county, year).filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).exists())
+
+
+def _background() -> bool:
+    return recompute_job.get_backend().__class__.__name__ == "DatabaseBackend"
+
+
+def schedule(county: OrgUnit, year: int) -> None:
+    """Recompute in the background (the task system), one queued job per county-year; in the request itself when the
+    task backend runs jobs at once (``YOUJUN_TASKS=immediate``, tests)."""
+    try:
+        if _background() and _queued(county, year):
+            return
+        recompute_job.enqueue(county.pk, year)
+    except Exception:  # the queue itself failed: the data change stands, the page says "结果待更新"
+        log.exception("could not schedule the recompute of %s %s", county.code, year)
+
 
 def on_data_changed(sender: Any, *, county: OrgUnit, year: int, recompute: bool = True, **kwargs: Any) -> None:
-    """Receiver of ``youjun.web.signals.data_changed``: stale now, recomputed after the commit."""
+    """Receiver of ``youjun.web.signals.data_changed``: stale now, recomputed (in the background) after the commit."""
     mark_changed(county, year)
     if recompute:
-        after_commit(lambda: recompute_safely(county, year))
+        after_commit(lambda: schedule(county, year))
 
 
 def staleness(evaluation: CountyEvaluation | None, county: OrgUnit, year: int) -> dict[str, Any]:
@@ -154,8 +223,10 @@ def staleness(evaluation: CountyEvaluation | None, county: OrgUnit, year: int) -
     elif state is not None and state.generation > 0 and state.failed_at is not None:
         reasons.append("尚未生成评估结果")
     failed = state is not None and state.failed_at is not None
+    stale = bool(reasons) or failed
     return {
-        "stale": bool(reasons) or failed,
+        "stale": stale,
+        "queued": stale and _background() and _waiting(county, year),
         "reasons": reasons,
         "failed_at": state.failed_at if failed and state else None,
         "error": state.error if failed and state else "",

@@ -61,11 +61,15 @@ class Extension(models.Model):
 
 
 class ProvinceSubmission(models.Model):
-    """The province's signed-off set of nominations for a batch (one per batch and province)."""
+    """The province's signed-off set of nominations for a batch (one per batch and province), with the stamped
+    letter (盖章扫描件) it was sent under."""
 
     batch = models.ForeignKey(Batch, models.CASCADE, related_name="submissions")
     province = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
     signatory = models.CharField("签发人", max_length=64)
+    letter = models.ForeignKey(
+        "Attachment", models.PROTECT, null=True, blank=True, related_name="+", verbose_name="盖章扫描件"
+    )
     submitted_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+")
     submitted_at = models.DateTimeField("报送时间", auto_now=True)
 
@@ -78,7 +82,7 @@ class NominationStatus(models.TextChoices):
     SUBMITTED = "submitted", "已报送"
     RETURNED = "returned", "已退回修改"
     CONFIRMED = "confirmed", "已确认"
-    REJECTED = "rejected", "未通过"
+    REJECTED = "rejected", "不予确认"
     WITHDRAWN = "withdrawn", "已撤回"
 
 
@@ -102,9 +106,9 @@ class Nomination(models.Model):
     form_id = models.CharField("推荐表定义", max_length=64)
     form_version = models.CharField("推荐表版本", max_length=32)
     values = models.JSONField("推荐表内容", default=dict)
-    #: Keys of the values the data supplied when the county was nominated (shown, not edited by the province).
+    #: Keys of the values the data supplied when the county was nominated (shown, not edited by the province). The
+    #: basic-balance year and what follows from it are never stored here: see ``recommendation.LIVE_SOURCES``.
     data_keys = models.JSONField("来自数据的字段", default=list, blank=True)
-    basic_balance_year = models.PositiveIntegerField("通过基本均衡认定年份", null=True, blank=True)
     condition1 = models.CharField("条件一核定", max_length=16, choices=Verdict.choices, default=Verdict.PENDING)
     condition3 = models.CharField("条件三核定", max_length=16, choices=Verdict.choices, default=Verdict.PENDING)
     reason = models.CharField("退回或不通过理由", max_length=1000, blank=True)
@@ -126,13 +130,51 @@ class Nomination(models.Model):
         return f"{self.county.full_name}（{self.batch.name}）"
 
 
-class BasicBalance(models.Model):
-    """The year a county passed the national basic-balance recognition (国家基本均衡认定), when the assessment
-    data do not carry it. The assessment's stored result and county inputs take precedence (see ``prefill``)."""
+class AttachmentKind(models.TextChoices):
+    CONDITION_1 = "condition_1", "条件一（党委政府重视）佐证材料"
+    CONDITION_3 = "condition_3", "条件三（良好教育生态）佐证材料"
+    LETTER = "letter", "推荐文件盖章扫描件"
 
-    county = models.OneToOneField(OrgUnit, models.CASCADE, related_name="+")
-    year = models.PositiveIntegerField("认定年份")
-    document = models.CharField("认定文件", max_length=200, blank=True)
+
+class Attachment(models.Model):
+    """A file the notice asks for: evidence of conditions 1 and 3 on a nomination, or the province's stamped letter.
+
+    Checked and stored like the assessment's evidence (``assessment.uploads``: allow-list, content sniffing, size
+    and archive limits, random stored name under ``YOUJUN_EVIDENCE_DIR``). ``unit`` places it for scoping: the county
+    of a nomination's evidence, the province of a letter. A deleted file leaves its row (who, when).
+    """
+
+    kind = models.CharField("类别", max_length=16, choices=AttachmentKind.choices)
+    batch = models.ForeignKey(Batch, models.PROTECT, related_name="attachments")
+    nomination = models.ForeignKey(Nomination, models.PROTECT, null=True, blank=True, related_name="attachments")
+    unit = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
+    original_name = models.CharField("文件名", max_length=255)
+    stored_name = models.CharField("存储名", max_length=64, unique=True)
+    content_type = models.CharField("文件类型", max_length=128)
+    size = models.PositiveBigIntegerField("大小")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(django_settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    deleted_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "uploaded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=AttachmentKind.values), name="attachment_kind_known"),
+            models.CheckConstraint(
+                condition=models.Q(kind=AttachmentKind.LETTER, nomination__isnull=True)
+                | (~models.Q(kind=AttachmentKind.LETTER) & models.Q(nomination__isnull=False)),
+                name="attachment_belongs_to_its_kind",
+            ),
+        ]
+        verbose_name = "附件"
+        verbose_name_plural = "附件"
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class PlanStatus(models.TextChoices):
@@ -230,7 +272,11 @@ class Experience(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app notice to one user; ``key`` makes reminders idempotent (one per user and event)."""
+    """An in-app notice to one user; ``key`` makes reminders idempotent (one per user and event).
+
+    ``done_at`` is set when the action the notice asks for has been done (by anyone), so that the notice leaves the
+    user's open list although nobody clicked it; ``read`` only says the user has seen it.
+    """
 
     user = models.ForeignKey(django_settings.AUTH_USER_MODEL, models.CASCADE, related_name="programme_notifications")
     key = models.CharField(max_length=80)
@@ -238,6 +284,7 @@ class Notification(models.Model):
     url = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read = models.BooleanField(default=False)
+    done_at = models.DateTimeField("已办理时间", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,6 +50,17 @@ def assignment_for(county: OrgUnit, year: int) -> RuleSetAssignment | None:
 def ref_for(county: OrgUnit, year: int) -> str:
     assignment = assignment_for(county, year)
     return assignment.ref if assignment else default_ref()
+
+
+def refs_for(counties: Iterable[OrgUnit], year: int) -> dict[int, str]:
+    """``ref_for`` of many counties in one query (county pk → rule-set reference)."""
+    latest: dict[str, tuple[int, str]] = {}
+    for assignment in RuleSetAssignment.objects.filter(from_year__lte=year).select_related("province").defer("content"):
+        code = assignment.province.code
+        if code not in latest or assignment.from_year > latest[code][0]:
+            latest[code] = (assignment.from_year, assignment.ref)
+    fallback = default_ref()
+    return {c.pk: latest.get(c.code[:2] + "0000", (0, fallback))[1] for c in counties}
 
 
 def rules_for(county: OrgUnit, year: int) -> RuleSet:

@@ -139,7 +139,7 @@ def _form(
 ) -> HttpResponse:
     """The answering form. Without ``nonce`` (a first render, or the old one cannot be used) a new nonce is issued
     for this link and device; an open link without a device cookie gets a new cookie, and the nonce is bound to it."""
-    link = Link.objects.select_related("campaign__county", "school").get(pk=target.link_id)
+    link = Link.objects.select_related("campaign__county__parent", "school").get(pk=target.link_id)
     snap = target.snapshot
     prot = services.protection(snap)
     new_device = None

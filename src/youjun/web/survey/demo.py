@@ -1,9 +1,10 @@
 """Demo data of the survey: an open campaign in 鸠江区 (340207) for 2024 with links and ~300 synthetic responses.
 
-Run by ``demo_setup`` after the schools and accounts exist. Idempotent: the campaign is found by county, year and
-title; links and responses are added only once. Responses are drawn from a fixed seed, so the demo looks the same
-on every machine (about nine in ten answers positive, a few 不了解). The opening is recorded in the campaign's state
-history and the group counters are set to the synthetic answers (all within the plan).
+Run by ``demo_setup`` after the schools and accounts exist (the printed links start with the ``base`` it gives).
+Idempotent: the campaign is found by county, year and title; links and responses are added only once. Responses are
+drawn from a fixed seed, so the demo looks the same on every machine (about nine in ten answers positive, a few
+不了解). The opening is recorded in the campaign's state history and the group counters are set to the synthetic
+answers (all within the plan).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ MIX = {"parents": 150, "students": 60, "teachers": 45, "principals": 8, "npc": 1
 WEIGHTS = {"满意": 55, "比较满意": 25, "基本满意": 10, "不满意": 6, "不了解": 4}
 
 
-def setup() -> list[str]:
-    county = OrgUnit.objects.filter(code=COUNTY).first()
+def setup(base: str = "") -> list[str]:
+    county = OrgUnit.objects.select_related("parent").filter(code=COUNTY).first()
     if county is None:
         return []
     school = School.objects.filter(county=county).order_by("school_id").first()
@@ -63,9 +64,12 @@ def setup() -> list[str]:
             _responses(campaign, {link.group: link for link in opened}, school)
             services.recount(campaign)
     parent = next(link for link in opened if link.group == "parents")
+    place = f"{county.parent.name if county.parent else ''}{county.name}"
     return [
-        f"社会认可度调查（{county.name} {YEAR} 年，调查中）：/survey/campaign/{campaign.pk}/",
-        f"  家长问卷二维码链接（手机打开即可作答）：{reverse('survey:answer', args=[parent.token])}",
+        f"社会认可度调查（{place} {YEAR} 年，调查中；县级账号 demo-county 查看进度、打印二维码）：",
+        f"  {base}{reverse('survey:campaign', args=[campaign.pk])}",
+        "家长问卷（免登录，手机打开即可作答）：",
+        f"  {base}{reverse('survey:answer', args=[parent.token])}",
     ]
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("campaign/<id:pk>/links/", views.links, name="links"),
     path("campaign/<id:pk>/links.xlsx", views.links_export, name="links_export"),
     path("campaign/<id:pk>/school-links/", views.school_links, name="school_links"),
+    path("campaign/<id:pk>/school-links/all/", views.all_school_links, name="all_school_links"),
     path("campaign/<id:pk>/qr/", views.qr_sheet, name="qr_sheet"),
     path("campaign/<id:pk>/responses.xlsx", views.responses_export, name="responses_export"),
     path("a/<str:token>/", answer.answer, name="answer"),

@@ -33,9 +33,9 @@ from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import can_see_unit, scoped
 from youjun.web.organisation.models import Level, OrgUnit, School
 from youjun.web.rulesets import services as rulesets
-from youjun.web.shortcuts import user_of
+from youjun.web.shortcuts import absolute_url, confirmation_page, confirmed, user_of
 from youjun.web.survey import exports, services
-from youjun.web.survey.forms import CampaignForm, LinksForm, QuotaForm
+from youjun.web.survey.forms import CampaignForm, LinksForm, QuotaForm, add_problems, error_summary
 from youjun.web.survey.models import Campaign, CampaignAction, CampaignStatus, Link, LinkKind, Response
 from youjun.web.survey.questionnaires import ordered_groups
 
@@ -96,10 +96,11 @@ def index(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if user.role == Role.COUNTY and user.org_unit is not None:
         return redirect("survey:county", code=user.org_unit.code)
-    campaigns = scoped(Campaign.objects.select_related("county"), user, "county__code").order_by(
+    campaigns = scoped(Campaign.objects.select_related("county__parent"), user, "county__code").order_by(
         "-year", "county__code", "-id"
     )[:500]
-    return render(request, "youjun/survey/index.html", {"campaigns": campaigns})
+    rows = [(c, services.county_label(c.county)) for c in campaigns]
+    return render(request, "youjun/survey/index.html", {"campaigns": rows})
 
 
 @survey_user_required
@@ -137,11 +138,18 @@ def county(request: HttpRequest, code: str) -> HttpResponse:
         form = CampaignForm(initial=initial, standard=standard)
         status = 200
     campaigns = Campaign.objects.filter(county=unit).order_by("-year", "-id")
+    qr_links = dict(
+        Link.objects.filter(campaign__county=unit, kind=LinkKind.OPEN)
+        .values_list("campaign")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     rules = services.rules_for(standard)
     context = {
         "county": unit,
-        "campaigns": campaigns,
+        "campaigns": [(c, qr_links.get(c.pk, 0)) for c in campaigns],
         "form": form if manages else None,
+        "errors": error_summary(form, "campaign-form", "新建调查") if manages and form.is_bound else [],
         "year": _year(request),
         "rules": rules,
         "parents_min_share_text": services.share_text(rules.parents_min_share),
@@ -174,7 +182,11 @@ def campaign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _campaign_page(
-    request: HttpRequest, c: Campaign, quota_form: QuotaForm | None = None, status: int = 200
+    request: HttpRequest,
+    c: Campaign,
+    quota_form: QuotaForm | None = None,
+    status: int = 200,
+    links_form: LinksForm | None = None,
 ) -> HttpResponse:
     user = _user(request)
     manages = _manages(user, c.county)
@@ -195,6 +207,13 @@ def _campaign_page(
         .distinct()
         .order_by("school__school_id")
     )
+    if manages and links_form is None and c.status != CampaignStatus.CLOSED:
+        links_form = LinksForm(groups=groups)
+    errors = []
+    if quota_form is not None and quota_form.is_bound:
+        errors += error_summary(quota_form, "quota-form", "样本数")
+    if links_form is not None and links_form.is_bound:
+        errors += error_summary(links_form, "links-form", "一次性链接")
     context = {
         "c": c,
         "manages": manages,
@@ -206,7 +225,9 @@ def _campaign_page(
             (g, name, link_counts.get((LinkKind.SINGLE, g), 0), used.get(g, 0)) for g, name in groups.items()
         ],
         "quota_form": quota_form if manages else None,
-        "links_form": LinksForm(groups=groups) if manages and c.status != CampaignStatus.CLOSED else None,
+        "links_form": links_form if manages and c.status != CampaignStatus.CLOSED else None,
+        "errors": errors,
+        "without_qr": len({s.pk for s in services.survey_schools(c)} - _schools_with_qr(c)),
         "questions": questions,
         "schools": schools if manages else [],
         "open_schools": list(open_schools),
@@ -218,6 +239,12 @@ def _campaign_page(
         "max_reason": services.MAX_REASON,
     }
     return render(request, "youjun/survey/campaign.html", context, status=status)
+
+
+def _schools_with_qr(c: Campaign) -> set[int]:
+    return set(
+        Link.objects.filter(campaign=c, kind=LinkKind.OPEN, school__isnull=False).values_list("school_id", flat=True)
+    )
 
 
 def _link_counts(c: Campaign) -> list[tuple[str, str, int]]:
@@ -283,6 +310,12 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "请先生成一次性链接或学校二维码，再开始调查。")
         return redirect("survey:campaign", pk=c.pk)
     seen = _int(request.POST.get("seen"))
+    if action == CampaignAction.CLOSE and not confirmed(request):
+        try:
+            services.check_move(c, action, seen)  # a stale page is told so before it is asked to confirm
+        except YoujunError as exc:
+            return _refuse(request, exc.problems[0].message, status=409, title="操作冲突")
+        return _close_confirmation(request, c)
     try:
         services.transition(c, action, _user(request), request.POST.get("reason", ""), seen=seen)
     except YoujunError as exc:
@@ -299,6 +332,36 @@ def status(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("survey:campaign", pk=c.pk)
 
 
+def _close_confirmation(request: HttpRequest, c: Campaign) -> HttpResponse:
+    """Ending a campaign decides S1 of the county-year: what it will count, and a warning below the valid-return
+    minimum (S1 then stays 数据不足)."""
+    progress = services.progress(c)
+    counted = (
+        f"计入 {c.year} 年度评估的答卷：有效问卷 {progress.valid_returns:,} 份，计划样本 {c.quota_total:,} 份，"
+        f"有效回收率 {progress.valid_return_text}；"
+        f"社会认可度 {progress.rate_text}（要求不低于 {progress.threshold_text}）。"
+    )
+    consequences = ["调查结束：一次性链接和学校二维码不再接受作答（重新开始须填写原因，并记入状态记录）。", counted]
+    if progress.return_shortfall:
+        consequences.insert(
+            0,
+            f"注意：{progress.return_shortfall}。结束后社会认可度（S1）为「数据不足」，不作达标判定；"
+            f"如需判定，请继续收集答卷，使有效回收率不低于 {progress.valid_return_min_text} 后再结束。",
+        )
+    else:
+        verdict = {"met": "达标", "not_met": "未达标"}.get(progress.decision, "数据不足")
+        consequences.append(f"结束后社会认可度（S1）判定为「{verdict}」。")
+    consequences.append(f"{c.county.name} {c.year} 年度评估结果随即重新计算，上级部门看到的结果随之更新。")
+    return confirmation_page(
+        request,
+        title="结束调查（有效回收率不足）" if progress.return_shortfall else "结束调查",
+        action="结束调查",
+        consequences=consequences,
+        back=reverse("survey:campaign", args=[c.pk]),
+        danger=bool(progress.return_shortfall),
+    )
+
+
 @survey_user_required
 @require_POST
 def quotas(request: HttpRequest, pk: int) -> HttpResponse:
@@ -313,7 +376,7 @@ def quotas(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.save_quotas(c, form.cleaned_data["population"], form.quotas())
     except YoujunError as exc:
-        form.add_error(None, exc.problems[0].message)
+        add_problems(form, exc)
         return _campaign_page(request, c, quota_form=form, status=400)
     messages.success(request, "样本数已保存。")
     return redirect("survey:campaign", pk=c.pk)
@@ -325,17 +388,40 @@ def links(request: HttpRequest, pk: int) -> HttpResponse:
     c, refusal = _write_access(request, pk)
     if c is None:
         return refusal  # type: ignore[return-value]  # no campaign: then a refusal
-    form = LinksForm(request.POST, groups=_groups(c))
-    if c.status == CampaignStatus.CLOSED or not form.is_valid():
-        messages.error(request, "生成失败：请选择调查对象并填写 1–5000 之间的数量（已结束的调查不能再生成链接）。")
+    if c.status == CampaignStatus.CLOSED:
+        messages.error(request, "调查已结束，不能再生成一次性链接。")
         return redirect("survey:campaign", pk=c.pk)
+    groups = _groups(c)
+    form = LinksForm(request.POST, groups=groups)
+    if not form.is_valid():
+        return _campaign_page(request, c, links_form=form, status=400)
+    group, count = form.cleaned_data["group"], form.cleaned_data["count"]
     try:
-        n = services.generate_links(c, form.cleaned_data["group"], form.cleaned_data["count"])
+        services.check_link_cap(c, group, count)  # refused before the official is asked to confirm
+        if not confirmed(request):
+            return _links_confirmation(request, c, groups[group], count)
+        n = services.generate_links(c, group, count)
     except YoujunError as exc:
-        messages.error(request, exc.problems[0].message)
-        return redirect("survey:campaign", pk=c.pk)
+        add_problems(form, exc)
+        return _campaign_page(request, c, links_form=form, status=400)
     messages.success(request, f"已生成 {n} 个一次性链接，可下载链接清单（Excel）分发。")
     return redirect("survey:campaign", pk=c.pk)
+
+
+def _links_confirmation(request: HttpRequest, c: Campaign, name: str, count: int) -> HttpResponse:
+    group = request.POST.get("group", "")
+    have = services.single_links(c, group)
+    return confirmation_page(
+        request,
+        title=f"生成 {count:,} 个{name}一次性链接",
+        action="生成链接",
+        consequences=[
+            f"新生成 {count:,} 个{name}一次性链接（已有 {have:,} 个，上限 {services.link_cap(c, group):,} 个）。",
+            "链接生成后不能删除或作废：每个链接可提交一份问卷，请只发给本次调查的对象，并妥善保管链接清单。",
+            "生成的链接计入该类对象的链接上限；如需更多，须先调整样本数。",
+        ],
+        back=reverse("survey:campaign", args=[c.pk]),
+    )
 
 
 @survey_user_required
@@ -353,8 +439,25 @@ def school_links(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @survey_user_required
+@require_POST
+def all_school_links(request: HttpRequest, pk: int) -> HttpResponse:
+    """The QR codes of every school of the county (every group), then the printable document of them all."""
+    c, refusal = _write_access(request, pk)
+    if c is None:
+        return refusal  # type: ignore[return-value]  # no campaign: then a refusal
+    if c.status == CampaignStatus.CLOSED:
+        messages.error(request, "调查已结束，不能再生成二维码。")
+        return redirect("survey:campaign", pk=c.pk)
+    created = services.open_links_for_all(c)
+    messages.success(request, f"已为全县（区）学校生成二维码（新增 {created} 个，已有的保持不变）。")
+    return redirect("survey:qr_sheet", pk=c.pk)
+
+
+@survey_user_required
 def qr_sheet(request: HttpRequest, pk: int) -> HttpResponse:
-    """Printable A4 sheets: one per open link (school × group), the QR code as inline SVG."""
+    """Printable A4 sheets: one per open link (school × group), the QR code as inline SVG carrying the public
+    address (``absolute_url``). Without ``?school=`` it is the county's whole document: every school and group,
+    each on its own printed page, and the schools that have no QR code yet listed on screen."""
     c = _campaign(request, pk)
     found = Link.objects.filter(campaign=c, kind=LinkKind.OPEN).select_related("school").order_by("school__school_id")
     school_id = request.GET.get("school")
@@ -369,14 +472,25 @@ def qr_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     for link in sorted(
         found, key=lambda x: (x.school.school_id if x.school else "", order.index(x.group) if x.group in order else 99)
     ):
-        url = request.build_absolute_uri(reverse("survey:answer", args=[link.token]))
+        url = absolute_url(request, reverse("survey:answer", args=[link.token]))
         svg = segno.make(url, error="m").svg_inline(
             omitsize=True, title=f"{groups.get(link.group, link.group)}问卷二维码"
         )
         sheets.append(
             {"link": link, "url": url, "group": groups.get(link.group, link.group), "svg": mark_safe(svg)}
         )  # segno SVG, no user text
-    return render(request, "youjun/survey/qr_sheet.html", {"c": c, "sheets": sheets})
+    whole = not school_id and not group
+    with_qr = _schools_with_qr(c)
+    missing = [s for s in services.survey_schools(c) if s.pk not in with_qr] if whole else []
+    context = {
+        "c": c,
+        "sheets": sheets,
+        "whole": whole,
+        "schools": len({link.school_id for link in found}),
+        "missing": missing,
+        "manages": _manages(_user(request), c.county) and c.status != CampaignStatus.CLOSED,
+    }
+    return render(request, "youjun/survey/qr_sheet.html", context)
 
 
 @survey_user_required
@@ -384,7 +498,7 @@ def links_export(request: HttpRequest, pk: int) -> HttpResponse:
     c = _campaign(request, pk)
     if not _manages(_user(request), c.county):
         return _refuse(request, "一次性链接只有本县（区）教育行政部门可以下载。")
-    base = request.build_absolute_uri(reverse("survey:answer", args=["TOKEN"])).removesuffix("TOKEN/")
+    base = absolute_url(request, reverse("survey:answer", args=["TOKEN"])).removesuffix("TOKEN/")
     return exports.links_xlsx(c, base)
 
 

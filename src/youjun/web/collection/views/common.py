@@ -1,5 +1,6 @@
 """What the collection's pages share: permissions, parsing of posted values, messages, size guards."""
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -142,7 +143,9 @@ def _is_forbidden(exc: YoujunError) -> bool:
 
 def _error_messages(request: HttpRequest, exc: YoujunError, prefix: str = "", limit: int = 8) -> None:
     for p in exc.problems[:limit]:
-        messages.error(request, prefix + p.describe())
+        # A form field's key is internal: the page names the field beside its box, the message says what is wrong.
+        shown = dataclasses.replace(p, location=dataclasses.replace(p.location, field=None))
+        messages.error(request, prefix + shown.describe())
     if len(exc.problems) > limit:
         messages.error(request, f"另有 {len(exc.problems) - limit} 个问题未列出。")
 

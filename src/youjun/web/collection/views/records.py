@@ -16,7 +16,7 @@ from youjun.contract import SCHOOL_BY_KEY, SCHOOL_COLUMNS, Column
 from youjun.errors import YoujunError
 from youjun.web.accounts.models import Role
 from youjun.web.collection import exports, selectors, services
-from youjun.web.collection.models import RecordStatus, SchoolRecord
+from youjun.web.collection.models import RecordStatus, SchoolRecord, ValueChange
 from youjun.web.collection.views.common import (
     EXPLAIN_PREFIX,
     FIELD_GROUPS,
@@ -125,6 +125,8 @@ def _render_record(
         for c in selectors.record_changes(record)
     ]
     transitions = list(selectors.record_transitions(record))
+    rounds = _rounds(transitions)
+    returned = record.status == RecordStatus.RETURNED
     context = {
         "record": record,
         "groups": field_groups(values, errors),
@@ -137,7 +139,11 @@ def _render_record(
         "general_errors": general_errors or [],
         "conflict": conflict,
         "upload_problems": upload_problems,
-        "reason": reason,
+        "reason": reason or (_pending_note(record, transitions) if returned else ""),
+        "rounds": rounds,
+        "returned": returned,
+        "last_note": next((r.note for r in reversed(rounds) if r.note), "") if returned else "",
+        "review_note": rounds[-1].note if rounds and record.status == RecordStatus.SUBMITTED else "",
         "can_submit": may_edit and record.status in (RecordStatus.DRAFT, RecordStatus.RETURNED),
         "can_review": is_county and record.status == RecordStatus.SUBMITTED,
         "can_unlock": is_county and record.status == RecordStatus.APPROVED,
@@ -146,6 +152,45 @@ def _render_record(
         "max_upload_mb": settings.YOUJUN_MAX_UPLOAD_BYTES / (1024 * 1024),
     }
     return render(request, "youjun/collection/record.html", context, status=status)
+
+
+@dataclass
+class _Round:
+    """One round of review: the county's return (or unlock) and the school's explanation when it resubmitted."""
+
+    number: int
+    returned: Any = None  # the Transition to 已退回
+    submitted: Any = None  # the Transition of the resubmission (its reason: the explanation of changes)
+
+    @property
+    def note(self) -> str:
+        return str(self.submitted.reason) if self.submitted is not None else ""
+
+
+def _rounds(transitions: list[Any]) -> list[_Round]:
+    """The record's review rounds, oldest first: each return with the resubmission that answered it (the first
+    submission is round 0 when it carried an explanation). ``transitions`` are newest first."""
+    rounds: list[_Round] = []
+    for t in reversed(transitions):
+        if t.target == RecordStatus.RETURNED:
+            rounds.append(_Round(len(rounds) + 1, returned=t))
+        elif t.target == RecordStatus.SUBMITTED and rounds and rounds[-1].submitted is None:
+            rounds[-1].submitted = t
+    return rounds
+
+
+def _pending_note(record: SchoolRecord, transitions: list[Any]) -> str:
+    """The explanation the school gave with an upload or a save since the last return (to resubmit with)."""
+    last_return = next((t for t in transitions if t.target == RecordStatus.RETURNED), None)
+    if last_return is None:
+        return ""
+    change = (
+        ValueChange.objects.filter(record=record, at__gte=last_return.at)
+        .exclude(reason__in=["", services.UPLOAD_REASON])
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return change.reason.removeprefix(f"{services.UPLOAD_REASON}：") if change else ""
 
 
 def _posted_explanations(request: HttpRequest, record: SchoolRecord) -> dict[str, str]:
@@ -196,7 +241,7 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.POST.get("action") == "submit":
         try:
-            services.move_record(user, saved, RecordStatus.SUBMITTED)
+            services.move_record(user, saved, RecordStatus.SUBMITTED, reason)
         except YoujunError as exc:
             _error_messages(request, exc, "未能提交：")
         else:
@@ -313,7 +358,8 @@ def record_upload(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if upload.size is None or upload.size > settings.YOUJUN_MAX_UPLOAD_BYTES:
             raise YoujunError([_too_large_problem(services._safe_name(name))])
-        result = services.import_school_workbook(user, rec, name, upload.chunks(), upload.size, version)
+        note = _text(request, "reason", 500)
+        result = services.import_school_workbook(user, rec, name, upload.chunks(), upload.size, version, note)
     except YoujunError as exc:
         if _is_forbidden(exc):
             return _forbidden(request, exc.problems[0].message)
@@ -324,5 +370,7 @@ def record_upload(request: HttpRequest, pk: int) -> HttpResponse:
         rows = exports.problem_rows(exc.problems)
         return _render_record(request, rec, upload_problems=rows, status=400)
     messages.success(request, f"已导入工作簿，修改了 {result.changed} 项数据。")
+    if result.record.status == RecordStatus.RETURNED:
+        messages.warning(request, "该校数据已被退回：请核对退回原因，在下方填写本次的修改说明后「保存并提交审核」。")
     _ask_for_explanations(request, result.record)
     return redirect("collection:record", pk=rec.pk)

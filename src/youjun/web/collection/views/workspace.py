@@ -12,14 +12,16 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from youjun.errors import YoujunError
 from youjun.io.workbook import Table
 from youjun.web.accounts.models import Role, User
 from youjun.web.collection import selectors, services
-from youjun.web.collection.forms import CollectionYearForm
-from youjun.web.collection.models import RecordStatus, SchoolRecord, SubmissionStatus
+from youjun.web.collection.forms import CollectionYearForm, error_summary
+from youjun.web.collection.models import CollectionYear, RecordStatus, SchoolRecord, SubmissionStatus
 from youjun.web.collection.views.common import (
     ABOVE,
     PAGE_SIZE,
@@ -36,6 +38,7 @@ from youjun.web.collection.views.common import (
 )
 from youjun.web.exports import xlsx_response
 from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.shortcuts import confirmation_page, confirmed
 
 # ---------------------------------------------------------------------------------------------------------------
 # Workspace
@@ -149,7 +152,7 @@ def _overview_xlsx(rows: Sequence[Any], year: int) -> HttpResponse:
         [
             {
                 "code": r.county.code,
-                "name": r.county.full_name,
+                "name": selectors.county_label(r.county),
                 "total": r.total,
                 "draft": r.draft,
                 "submitted": r.submitted,
@@ -202,12 +205,18 @@ def years(request: HttpRequest) -> HttpResponse:
     """Collection windows that concern the user; the ministry and provinces open a year or change its window."""
     user = _user(request)
     may_open = user.role in (Role.PROVINCE, Role.MINISTRY) and user.org_unit is not None
-    form = CollectionYearForm(request.POST or None)
+    closing = request.method == "POST" and request.POST.get("action") == "close"
+    form = CollectionYearForm(None if closing else (request.POST or None))
     if request.method == "POST":
         if not may_open:
             return _forbidden(request, "只有教育部或省级教育行政部门可以开放采集年度。")
+        if closing:
+            return _close_year(request, user)
         if form.is_valid():
             data = form.cleaned_data
+            window = services.closes_open_window(user, data["year"], data["closes_at"])
+            if window is not None and not confirmed(request):
+                return _close_confirmation(request, window)
             try:
                 window, created = services.open_collection_year(user, data["year"], data["opens_at"], data["closes_at"])
             except YoujunError as exc:
@@ -224,5 +233,52 @@ def years(request: HttpRequest) -> HttpResponse:
     except PermissionDenied as exc:
         return _forbidden(request, str(exc))
     status = 400 if request.method == "POST" else 200
-    context = {"form": form, "windows": windows, "may_open": may_open}
+    context = {
+        "form": form,
+        "windows": windows,
+        "may_open": may_open,
+        "errors": error_summary(form, "year-form", "采集年度") if form.is_bound else [],
+    }
     return render(request, "youjun/collection/years.html", context, status=status)
+
+
+def _close_year(request: HttpRequest, user: User) -> HttpResponse:
+    """「立即截止」: the user's open window of the posted year ends now, once confirmed."""
+    try:
+        year = int(request.POST.get("year", ""))
+    except ValueError:
+        messages.error(request, "请选择要截止的采集年度。")
+        return redirect("collection:years")
+    now = timezone.now()
+    window = services.closes_open_window(user, year, now, now)
+    if window is None:
+        messages.error(request, f"本单位的 {year} 年度数据采集当前未在进行中，无需截止。")
+        return redirect("collection:years")
+    if not confirmed(request):
+        return _close_confirmation(request, window)
+    try:
+        services.close_collection_year(user, year)
+    except YoujunError as exc:
+        if _is_forbidden(exc):
+            return _forbidden(request, exc.problems[0].message)
+        messages.error(request, exc.problems[0].message)
+    else:
+        messages.success(request, f"已截止 {year} 年度数据采集（{window.scope.name}）。")
+    return redirect("collection:years")
+
+
+def _close_confirmation(request: HttpRequest, window: CollectionYear) -> HttpResponse:
+    counties = services.counties_in(window.scope)
+    where = "全国" if window.scope.level == Level.MINISTRY else window.scope.name
+    return confirmation_page(
+        request,
+        title=f"截止 {window.year} 年度数据采集（{where}）",
+        action="截止采集",
+        consequences=[
+            f"{where} {counties:,} 个县（区）及其学校立即不能再填报、导入或修改 {window.year} 年度数据。",
+            "已提交的数据仍可审核、报送；如需重新开放，须再次设置更晚的截止时间。",
+        ],
+        notified=[f"{where}各县（区）教育行政部门和学校（在数据采集页看到「已截止」）"],
+        back=reverse("collection:years"),
+        danger=True,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from youjun.errors import YoujunError
@@ -12,6 +12,7 @@ from youjun.web.audit.services import history as audit_history
 from youjun.web.audit.services import record as audit_record
 from youjun.web.organisation.models import OrgUnit
 from youjun.web.programme.models import (
+    Batch,
     NominationStatus,
     Notification,
 )
@@ -21,9 +22,7 @@ from youjun.web.workflow import advance
 #: Nominations that hold a place in the province's quota.
 ACTIVE = (NominationStatus.DRAFT, NominationStatus.SUBMITTED, NominationStatus.RETURNED, NominationStatus.CONFIRMED)
 REMIND_DAYS = 7
-MISSING_YEAR = (
-    "尚无该县（区）通过国家基本均衡认定的年份，不能报送（请县级在县级指标中填写「通过国家基本均衡认定年份」）。"
-)
+MISSING_YEAR = "尚未登记该县（区）通过国家基本均衡认定的年份，不能报送（请省级在「基本均衡认定年份」中登记）。"
 
 
 def _conflict(message: str) -> YoujunError:
@@ -67,9 +66,17 @@ def province_of(county: OrgUnit) -> OrgUnit:
 
 
 def audit(
-    kind: str, obj: Any, action: str, actor: User | None, before: str = "", after: str = "", reason: str = ""
+    kind: str,
+    obj: Any,
+    action: str,
+    actor: User | None,
+    before: str = "",
+    after: str = "",
+    reason: str = "",
+    *,
+    county: OrgUnit | None = None,
 ) -> None:
-    audit_record(kind, obj, before, after, actor, reason, action=action)
+    audit_record(kind, obj, before, after, actor, reason, action=action, county=county)
 
 
 def history(kind: str, obj: Any) -> list[Transition]:
@@ -81,6 +88,23 @@ def users_of(role: str, unit: OrgUnit | None = None) -> Iterable[User]:
     return qs.filter(org_unit=unit) if unit is not None else qs
 
 
+def list_title(batch: Batch) -> str:
+    """The name of a batch's list of pilots: 「第一批义务教育优质均衡先行创建县名单」 (a batch named 「…先行创建」
+    is not followed by 「先行创建县名单」 again), 「第二批先行创建县名单」."""
+    name = batch.name.strip()
+    return f"{name}县名单" if name.endswith("先行创建") else f"{name}先行创建县名单"
+
+
 def notify(users: Iterable[User], key: str, text: str, url: str = "") -> None:
     for user in users:
         Notification.objects.get_or_create(user=user, key=key[:80], defaults={"text": text[:300], "url": url})
+
+
+#: Functions that mark a user's notices done whose action has been done (``Notification.done_at``). The to-do app,
+#: above this one, registers its settling here when it starts; the notifications page calls them before listing.
+SETTLERS: list[Callable[[User], object]] = []
+
+
+def settle(user: User) -> None:
+    for settler in SETTLERS:
+        settler(user)

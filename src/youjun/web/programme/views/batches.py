@@ -1,50 +1,63 @@
-"""Batches (the ministry) and nominations with the recommendation form (the provinces, reviewed by the ministry)."""
+"""Batches (the ministry), a province's nominations of a batch with its sign-off, the basic-balance years the
+province keeps, and the bulk download of recommendation forms.
+
+Pages only read; every write is a POST. The irreversible moves (opening, closing, publishing a batch; the
+province's sign-off) ask for confirmation first, after their own refusals, so nobody confirms what cannot be done.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from youjun.errors import YoujunError
 from youjun.web.accounts.models import Role
 from youjun.web.accounts.scoping import scoped
+from youjun.web.assessment import uploads
 from youjun.web.exports import content_disposition
 from youjun.web.organisation.models import Level, OrgUnit
-from youjun.web.programme import recommendation, services
+from youjun.web.programme import recommendation_docs, selectors, services
 from youjun.web.programme.models import (
-    BasicBalance,
     Batch,
+    BatchStatus,
     Extension,
     Nomination,
     NominationStatus,
-    ProvinceSubmission,
-    Verdict,
 )
 from youjun.web.programme.views.common import (
-    DOCX,
-    MAX_TEXT,
     _act,
     _datetime,
     _int,
-    _nomination,
     _text,
     _unit,
     _user,
+    field_errors,
+    located,
     member_required,
+    programme_upload,
 )
-from youjun.web.shortcuts import message_of
+from youjun.web.shortcuts import confirmation_page, confirmed, message_of, message_page, status_of
+
+ZIP = "application/zip"
 
 # ----------------------------------------------------------------------------------------------------
 # Batches
+
+BATCH_FIELDS = {
+    "name": "批次名称",
+    "year": "批次年度",
+    "deadline": "推荐截止时间",
+    "quota_min": "每省推荐下限",
+    "quota_max": "每省推荐上限",
+    "min_years": "通过国家基本均衡认定至少（年）",
+}
 
 
 @member_required
@@ -52,114 +65,200 @@ def batch_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     services.require_ministry(user)
     defaults = services.batch_defaults()
+    errors: list[dict[str, str]] = []
+    by_field: dict[str, str] = {}
     if request.method == "POST":
-        deadline = _datetime(request.POST.get("deadline", ""))
-        numbers = [_int(request.POST.get(k)) for k in ("year", "quota_min", "quota_max", "min_years")]
-        if deadline is None or any(n is None for n in numbers):
-            messages.error(request, "请完整填写批次年度、推荐截止时间、名额上下限和基本均衡认定年限。")
+        posted = {k: request.POST.get(k, "").strip()[:200] for k in BATCH_FIELDS}
+        deadline = _datetime(posted["deadline"])
+        year, qmin, qmax, years = (_int(posted[k]) for k in ("year", "quota_min", "quota_max", "min_years"))
+        try:
+            services.check_batch_settings(
+                name=posted["name"], year=year, deadline=deadline, quota_min=qmin, quota_max=qmax, min_years=years
+            )
+            if deadline is None or year is None or qmin is None or qmax is None or years is None:
+                raise AssertionError("refused by check_batch_settings")
+            created = services.create_batch(
+                user,
+                name=posted["name"],
+                year=year,
+                deadline=deadline,
+                quota_min=qmin,
+                quota_max=qmax,
+                min_years=years,
+                conditions=defaults.get("conditions", {}),
+            )
+        except YoujunError as refused:
+            if status_of(refused) in (403, 404):
+                raise
+            errors, by_field = field_errors(refused, BATCH_FIELDS)
         else:
-            year, qmin, qmax, years = (int(n) for n in numbers)  # type: ignore[arg-type]  # none is None here
-            try:
-                created = services.create_batch(
-                    user,
-                    name=_text(request, "name"),
-                    year=year,
-                    deadline=deadline,
-                    quota_min=qmin,
-                    quota_max=qmax,
-                    min_years=years,
-                    conditions=defaults.get("conditions", {}),
-                )
-            except YoujunError as refused:
-                messages.error(request, message_of(refused))
-            else:
-                messages.success(request, f"已创建{created.name}（草稿），确认设置后点击「开始推荐」。")
-                return redirect("programme:batch", number=created.number)
-        defaults |= {k: request.POST.get(k, "") for k in ("name", "year", "quota_min", "quota_max", "min_years")}
-    deadline = defaults.get("deadline")
-    if isinstance(deadline, dt.datetime):
-        defaults["deadline"] = timezone.localtime(deadline).strftime("%Y-%m-%dT%H:%M")
-    return render(request, "youjun/programme/batch_new.html", {"d": defaults})
+            messages.success(request, f"已创建{created.name}（草稿），确认设置后点击「开始推荐」。")
+            return redirect("programme:batch", number=created.number)
+        defaults |= posted
+    deadline_value = defaults.get("deadline")
+    if isinstance(deadline_value, dt.datetime):
+        defaults["deadline"] = timezone.localtime(deadline_value).strftime("%Y-%m-%dT%H:%M")
+    context = {"d": defaults, "errors": errors, "field_errors": by_field}
+    return render(request, "youjun/programme/batch_new.html", context, status=400 if errors else 200)
 
 
 @member_required
 def batch(request: HttpRequest, number: int) -> HttpResponse:
     user = _user(request)
     b = get_object_or_404(Batch, number=number)
-    nominations = scoped(b.nominations.select_related("county", "province"), user, "county__code")
+    nominations = scoped(b.nominations.select_related("county__parent", "province"), user, "county__code")
     provinces = []
-    if services.is_ministry(user):
-        counts = dict(
-            b.nominations.filter(status__in=services.ACTIVE).values_list("province__code").annotate(n=Count("pk"))
-        )
-        submitted = {s.province.code: s for s in b.submissions.select_related("province")}
+    ministry = services.is_ministry(user)
+    if ministry:
+        counts = selectors.counts_by(b.nominations.all(), "province__code")
+        live = set(services.ACTIVE)
+        submitted = {s.province.code: s for s in b.submissions.select_related("province", "letter")}
         extensions = {e.province.code: e for e in b.extensions.select_related("province")}
         for p in OrgUnit.objects.filter(level=Level.PROVINCE).order_by("code"):
+            mine = counts.get(p.code, {})
             provinces.append(
                 {
                     "unit": p,
-                    "used": counts.get(p.code, 0),
+                    "used": sum(n for state, n in mine.items() if state in live),
+                    "breakdown": selectors.breakdown(mine),
                     "submission": submitted.get(p.code),
                     "extension": extensions.get(p.code),
                 }
             )
+    today = timezone.localdate()
     context = {
         "b": b,
         "nominations": nominations,
+        "breakdown": selectors.breakdown(selectors.counts_by(nominations, "batch_id").get(b.pk, {})),
         "provinces": provinces,
-        "ministry": services.is_ministry(user),
+        "ministry": ministry,
         "own_province": user.org_unit if user.role == Role.PROVINCE else None,
         "history": services.history("batch", b),
-        "today": timezone.localdate().isoformat(),
+        "today": today.isoformat(),
+        "public_from": b.published_on if b.published_on and b.published_on > today else None,
+        "downloadable": nominations.exclude(status=NominationStatus.WITHDRAWN).exists(),
     }
     return render(request, "youjun/programme/batch.html", context)
+
+
+MOVED = {"open": "已开始推荐。", "close": "已截止推荐。", "publish": "已公布先行创建县名单。"}
+
+
+def _batch_confirmation(request: HttpRequest, b: Batch, action: str, count: int, day: dt.date) -> HttpResponse:
+    """What opening, closing or publishing a batch will do, and who will be told."""
+    back = reverse("programme:batch", args=[b.number])
+    provinces = len(list(services.users_of(Role.PROVINCE)))
+    if action == "open":
+        deadline = timezone.localtime(b.deadline)
+        return confirmation_page(
+            request,
+            title=f"开始推荐：{b.name}",
+            action="开始推荐",
+            consequences=[
+                f"批次进入「推荐中」，各省可推荐县（区），截止时间 {deadline:%Y-%m-%d %H:%M}",
+                f"每省推荐 {b.quota_min}–{b.quota_max} 个县（区）；遴选条件二：通过国家基本均衡认定满 {b.min_years} 年",
+                "开始后不能回到草稿",
+            ],
+            notified=[f"各省级教育行政部门（{provinces} 个账号）"],
+            back=back,
+        )
+    if action == "close":
+        return confirmation_page(
+            request,
+            title=f"截止推荐：{b.name}",
+            action="截止推荐",
+            consequences=[
+                "各省（包括已同意延期的省份）不能再推荐县（区）或签发报送",
+                "已报送和退回修改的推荐可继续审核、修改后重新报送",
+            ],
+            back=back,
+        )
+    public = "自今天起" if day <= timezone.localdate() else f"自 {day:%Y-%m-%d} 起"
+    return confirmation_page(
+        request,
+        title=f"公布名单：{services.list_title(b)}",
+        action="公布名单",
+        consequences=[
+            f"公布 {count} 个先行创建县（市、区），公布日期 {day:%Y-%m-%d}；{public}在公开的名单页面和导出文件中可见",
+            "公布后不能再审核推荐，也不能修改后重新报送",
+            f"{count} 个县（区）成为先行创建县，开始编制创建工作实施方案",
+        ],
+        notified=[f"各省级教育行政部门（{provinces} 个账号）", f"{count} 个先行创建县（市、区）的县级教育行政部门"],
+        back=back,
+    )
 
 
 @member_required
 @require_POST
 def batch_move(request: HttpRequest, number: int, action: str) -> HttpResponse:
     b = get_object_or_404(Batch, number=number)
-    day = request.POST.get("published_on", "")
-    try:
-        published_on = dt.date.fromisoformat(day) if day else None
-    except ValueError:
-        published_on = None
-    labels = {"open": "已开始推荐", "close": "已截止推荐", "publish": "已公布先行创建县名单"}
+    user = _user(request)
     back = reverse("programme:batch", args=[number])
-    return _act(
-        request, lambda: services.move_batch(_user(request), b, action, published_on), labels.get(action, ""), back
-    )
+    day = request.POST.get("published_on", "").strip()
+    try:
+        published_on = dt.date.fromisoformat(day) if day else timezone.localdate()
+    except ValueError:
+        messages.error(request, f"公布日期「{day[:20]}」不是有效的日期（如 2024-12-20）。")
+        return redirect(back)
+    try:
+        count = services.check_move_batch(user, b, action)
+    except YoujunError as refused:
+        if status_of(refused) in (403, 404):
+            raise
+        messages.error(request, message_of(refused))
+        return redirect(back)
+    if not confirmed(request):
+        return _batch_confirmation(request, b, action, count, published_on)
+    return _act(request, lambda: services.move_batch(user, b, action, published_on), MOVED[action], back)
+
+
+# ----------------------------------------------------------------------------------------------------
+# A province's nominations of a batch
+
+
+def _province_context(request: HttpRequest, b: Batch, province: OrgUnit, **extra: Any) -> dict[str, Any]:
+    user = _user(request)
+    nominations = list(b.nominations.filter(province=province).select_related("county__parent", "batch"))
+    is_province = user.role == Role.PROVINCE and user.org_unit_id == province.pk
+    submission = services.submission_of(b, province)
+    deadline = services.effective_deadline(b, province)
+    open_now = b.status == BatchStatus.OPEN and timezone.now() <= deadline
+    drafts = [n for n in nominations if n.status == NominationStatus.DRAFT]
+    return {
+        "b": b,
+        "province": province,
+        "rows": [{"n": n, "eligibility": services.eligibility(n, b)} for n in nominations],
+        "breakdown": selectors.breakdown(
+            selectors.counts_by(b.nominations.filter(province=province), "batch_id").get(b.pk, {})
+        ),
+        "used": services.quota_used(b, province),
+        "deadline": deadline,
+        "past_deadline": b.status == BatchStatus.OPEN and not open_now,
+        "extension": Extension.objects.filter(batch=b, province=province).first(),
+        "submission": submission,
+        "letter": services.letter_of(b, province) if submission is None else None,
+        "is_province": is_province,
+        "ministry": services.is_ministry(user),
+        "drafts": len(drafts),
+        "can_nominate": is_province and open_now and submission is None,
+        "can_sign": is_province and open_now and submission is None,
+        "candidates": selectors.candidates(b, province) if is_province and open_now and submission is None else [],
+        "reminders": selectors.upcoming_deadlines(user),
+        "downloadable": any(n.status != NominationStatus.WITHDRAWN for n in nominations),
+        "errors": [],
+        "field_errors": {},
+        "signatory": "",
+        "upload_limit": uploads.limit_text(),
+        "accepted": uploads.ALLOWED_TEXT,
+        **extra,
+    }
 
 
 @member_required
 def province_set(request: HttpRequest, number: int, code: str) -> HttpResponse:
     province = _unit(request, code, Level.PROVINCE)
     b = get_object_or_404(Batch, number=number)
-    user = _user(request)
-    nominations = list(b.nominations.filter(province=province).select_related("county"))
-    taken = {n.county_id for n in nominations if n.status != NominationStatus.WITHDRAWN}
-    candidates = []
-    years = dict(
-        BasicBalance.objects.filter(county__code__startswith=province.prefix).values_list("county__code", "year")
-    )
-    for c in OrgUnit.objects.filter(level=Level.COUNTY, code__startswith=province.prefix).exclude(pk__in=taken):
-        ok, _ = services.eligibility(years.get(c.code), b)
-        candidates.append({"unit": c, "year": years.get(c.code), "ok": ok})
-    rows = [{"n": n, "eligibility": services.eligibility(n, b)} for n in nominations]
-    context = {
-        "b": b,
-        "province": province,
-        "rows": rows,
-        "candidates": candidates,
-        "used": services.quota_used(b, province),
-        "deadline": services.effective_deadline(b, province),
-        "extension": Extension.objects.filter(batch=b, province=province).first(),
-        "submission": ProvinceSubmission.objects.filter(batch=b, province=province).first(),
-        "is_province": user.role == Role.PROVINCE and user.org_unit_id == province.pk,
-        "ministry": services.is_ministry(user),
-        "drafts": sum(1 for n in nominations if n.status == NominationStatus.DRAFT),
-    }
-    return render(request, "youjun/programme/province_set.html", context)
+    return render(request, "youjun/programme/province_set.html", _province_context(request, b, province))
 
 
 @member_required
@@ -178,7 +277,7 @@ def nominate(request: HttpRequest, number: int, code: str) -> HttpResponse:
     def run() -> None:
         created.append(services.nominate(_user(request), b, county))
 
-    response = _act(request, run, f"已将{county.name}加入推荐名单，请完成推荐表。", back)
+    response = _act(request, run, f"已将{county.local_name}加入推荐名单，请完成推荐表。", back)
     return redirect("programme:nomination", pk=created[0].pk) if created else response
 
 
@@ -187,13 +286,53 @@ def nominate(request: HttpRequest, number: int, code: str) -> HttpResponse:
 def submit_set(request: HttpRequest, number: int, code: str) -> HttpResponse:
     province = _unit(request, code, Level.PROVINCE)
     b = get_object_or_404(Batch, number=number)
+    user = _user(request)
     back = reverse("programme:province", args=[number, code])
-    return _act(
-        request,
-        lambda: services.submit_set(_user(request), b, province, _text(request, "signatory")),
-        "已签发并报送教育部。",
-        back,
-    )
+    signatory = _text(request, "signatory")
+    try:
+        sign_off = services.check_submit_set(user, b, province, signatory)
+    except YoujunError as refused:
+        if status_of(refused) in (403, 404):
+            raise
+        if located(refused):
+            errors, by_field = field_errors(refused, {"signatory": "签发人"})
+            context = _province_context(request, b, province, errors=errors, field_errors=by_field, signatory=signatory)
+            return render(request, "youjun/programme/province_set.html", context, status=400)
+        messages.error(request, message_of(refused))
+        return redirect(back)
+    if not confirmed(request):
+        names = "、".join(n.county.local_name for n in sign_off.drafts)
+        return confirmation_page(
+            request,
+            title=f"签发并报送教育部：{province.name}{b.name}推荐",
+            action="签发并报送教育部",
+            consequences=[
+                f"报送 {len(sign_off.drafts)} 个县（市、区）：{names}",
+                f"签发人：{sign_off.signatory}；随附盖章扫描件「{sign_off.letter.original_name}」",
+                "报送后推荐表不能再修改（教育部退回修改的除外），本批次不能再增加推荐县（区），盖章扫描件不能更换",
+            ],
+            notified=["教育部"],
+            back=back,
+        )
+    return _act(request, lambda: services.submit_set(user, b, province, signatory), "已签发并报送教育部。", back)
+
+
+@programme_upload
+@member_required
+@require_POST
+def letter_upload(request: HttpRequest, number: int, code: str) -> HttpResponse:
+    """The stamped letter (盖章扫描件) the sign-off is sent under, checked like the assessment's evidence."""
+    province = _unit(request, code, Level.PROVINCE)
+    b = get_object_or_404(Batch, number=number)
+    user = _user(request)
+    back = reverse("programme:province", args=[number, code]) + "#sign-off"
+
+    def run() -> None:
+        services.check_letter_upload(user, b, province)
+        upload, name, _kind = uploads.checked_upload(request)
+        services.add_letter(user, b, province, upload, name)
+
+    return _act(request, run, "已上传盖章扫描件。", back)
 
 
 @member_required
@@ -216,163 +355,86 @@ def extension(request: HttpRequest, number: int, code: str) -> HttpResponse:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Nominations and the recommendation form
+# The basic-balance years the province keeps
 
-
-KINDS = {
-    "longtext": "textarea",
-    "choice": "select",
-    "multichoice": "multi",
-    "int": "number",
-    "year": "number",
-    "number": "number",
-    "percent": "number",
-    "date": "date",
-    "table": "table",
-}
-
-
-def _table(f: Any, value: Any) -> dict[str, Any]:
-    """A table field for display: header, then one row per fixed row (or per item)."""
-    rows = value if isinstance(value, list) else []
-    labels = [r.label for r in f.rows] or [str(i + 1) for i in range(len(rows))]
-    body = []
-    for i, label in enumerate(labels):
-        cells = rows[i] if i < len(rows) and isinstance(rows[i], dict) else {}
-        body.append([label, *(recommendation.display(c, cells.get(c.key)) or "—" for c in f.columns)])
-    return {"head": [f.row_header or "项目", *(c.label for c in f.columns)], "body": body}
-
-
-def form_sections(defn: Any, values: dict[str, Any], locked: set[str]) -> list[dict[str, Any]]:
-    """The definition's sections and fields, each with its widget, value and whether the data fix it."""
-    sections = []
-    for section in defn.sections:
-        fields = []
-        for f in section.fields:
-            value = values.get(f.key)
-            kind = KINDS.get(f.type, "text")
-            shown = value * 100 if f.type == "percent" and isinstance(value, int | float) else value
-            fields.append(
-                {
-                    "key": f.key,
-                    "label": f.caption + ("（%）" if f.type == "percent" else ""),
-                    "kind": kind,
-                    "type": f.type,
-                    "required": f.required,
-                    "note": f.note,
-                    "choices": list(f.choices),
-                    "value": "" if shown is None else shown,
-                    "values": [str(v) for v in value] if isinstance(value, list) else [],
-                    "display": recommendation.display(f, value),
-                    "table": _table(f, value) if f.type == "table" else None,
-                    "locked": f.key in locked or f.type == "table",
-                    "step": "1" if f.type in ("int", "year") else "any",
-                }
-            )
-        sections.append({"title": section.title, "note": section.note, "fields": fields})
-    return sections
-
-
-def _posted_values(request: HttpRequest, defn: Any, locked: set[str]) -> dict[str, Any]:
-    """The editable fields as posted, typed (numbers as numbers, percent back to a fraction, lists for
-    multichoice); a value that does not parse is kept as typed so validation names the field."""
-    values: dict[str, Any] = {}
-    for f in defn.fields:
-        if f.key in locked or f.type == "table":
-            continue
-        name = f"f-{f.key}"
-        if f.type == "multichoice":
-            values[f.key] = [v[:200] for v in request.POST.getlist(name) if v in f.choices]
-            continue
-        raw = request.POST.get(name, "").strip()[:MAX_TEXT]
-        if not raw:
-            values[f.key] = None
-        elif f.type in ("int", "year"):
-            values[f.key] = _int(raw) if _int(raw) is not None else raw
-        elif f.type in ("number", "percent"):
-            try:
-                values[f.key] = float(raw) / (100 if f.type == "percent" else 1)
-            except ValueError:
-                values[f.key] = raw
-        else:
-            values[f.key] = raw
-    return values
+BASIC_BALANCE_FIELDS = {"county": "县（市、区）", "year": "认定年份", "document": "认定文件", "reason": "修改理由"}
 
 
 @member_required
-def nomination(request: HttpRequest, pk: int) -> HttpResponse:
-    n = _nomination(request, pk)
+def basic_balance(request: HttpRequest, code: str) -> HttpResponse:
+    """The province's record of the year each county passed national basic balance (condition 2 reads it)."""
+    province = _unit(request, code, Level.PROVINCE)
     user = _user(request)
-    defn = recommendation.definition_of(n.form_id, n.form_version)
-    locked = recommendation.locked(defn, set(n.data_keys))
+    is_province = user.role == Role.PROVINCE and user.org_unit_id == province.pk
+    errors: list[dict[str, str]] = []
+    by_field: dict[str, str] = {}
+    posted: dict[str, str] = {}
     if request.method == "POST":
-        services.require_province(user, n.province)
-        back = reverse("programme:nomination", args=[pk])
-        return _act(
-            request,
-            lambda: services.save_form(user, n, _posted_values(request, defn, locked)),
-            "推荐表已保存。",
-            back,
-        )
-    is_province = user.role == Role.PROVINCE and user.org_unit_id == n.province_id
-    ok, text = services.eligibility(n, n.batch)
+        services.require_province(user, province)
+        posted = {k: _text(request, k)[:200] for k in BASIC_BALANCE_FIELDS}
+        county = OrgUnit.objects.filter(code=posted["county"], level=Level.COUNTY).select_related("parent").first()
+        try:
+            if county is None or not county.code.startswith(province.prefix):
+                raise YoujunError.single("form_invalid", f"请从列表中选择{province.name}的县（市、区）", field="county")
+            changed = services.set_basic_balance(
+                user, county, _int(posted["year"]), posted["document"], posted["reason"]
+            )
+        except YoujunError as refused:
+            if status_of(refused) in (403, 404):
+                raise
+            if not located(refused):
+                messages.error(request, message_of(refused))
+                return redirect("programme:basic_balance", code=code)
+            errors, by_field = field_errors(refused, BASIC_BALANCE_FIELDS, "bb-")
+        else:
+            what = f"已登记{county.local_name}通过国家基本均衡认定年份：{posted['year']} 年。"
+            messages.success(request, what if changed else "认定年份没有变化。")
+            return redirect(reverse("programme:basic_balance", args=[code]) + f"#county-{county.code}")
     context = {
-        "n": n,
-        "sections": form_sections(defn, n.values, locked),
-        "problems": recommendation.problems(defn, n.values) if services.editable(n) else [],
-        "eligible": ok,
-        "eligibility_text": text,
-        "can_edit": is_province and services.editable(n),
+        "province": province,
+        "groups": selectors.basic_balance_rows(province),
         "is_province": is_province,
-        "ministry": services.is_ministry(user),
-        "verdicts": Verdict.choices,
-        "history": services.history("nomination", n),
-        "form_version": f"{n.form_id} 第 {n.form_version} 版",
-        "current_version": f"{recommendation.FORM_ID} 第 {recommendation.definition().version} 版",
+        "errors": errors,
+        "field_errors": by_field,
+        "posted": posted,
+        "history": selectors.basic_balance_history(province),
+        "this_year": timezone.localdate().year,
     }
-    return render(request, "youjun/programme/nomination.html", context)
+    return render(request, "youjun/programme/basic_balance.html", context, status=400 if errors else 200)
 
 
-NOMINATION_ACTIONS = {
-    "withdraw": "已撤回推荐。",
-    "resubmit": "已重新报送。",
-    "confirm": "已确认。",
-    "return": "已退回省级修改。",
-    "reject": "已不予确认。",
-    "verdicts": "已保存遴选条件核定结论。",
-}
+# ----------------------------------------------------------------------------------------------------
+# Every recommendation form in one download
 
 
-@member_required
-@require_POST
-def nomination_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    n = _nomination(request, pk)
-    user = _user(request)
-    if action not in NOMINATION_ACTIONS:
-        raise Http404("未知的操作")
-    reason = _text(request, "reason")
-    calls: dict[str, Callable[[], Any]] = {
-        "withdraw": lambda: services.withdraw(user, n, reason),
-        "resubmit": lambda: services.resubmit(user, n),
-        "verdicts": lambda: services.set_verdicts(
-            user, n, request.POST.get("condition1", ""), request.POST.get("condition3", "")
-        ),
-    }
-    call = calls.get(action) or (lambda: services.review(user, n, action, reason))
-    return _act(request, call, NOMINATION_ACTIONS[action], reverse("programme:nomination", args=[pk]))
-
-
-@member_required
-def nomination_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
-    n = _nomination(request, pk)
-    if fmt not in ("docx", "xlsx"):
-        raise Http404("不支持的格式")
-    defn = recommendation.definition_of(n.form_id, n.form_version)
-    content = recommendation.docx(defn, n.values) if fmt == "docx" else recommendation.xlsx(defn, n.values)
-    ctype = DOCX if fmt == "docx" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = HttpResponse(content, content_type=ctype)
-    response["Content-Disposition"] = content_disposition(
-        f"{n.county.name}推荐表.{fmt}", f"recommendation-{n.county.code}.{fmt}"
-    )
+def _zip(nominations: Any, name: str, fallback: str) -> HttpResponse:
+    chosen = list(nominations.exclude(status=NominationStatus.WITHDRAWN).select_related("county__parent", "batch"))
+    if not chosen:
+        raise Http404("没有可下载的推荐表")
+    content, _count = recommendation_docs.bundle(chosen)
+    response = HttpResponse(content, content_type=ZIP)
+    response["Content-Disposition"] = content_disposition(name, fallback)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@member_required
+@require_GET
+def province_forms(request: HttpRequest, number: int, code: str) -> HttpResponse:
+    """The province's recommendation forms of the batch as one .zip of Word files."""
+    province = _unit(request, code, Level.PROVINCE)
+    b = get_object_or_404(Batch, number=number)
+    return _zip(
+        b.nominations.filter(province=province), f"{province.name}{b.name}推荐表.zip", f"forms-{b.number}-{code}.zip"
+    )
+
+
+@member_required
+@require_GET
+def batch_forms(request: HttpRequest, number: int) -> HttpResponse:
+    """Every recommendation form of the batch in the user's jurisdiction (the ministry: all) as one .zip."""
+    b = get_object_or_404(Batch, number=number)
+    mine = scoped(b.nominations.all(), _user(request), "county__code")
+    if not mine.exclude(status=NominationStatus.WITHDRAWN).exists():
+        return message_page(request, "没有可下载的推荐表", f"{b.name}中没有您管辖范围内的推荐。", 404)
+    return _zip(mine, f"{b.name}推荐表.zip", f"forms-{b.number}.zip")

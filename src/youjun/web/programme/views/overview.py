@@ -1,17 +1,20 @@
-"""The programme's overviews: the ministry's and provinces' dashboards, a county's page, notifications."""
+"""The programme's overviews: the ministry's and provinces' dashboards, a county's page, notifications.
+
+Reading a page writes nothing: deadlines close to expiry are computed and shown (``selectors.upcoming_deadlines``),
+not stored as reminders on the way.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import scoped
-from youjun.web.organisation.models import Level
+from youjun.web.organisation.models import BasicBalance, Level, OrgUnit
 from youjun.web.programme import selectors, services
 from youjun.web.programme.models import (
     Batch,
@@ -42,17 +45,18 @@ def index(request: HttpRequest) -> HttpResponse:
         return redirect("programme:province_dashboard", code=user.org_unit.code)
     if user.role == Role.COUNTY and user.org_unit:
         return redirect("programme:county", code=user.org_unit.code)
-    services.remind_deadlines(user)
     rows = selectors.pilot_rows(selectors.pilots(user))
     pending = scoped(Nomination.objects.filter(status=NominationStatus.SUBMITTED), user, "county__code")
     reports = scoped(ProgressReport.objects.filter(status=ReportStatus.FORWARDED), user, "county__code")
+    counts = selectors.counts_by(scoped(Nomination.objects.all(), user, "county__code"), "batch_id")
+    batches = [{"b": b, "breakdown": selectors.breakdown(counts.get(b.pk, {}))} for b in Batch.objects.all()]
     context = {
-        "batches": Batch.objects.annotate(n=Count("nominations")),
+        "batches": batches,
         "groups": selectors.by_province(rows),
         "rows": rows,
         "ready": [r for r in rows if r.ready],
-        "pending": pending.select_related("county", "batch")[:50],
-        "reports": reports.select_related("county")[:20],
+        "pending": pending.select_related("county__parent", "batch")[:50],
+        "reports": reports.select_related("county__parent")[:20],
         "ministry": services.is_ministry(user),
     }
     return render(request, "youjun/programme/index.html", context)
@@ -62,17 +66,20 @@ def index(request: HttpRequest) -> HttpResponse:
 def province_dashboard(request: HttpRequest, code: str) -> HttpResponse:
     province = _unit(request, code, Level.PROVINCE)
     user = _user(request)
-    services.remind_deadlines(user)
     batches = []
+    counts = selectors.counts_by(Nomination.objects.filter(province=province), "batch_id")
     for b in Batch.objects.exclude(status=BatchStatus.DRAFT):
         batches.append(
             {
                 "batch": b,
                 "used": services.quota_used(b, province),
+                "breakdown": selectors.breakdown(counts.get(b.pk, {})),
                 "deadline": services.effective_deadline(b, province),
                 "submitted": ProvinceSubmission.objects.filter(batch=b, province=province).first(),
             }
         )
+    counties = OrgUnit.objects.filter(level=Level.COUNTY, code__startswith=province.prefix)
+    recorded = BasicBalance.objects.filter(county__code__startswith=province.prefix).count()
     pilots = selectors.pilots(user).filter(province=province)
     rows = selectors.pilot_rows(pilots)
     context = {
@@ -82,8 +89,11 @@ def province_dashboard(request: HttpRequest, code: str) -> HttpResponse:
         "plans": [r.plan for r in rows if r.plan and r.plan.status == PlanStatus.SUBMITTED],
         "reports": ProgressReport.objects.filter(
             county__code__startswith=province.prefix, status=ReportStatus.SUBMITTED
-        ).select_related("county"),
+        ).select_related("county__parent"),
         "is_province": user.role == Role.PROVINCE and user.org_unit_id == province.pk,
+        "reminders": selectors.upcoming_deadlines(user),
+        "counties": counties.count(),
+        "recorded": recorded,
     }
     return render(request, "youjun/programme/province_dashboard.html", context)
 
@@ -113,10 +123,12 @@ def notifications_for(user: User) -> Any:
 @member_required
 def notifications(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    services.remind_deadlines(user)
     if request.method == "POST":
         notifications_for(user).filter(read=False).update(read=True)
         messages.success(request, "已全部标记为已读。")
         return redirect("programme:notifications")
-    items = list(notifications_for(user)[:200])
-    return render(request, "youjun/programme/notifications.html", {"items": items})
+    services.settle(user)
+    items = list(notifications_for(user).filter(done_at__isnull=True)[:200])
+    done = list(notifications_for(user).filter(done_at__isnull=False)[:50])
+    context = {"items": items, "done": done, "reminders": selectors.upcoming_deadlines(user)}
+    return render(request, "youjun/programme/notifications.html", context)

@@ -10,26 +10,28 @@ from django.shortcuts import render
 
 from youjun.io.workbook import Table
 from youjun.web.exports import xlsx_response
+from youjun.web.programme import selectors
 from youjun.web.programme.catalogue import catalogue
 from youjun.web.programme.models import (
-    Batch,
-    BatchStatus,
     Experience,
     NominationStatus,
 )
+from youjun.web.programme.services import list_title
 
 # ----------------------------------------------------------------------------------------------------
 # The published list (public)
 
 
 def _published() -> list[dict[str, Any]]:
+    """The published lists, each batch only from its publication date on, counties by province."""
     out = []
-    for b in Batch.objects.filter(status=BatchStatus.PUBLISHED).order_by("number"):
-        confirmed = b.nominations.filter(status=NominationStatus.CONFIRMED).select_related("county", "province")
+    for b in selectors.published():
+        confirmed = b.nominations.filter(status=NominationStatus.CONFIRMED).select_related("county__parent", "province")
         groups: dict[str, dict[str, Any]] = {}
         for n in confirmed.order_by("province__code", "county__code"):
             groups.setdefault(n.province.code, {"province": n.province, "counties": []})["counties"].append(n.county)
-        out.append({"batch": b, "provinces": list(groups.values()), "total": confirmed.count()})
+        total = sum(len(g["counties"]) for g in groups.values())
+        out.append({"batch": b, "title": list_title(b), "provinces": list(groups.values()), "total": total})
     return out
 
 
@@ -43,7 +45,7 @@ def public_export(request: HttpRequest) -> HttpResponse:
             "batch": p["batch"].name,
             "published": p["batch"].published_on.isoformat() if p["batch"].published_on else "",
             "province": g["province"].name,
-            "county": c.name,
+            "county": c.local_name,
             "code": c.code,
         }
         for p in _published()
@@ -66,7 +68,7 @@ def experiences(request: HttpRequest) -> HttpResponse:
     """The library of typical experiences (典型经验) the ministry published, filterable by tackling item."""
     items = catalogue().by_code()
     chosen = request.GET.get("item", "")
-    qs = Experience.objects.filter(published=True).select_related("county")
+    qs = Experience.objects.filter(published=True).select_related("county__parent")
     if chosen in items:
         qs = qs.filter(item=chosen)
     rows = [{"e": e, "item": items.get(e.item)} for e in qs[:200]]

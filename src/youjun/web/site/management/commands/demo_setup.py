@@ -1,4 +1,6 @@
-"""Prepare the demo: a province with synthetic schools in several real counties, two years, one account per role."""
+"""Prepare the demo: a province with synthetic schools in several real counties, two years, one account per role;
+then print where to go: the addresses (this machine and, with ``make demo HOST=0.0.0.0``, the one phones use), each
+demo account with what to try and a login link that leads there, and the demo's anonymous links (the survey)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import polars as pl
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +21,7 @@ from youjun.web.collection.models import CollectionYear, CountySubmission, Recor
 from youjun.web.evaluation.pipeline import recompute
 from youjun.web.organisation.models import MINISTRY_CODE, Level, OrgUnit, School
 from youjun.web.organisation.services import load_divisions
+from youjun.web.site import network
 
 PROVINCE = "340000"  # 安徽省
 PREFECTURE = "340200"  # 芜湖市
@@ -26,7 +30,21 @@ YEAR = 2024
 PASSWORD = "youjun-demo-2024"
 
 
-DEMO_APPS = ("assessment", "survey", "programme")
+#: The programme first: it records the counties' basic-balance years, which the assessment's results depend on.
+DEMO_APPS = ("programme", "assessment", "survey")
+#: What each demo account should try, and the page its login link leads to (the order accounts are listed in).
+TRY = {
+    "demo-province": ("审核鸠江区综合评估、接收县（区）报送、推荐先行创建县", "/assessment/county/340207/2023/"),
+    "demo-viewer": ("只读查看全省评估结果", "/evaluation/"),
+    "demo-prefecture": ("查看本市各县（区）评估结果和报送进度", "/evaluation/"),
+    "demo-county": ("审核学校数据并报送；综合评估、社会认可度调查", "/collection/"),
+    "demo-school": ("填报本校 2024 年数据，提交县（区）审核", "/collection/"),
+    "demo-county2": ("作为先行创建县填写实施方案、报送进展报告（教育部确认后）", "/programme/"),
+    "demo-province2": ("推荐本省先行创建县（教育部开设批次后）", "/programme/"),
+    "demo-ministry": ("开设先行创建批次；全国评估结果", "/programme/"),
+}
+#: Prefecture-level names that are not places (direct-controlled cities, counties under the province).
+PSEUDO_PREFECTURES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 
 
 class Command(BaseCommand):
@@ -35,19 +53,26 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--counties", type=int, default=8)
 
-    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
-        if OrgUnit.objects.filter(level=Level.COUNTY).count() == 0:
-            load_divisions()
-        if SchoolRecord.objects.filter(county__code__startswith="34").exists():
-            self.stdout.write("演示数据已存在，跳过生成。")
-        else:
-            self._load(int(options["counties"]))
-        self._accounts()
-        extras = self._app_demos()
-        self._print_logins()
+        if settings.DEMO:
+            self._check_address(settings.DEMO_HOST, settings.DEMO_PORT)
+        base = base_url()
+        with transaction.atomic():
+            if OrgUnit.objects.filter(level=Level.COUNTY).count() == 0:
+                load_divisions()
+            if SchoolRecord.objects.filter(county__code__startswith="34").exists():
+                self.stdout.write("演示数据已存在，跳过生成。")
+            else:
+                self._load(int(options["counties"]))
+            self._accounts()
+            extras = self._app_demos(base)
+        # After the commit (and the jobs it starts): the addresses and logins are the last thing on the screen.
+        self._print_start(base)
+        self._print_logins(base)
         for line in extras:
             self.stdout.write(line)
+        if settings.DEMO:
+            self.stdout.write("\n按 Ctrl+C 停止；命令行演示见 make cli-demo。")
 
     def _load(self, n: int) -> None:
         wuhu = list(OrgUnit.objects.filter(level=Level.COUNTY, code__startswith="3402").order_by("code"))
@@ -101,20 +126,99 @@ class Command(BaseCommand):
         self._user("demo-school", Role.SCHOOL, None, f"{school.name}填报员" if school else "学校填报员", school)
         self._user("demo-viewer", Role.VIEWER, OrgUnit.objects.get(code=PROVINCE), "安徽省只读账号")
 
-    def _app_demos(self) -> list[str]:
-        """Each app with a ``demo`` module adds its own demo data (survey campaign, assessment inputs, pilot batch)
-        after the schools and accounts exist; it returns lines to print (links, hints). Idempotent like the rest."""
+    def _app_demos(self, base: str) -> list[str]:
+        """Each app with a ``demo`` module adds its own demo data (survey campaign, assessment inputs, programme
+        recognitions and accounts) after the schools and accounts exist; it returns lines to print, its links
+        starting with ``base``. Idempotent like the rest."""
         lines: list[str] = []
         for app in DEMO_APPS:
             try:
                 module = importlib.import_module(f"youjun.web.{app}.demo")
             except ModuleNotFoundError:
                 continue
-            lines += module.setup()
+            lines += ["", *module.setup(base)]
         return lines
 
-    def _print_logins(self) -> None:
-        self.stdout.write(f"\n演示账号（密码均为 {PASSWORD}）：")
-        for user in User.objects.filter(username__startswith="demo-").order_by("id"):
-            where = user.org_unit.full_name if user.org_unit else (user.school.name if user.school else "")
-            self.stdout.write(f"  {user.username:<16} {user.get_role_display():<6} {where}")
+    def _check_address(self, host: str, port: str) -> None:
+        """The demo's address can be listened on (before minutes of set-up end in "address already in use")."""
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise CommandError(f"端口「{port}」无效：请用 1–65535 之间的数字，例如 make demo PORT=8080。")
+        problem = network.listen_problem(host, int(port))
+        if problem:
+            raise CommandError(problem)
+
+    def _print_start(self, base: str) -> None:
+        if not settings.DEMO:  # run on its own (tests, a server started otherwise)
+            self.stdout.write(f"\n演示数据已准备好；以下链接按 {base} 给出。")
+            return
+        local, public = settings.YOUJUN_DEMO_URL, settings.YOUJUN_PUBLIC_URL
+        self.stdout.write(f"\n优均演示即将启动：{local}/")
+        if public and public != local:
+            self.stdout.write(f"同一网络的手机、电脑：{public}/（问卷二维码和链接都带这个地址）")
+        elif public:
+            self.stdout.write("同一网络的手机、电脑也用这个地址（问卷二维码和链接都带它）。")
+        elif settings.DEMO_HOST in network.WILDCARDS:
+            self.stdout.write("没有找到本机的局域网地址（未联网？）：问卷二维码将带浏览器所用的地址。")
+        else:
+            port = "" if settings.DEMO_PORT == "8000" else f" PORT={settings.DEMO_PORT}"
+            self.stdout.write(f"要让同一网络的手机扫码答卷：make demo HOST=0.0.0.0{port}（本机防火墙须允许该端口）")
+
+    def _print_logins(self, base: str) -> None:
+        """Each account as role and unit with what to try, then its login link and user name / password, grouped
+        by the chain of jurisdiction they share: a province with its prefecture, counties and school; the ministry."""
+        users = User.objects.filter(username__startswith="demo-").select_related("org_unit__parent", "school__county")
+        by_name = {u.username: u for u in users}
+        groups: dict[str, list[User]] = {}
+        for name in [n for n in TRY if n in by_name] + sorted(set(by_name) - set(TRY)):
+            groups.setdefault(_chain(by_name[name]), []).append(by_name[name])
+        self.stdout.write(f"\n演示账号（密码均为 {PASSWORD}；登录后直接进入要试的页面）：")
+        for chain, members in groups.items():
+            chained = any(u.school is not None for u in members)
+            note = "（一条管辖链：学校填报 → 县（区）审核、报送 → 市、省接收和审核）" if chained else ""
+            self.stdout.write(f"  {chain}{note}")
+            for user in members:
+                what, page = TRY.get(user.username, ("", "/"))
+                self.stdout.write(f"    {_role(user)}{'：' + what if what else ''}")
+                self.stdout.write(f"      {login_url(base, page)}   {user.username} / {PASSWORD}")
+
+
+def base_url() -> str:
+    """Where links printed by the demo point: the public address (phones), else the demo's own, else the default."""
+    return settings.YOUJUN_PUBLIC_URL or settings.YOUJUN_DEMO_URL or "http://127.0.0.1:8000"
+
+
+def login_url(base: str, page: str) -> str:
+    return f"{base}/accounts/login/?next={page}"
+
+
+def place_name(unit: OrgUnit) -> str:
+    """A county with its prefecture (芜湖市鸠江区), a prefecture with its province (安徽省芜湖市); where the prefecture
+    level is not a place (北京市市辖区, 省直辖县级行政区划), the province instead (北京市东城区)."""
+    parent = unit.parent
+    if unit.level == Level.COUNTY and parent is not None and parent.name not in PSEUDO_PREFECTURES:
+        return unit.name if unit.name == parent.name else f"{parent.name}{unit.name}"
+    if unit.level in (Level.COUNTY, Level.PREFECTURE) and unit.province_name and unit.name != unit.province_name:
+        return f"{unit.province_name}{unit.name}"
+    return unit.name
+
+
+def _unit(user: User) -> OrgUnit | None:
+    return user.school.county if user.school is not None else user.org_unit
+
+
+def _chain(user: User) -> str:
+    unit = _unit(user)
+    if unit is None or unit.level == Level.MINISTRY:
+        return "教育部"
+    return unit.province_name or unit.name
+
+
+def _role(user: User) -> str:
+    if user.school is not None:
+        return f"{user.get_role_display()}（{place_name(user.school.county)}{user.school.name}）"
+    unit = user.org_unit
+    return (
+        f"{user.get_role_display()}（{place_name(unit)}）"
+        if unit is not None and unit.level != Level.MINISTRY
+        else user.get_role_display()
+    )

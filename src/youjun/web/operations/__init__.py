@@ -1,0 +1,1 @@
+"""Operations: the background worker, the scheduled jobs and the administrators' page of jobs (the top layer)."""

@@ -1,0 +1,40 @@
+"""The user's to-do list: the builder for the level of their unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from youjun.web.accounts.models import Role, User
+from youjun.web.organisation.models import Level
+from youjun.web.programme.services.common import is_ministry
+from youjun.web.todo.selectors.common import Todo
+from youjun.web.todo.selectors.county import county_todos
+from youjun.web.todo.selectors.ministry import ministry_todos
+from youjun.web.todo.selectors.province import province_todos
+from youjun.web.todo.selectors.school import school_todos
+from youjun.web.todo.selectors.supervisor import supervisor_todos
+
+
+def todos_for(user: User, now: dt.datetime | None = None) -> list[Todo]:
+    """The user's to-do list, for the level of their unit (a viewer has none: the account only reads)."""
+    now = now or timezone.now()
+    if user.role == Role.VIEWER:
+        return []
+    if is_ministry(user):
+        return ministry_todos(user, now)
+    if user.role == Role.SCHOOL:
+        if user.school_id is None:
+            return []
+        return school_todos(now, school_ids=[user.school_id]).get(user.school_id, [])
+    unit = user.org_unit
+    if unit is None:
+        return []
+    if user.role == Role.PROVINCE and unit.level == Level.PROVINCE:
+        return province_todos(unit, now)
+    if user.role == Role.PREFECTURE and unit.level == Level.PREFECTURE:
+        return supervisor_todos(unit, now)
+    if user.role == Role.COUNTY and unit.level == Level.COUNTY:
+        return county_todos([unit], now)[unit.pk]
+    return []
