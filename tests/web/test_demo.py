@@ -234,10 +234,13 @@ def test_make_demo_passes_host_and_port_to_the_set_up_and_the_server(tmp_path: P
     calls = tmp_path / "calls.txt"
     for tool in ("youjun-web", "gunicorn", "python"):
         script = fake / tool
+        # The server waits (up to 10 s) for the worker started before it in the background: when the server
+        # ends, make's trap stops the worker, which must have started by then.
+        wait = f'for i in $(seq 100); do grep -q "^youjun-web worker" "{calls}" && break; sleep 0.1; done\n'
         script.write_text(
             "#!/bin/sh\n"
             f'echo "{tool} $* | tasks=$YOUJUN_TASKS demo=$YOUJUN_DEMO"'
-            f' "host=$YOUJUN_DEMO_HOST port=$YOUJUN_DEMO_PORT" >> "{calls}"\n'
+            f' "host=$YOUJUN_DEMO_HOST port=$YOUJUN_DEMO_PORT" >> "{calls}"\n' + (wait if tool == "gunicorn" else "")
         )
         script.chmod(0o755)
     stamp = tmp_path / "stamp"  # newer than pyproject.toml and the lock file, and bin/python exists: no install

@@ -203,6 +203,16 @@ def test_forwarded_reports_wait_until_read_and_opening_one_marks_it_read(users: 
     programme.notify([ministry], f"report-{report.pk}-forward-20240701", "安徽省转报了进展报告。", url)
     todo = keys(selectors.ministry_todos(ministry))["forwarded-reports"]
     assert todo.text == "1 份创建进展报告已由省级转报教育部，待阅" and todo.url == selectors.open_url(url)
+    second = ProgressReport.objects.create(plan=plan, county=n.county, period="2024 年下半年", status="forwarded")
+    programme.notify([ministry], f"report-{second.pk}-forward-20250101", "安徽省转报了进展报告。", url)
+    listed = keys(selectors.ministry_todos(ministry))["forwarded-reports"]
+    # Each report is named with its county's prefecture and province (a ministry page spans provinces).
+    assert [label for label, _ in listed.links] == [
+        f"{n.county.national_name}2024 年上半年",
+        f"{n.county.national_name}2024 年下半年",
+    ]
+    assert listed.links[0][0].startswith("安徽省芜湖市")
+    second.delete()
     response = login(ministry).get(todo.url)
     assert response.status_code == 302 and response["Location"] == url
     assert "forwarded-reports" not in keys(selectors.ministry_todos(ministry))

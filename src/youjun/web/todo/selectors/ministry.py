@@ -145,10 +145,8 @@ def _forwarded_reports(user: User) -> list[Todo]:
         return []
     ids = [int(k.split("-")[1]) for k, _ in notes if k.split("-")[1].isdigit()]
     labels = {
-        pk: f"{province}{county}{period}"
-        for pk, province, county, period in ProgressReport.objects.filter(pk__in=ids).values_list(
-            "pk", "county__province_name", "county__name", "period"
-        )
+        r.pk: f"{r.county.national_name}{r.period}"
+        for r in ProgressReport.objects.filter(pk__in=ids).select_related("county__parent")
     }
     links = []
     for key, url in notes:
