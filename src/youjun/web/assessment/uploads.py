@@ -32,7 +32,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParser
 from django.shortcuts import render
 from django.urls import reverse
@@ -241,6 +241,20 @@ def path_of(stored_name: str) -> Path | None:
         return None
     path = evidence_dir() / stored_name
     return path if path.is_file() else None
+
+
+def file_response(stored_name: str, content_type: str, original_name: str) -> FileResponse | None:
+    """A stored file as a download with the type found when it was checked (never the browser's guess), sandboxed
+    and not cached; None when the file is no longer on the server."""
+    path = path_of(stored_name)
+    if path is None:
+        return None
+    response = FileResponse(path.open("rb"), content_type=content_type)
+    response["Content-Disposition"] = attachment_header(original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def attachment_header(name: str) -> str:

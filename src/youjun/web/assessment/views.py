@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -371,14 +371,9 @@ def _evidence_or_404(user: User, pk: int) -> Evidence:
 def evidence_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The file as an attachment, with the type found by sniffing (never the browser's guess)."""
     evidence = _evidence_or_404(_user(request), pk)
-    path = uploads.path_of(evidence.stored_name)
-    if path is None:
+    response = uploads.file_response(evidence.stored_name, evidence.content_type, evidence.original_name)
+    if response is None:
         return _message(request, "文件不存在", "该佐证材料的文件已不在服务器上，请联系上传单位重新上传。", 404)
-    response = FileResponse(path.open("rb"), content_type=evidence.content_type)
-    response["Content-Disposition"] = uploads.attachment_header(evidence.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
     return response
 
 

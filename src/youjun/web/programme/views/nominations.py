@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.http.response import FileResponse, HttpResponseBase
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -412,14 +412,9 @@ def _attachment(request: HttpRequest, pk: int) -> Attachment:
 def attachment(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The file as an attachment, with the type found when it was checked (never the browser's guess)."""
     a = _attachment(request, pk)
-    path = uploads.path_of(a.stored_name)
-    if path is None:
+    response = uploads.file_response(a.stored_name, a.content_type, a.original_name)
+    if response is None:
         return message_page(request, "文件不存在", "该文件已不在服务器上，请联系上传单位重新上传。", 404)
-    response = FileResponse(path.open("rb"), content_type=a.content_type)
-    response["Content-Disposition"] = uploads.attachment_header(a.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
