@@ -38,6 +38,7 @@ from web.test_programme import (
     refused,
     unit,
 )
+from youjun.errors import YoujunError
 from youjun.web.accounts.models import User
 from youjun.web.assessment.demo import tiny_pdf, tiny_png
 from youjun.web.assessment.models import CountyInputs
@@ -186,6 +187,10 @@ def test_the_year_is_kept_once_and_the_chooser_the_form_and_condition_2_read_it(
     assert "2015 年通过国家基本均衡认定，距批次年度 9 年" in page and "2014" not in page
     assert "2015" in word_value(province.get(reverse("programme:nomination_export", args=[n.pk, "docx"])).content,
                                 "通过国家基本均衡认定年份")  # fmt: skip
+    # A reason beyond 500 characters is refused and nothing changes.
+    with pytest.raises(YoujunError, match="理由最多 500 个字"):
+        services.set_basic_balance(users["province"], unit(OWN_COUNTY), 2022, "", "理" * 501)
+    assert recommendation_docs.values_of(n)[1]["basic_balance_year"] == 2015
     # Corrected by the province: every reader follows at once.
     services.set_basic_balance(users["province"], unit(OWN_COUNTY), 2022, "", "认定文件核对有误")
     assert recommendation_docs.values_of(n)[1]["condition_2"] == "不符合"

@@ -50,6 +50,8 @@ def set_basic_balance(user: User, county: OrgUnit, year: int | None, document: s
         found.append(("year", f"认定年份应在 {FIRST_BASIC_BALANCE_YEAR}–{this_year} 之间"))
     if len(document) > 200:
         found.append(("document", "认定文件最多 200 个字"))
+    if len(reason) > 500:
+        found.append(("reason", f"理由最多 500 个字，现有 {len(reason)} 个字"))
     record = BasicBalance.objects.filter(county=county).first()
     document = document or (record.document if record else "")  # left empty: the recorded document stays
     if record is not None and year is not None and year != record.year and not reason:
