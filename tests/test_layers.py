@@ -28,7 +28,7 @@ WEB_LAYERS: list[tuple[str, ...]] = [
     ("youjun.web.converters", "youjun.web.signals", "youjun.web.bulk", "youjun.web.uploads", "youjun.web.exports"),
     ("youjun.web.organisation",),
     ("youjun.web.accounts",),
-    ("youjun.web.shortcuts", "youjun.web.workflow", "youjun.web.safety", "youjun.web.audit"),
+    ("youjun.web.shortcuts", "youjun.web.workflow", "youjun.web.safety", "youjun.web.audit", "youjun.web.downloads"),
     ("youjun.web.rulesets",),
     ("youjun.web.collection", "youjun.web.assessment", "youjun.web.survey"),
     ("youjun.web.evaluation",),

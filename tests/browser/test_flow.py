@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import fastexcel
 import polars as pl
 
 from browser.conftest import DESKTOP, PHONE, login, shot
@@ -279,6 +280,33 @@ def test_province_and_ministry_summaries(server: str, new_page: Any) -> None:
     anhui = ministry.locator("table tbody tr").filter(has_text="安徽省")
     assert anhui.get_by_role("link", name="安徽省").is_visible()
     shot(ministry, "flow-10-ministry-national")
+
+
+def test_province_export_is_prepared_in_the_background_and_downloaded(
+    server: str, new_page: Any, tmp_path: Path
+) -> None:
+    page = new_page(DESKTOP)
+    login(page, server, "demo-province")
+    assert go(page, f"{server}/evaluation/unit/{PROVINCE}/{YEAR}/").status == 200
+    page.get_by_role("link", name="导出 Excel").click()
+    assert page.locator("h1").inner_text() == f"导出安徽省{YEAR}年评估汇总"
+    page.get_by_role("button", name=re.compile("^生成「")).click()
+    page.wait_for_url(re.compile(r"/downloads/\d+/$"))
+    page.locator('#prepared[data-status="ready"]').wait_for(timeout=30_000)  # the worker builds it; the page refreshes
+    shot(page, "flow-08b-province-export-ready")
+    with page.expect_download() as caught:
+        page.locator("#download").click()
+    target = tmp_path / "province.xlsx"
+    caught.value.save_as(str(target))
+    assert caught.value.suggested_filename == f"安徽省{YEAR}年县域资源配置评估汇总.xlsx"
+    book = fastexcel.read_excel(target)
+    assert book.sheet_names == ["县域汇总", "地市汇总", "学校单元明细"]
+    units = book.load_sheet("学校单元明细", header_row=1).to_polars()
+    assert units.height > 0 and "学校标识码" in units.columns
+    page.set_viewport_size(PHONE)
+    assert go(page, f"{server}/downloads/").status == 200
+    assert no_horizontal_scroll(page)
+    shot(page, "flow-08c-my-downloads-phone")
 
 
 def test_province_summary_shows_the_prefecture_table_once(server: str, new_page: Any) -> None:

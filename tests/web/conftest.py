@@ -69,6 +69,31 @@ def recompute_at_once(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def prepared_files_apart(settings: Any, tmp_path: Any) -> None:
+    """Files prepared in the background go to the test's own folder."""
+    settings.YOUJUN_PREPARED_DIR = tmp_path / "prepared"
+
+
+def prepared_download(client: Any, url: str) -> Any:
+    """Ask for a file prepared in the background the way an official does: the offer page, its button, the progress
+    page (the test backend builds at once), then the download; the download's response (content read)."""
+    offer = client.get(url)
+    assert offer.status_code == 200 and 'id="prepare"' in offer.content.decode(), url
+    started = client.post(url)
+    assert started.status_code == 302 and started["Location"].startswith("/downloads/"), started
+    page = client.get(started["Location"])
+    assert page.status_code == 200 and 'data-status="ready"' in page.content.decode(), page.content.decode()[-2000:]
+    response = client.get(started["Location"] + "download/")
+    assert response.status_code == 200
+    from django.http import HttpResponse
+
+    plain = HttpResponse(b"".join(response.streaming_content))
+    for header, value in response.items():
+        plain[header] = value
+    return plain
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     """Argon2 is deliberately slow; the tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -15,7 +15,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-from web.conftest import OTHER_COUNTY, OWN_COUNTY, YEAR
+from web.conftest import OTHER_COUNTY, OWN_COUNTY, YEAR, prepared_download
 from youjun.web.accounts.models import User
 from youjun.web.evaluation.models import CountyEvaluation
 from youjun.web.evaluation.pipeline import recompute
@@ -288,17 +288,26 @@ def test_county_export(users: dict[str, User], evaluations: dict[str, CountyEval
 def test_province_and_national_exports(
     users: dict[str, User], evaluations: dict[str, CountyEvaluation], client: Client
 ) -> None:
-    reader = xlsx(login(client, users["province"]).get(PROVINCE_URL + "?format=xlsx"))
-    assert reader.sheet_names == ["县域汇总", "地市汇总"]
+    reader = xlsx(prepared_download(login(client, users["province"]), PROVINCE_URL + "?format=xlsx"))
+    assert reader.sheet_names == ["县域汇总", "地市汇总", "学校单元明细"]
     counties = data_rows(reader.load_sheet("县域汇总", header_row=1).to_polars(), "县（区）")
     assert counties["县级区划代码"].to_list() == [OWN_COUNTY]
     assert "小学R1 差异系数" in counties.columns and "初中R7 差异系数" in counties.columns
-    response = login(client, users["ministry"]).get(NATIONAL_URL + "?format=xlsx")
+    units = data_rows(reader.load_sheet("学校单元明细", header_row=1).to_polars(), "县（区）")
+    stored = evaluations[OWN_COUNTY].result["resource_allocation"]["units"]
+    assert set(units["县级区划代码"].to_list()) == {OWN_COUNTY} and units.height == len(stored)
+    assert set(units["学校标识码"].to_list()) == {u["school_id"] for u in stored}
+    response = prepared_download(login(client, users["ministry"]), NATIONAL_URL + "?format=xlsx")
     assert quote("全国2024年县域资源配置评估汇总.xlsx") in response["Content-Disposition"]
-    provinces = xlsx(response).load_sheet(0, header_row=1).to_polars()
+    book = xlsx(response)
+    assert book.sheet_names == ["各省汇总", "各县汇总"]
+    provinces = book.load_sheet(0, header_row=1).to_polars()
     assert provinces.height == 32
     anhui = provinces.filter(provinces["省份"] == "安徽省")
     assert anhui["已评估县数"].to_list() == [1]
+    counties = data_rows(book.load_sheet("各县汇总", header_row=1).to_polars(), "县（区）")
+    assert sorted(counties["县级区划代码"].to_list()) == sorted(evaluations)
+    assert counties.filter(pl.col("县级区划代码") == OWN_COUNTY)["省份"].to_list() == ["安徽省"]
     assert login(client, users["province"]).get(NATIONAL_URL + "?format=xlsx").status_code == 403
 
 
@@ -355,8 +364,8 @@ def test_county_without_evaluated_units_renders(
 def test_prefecture_export_has_no_prefecture_summary(
     users: dict[str, User], evaluations: dict[str, CountyEvaluation], client: Client
 ) -> None:
-    reader = xlsx(login(client, users["prefecture"]).get(PREFECTURE_URL + "?format=xlsx"))
-    assert reader.sheet_names == ["县域汇总"]
+    reader = xlsx(prepared_download(login(client, users["prefecture"]), PREFECTURE_URL + "?format=xlsx"))
+    assert reader.sheet_names == ["县域汇总", "学校单元明细"]
 
 
 def test_verdict_from_partly_approved_data_is_marked_provisional(users: dict[str, User], client: Client) -> None:

@@ -25,7 +25,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from web.conftest import OTHER_COUNTY, OWN_COUNTY
+from web.conftest import OTHER_COUNTY, OWN_COUNTY, prepared_download
 from web.test_programme import (
     ELIGIBLE,
     RECENT,
@@ -840,16 +840,16 @@ def test_every_form_of_a_province_or_a_batch_in_one_zip_inside_the_jurisdiction(
     nominated_set(users, batch)
     beijing = services.nominate(users["other_province"], batch, unit(OTHER_COUNTY))
     url = reverse("programme:province_forms", args=[batch.number, "340000"])
-    response = login(users["province"]).get(url)
+    response = prepared_download(login(users["province"]), url)
     assert response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     assert archive.namelist() == ["安徽省芜湖市镜湖区推荐表.docx", "安徽省芜湖市鸠江区推荐表.docx"]
     assert "鸠江区" in word_text(archive.read("安徽省芜湖市鸠江区推荐表.docx"))
     assert login(users["other_province"]).get(url).status_code == 404
     whole = reverse("programme:batch_forms", args=[batch.number])
-    everything = zipfile.ZipFile(io.BytesIO(login(users["ministry"]).get(whole).content)).namelist()
+    everything = zipfile.ZipFile(io.BytesIO(prepared_download(login(users["ministry"]), whole).content)).namelist()
     assert everything == ["北京市东城区推荐表.docx", "安徽省芜湖市镜湖区推荐表.docx", "安徽省芜湖市鸠江区推荐表.docx"]
-    own = zipfile.ZipFile(io.BytesIO(login(users["province"]).get(whole).content)).namelist()
+    own = zipfile.ZipFile(io.BytesIO(prepared_download(login(users["province"]), whole).content)).namelist()
     assert own == ["安徽省芜湖市镜湖区推荐表.docx", "安徽省芜湖市鸠江区推荐表.docx"]
     services.withdraw(users["other_province"], beijing)
     assert login(users["other_province"]).get(whole).status_code == 404  # withdrawn forms are not sent

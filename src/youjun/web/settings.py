@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "youjun.web.organisation",
     "youjun.web.accounts",
     "youjun.web.audit",
+    "youjun.web.downloads",
     "youjun.web.rulesets",
     "youjun.web.collection",
     "youjun.web.evaluation",
@@ -189,6 +190,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 # Evidence files (assessment): refused above this size, before and while the body is read; stored by random name.
 YOUJUN_EVIDENCE_MAX_BYTES = int(os.environ.get("YOUJUN_EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
 YOUJUN_EVIDENCE_DIR = Path(os.environ.get("YOUJUN_EVIDENCE_DIR", DATA_DIR / "evidence"))
+# Files prepared in the background (large exports), kept 7 days; on several app servers a shared folder.
+YOUJUN_PREPARED_DIR = Path(os.environ.get("YOUJUN_PREPARED_DIR", DATA_DIR / "prepared"))
 FILE_UPLOAD_PERMISSIONS = 0o640  # uploads spooled to disk are readable by the service only
 
 if PRODUCTION:

@@ -19,4 +19,5 @@ urlpatterns = [
     path("programme/", include("youjun.web.programme.urls")),
     path("operations/", include("youjun.web.operations.urls")),
     path("todo/", include("youjun.web.todo.urls")),
+    path("downloads/", include("youjun.web.downloads.urls")),
 ]

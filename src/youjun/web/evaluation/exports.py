@@ -21,7 +21,7 @@ from youjun.standards import RuleSet
 from youjun.web.evaluation.pages import CountyPage, NationalPage, UnitPage
 from youjun.web.exports import XLSX, content_disposition, xlsx_response
 
-__all__ = ["XLSX", "content_disposition", "county_xlsx", "national_xlsx", "unit_xlsx", "xlsx_response"]
+__all__ = ["XLSX", "content_disposition", "county_xlsx", "national_names", "unit_names", "xlsx_response"]
 #: Shares of counties (达标比例) as the pages show them: one decimal (not a figure of the rule set).
 SHARE_FMT = "0.0%"
 YES, NO = "达标", "未达标"
@@ -281,6 +281,11 @@ def _units_table(page: CountyPage, fmt: _Formats) -> Table:
     return units
 
 
+def units_table(page: CountyPage) -> Table:
+    """The county's 学校单元 sheet on its own (the province-wide export stacks them)."""
+    return _units_table(page, _Formats.of(page.rules))
+
+
 def _gaps_table(page: CountyPage, fmt: _Formats) -> Table:
     """Sheet 差距清单: every unmet indicator of every unit and what is missing."""
     gap_rows = [
@@ -460,9 +465,10 @@ def _group_table(sheet: str, groups: Sequence[Any], label: str, code_label: str,
     )
 
 
-def unit_xlsx(page: UnitPage) -> HttpResponse:
+def unit_names(page: UnitPage) -> tuple[str, str]:
+    """The export's Chinese file name and its ASCII fallback."""
     name = f"{page.unit.full_name}{page.year}年县域资源配置评估汇总.xlsx"
-    return xlsx_response(unit_tables(page), name, f"youjun-unit-{page.unit.code}-{page.year}.xlsx")
+    return name, f"youjun-unit-{page.unit.code}-{page.year}.xlsx"
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -477,7 +483,5 @@ def national_tables(page: NationalPage) -> list[Table]:
     return [_group_table("各省汇总", page.provinces, "省份", "省级代码", title)]
 
 
-def national_xlsx(page: NationalPage) -> HttpResponse:
-    return xlsx_response(
-        national_tables(page), f"全国{page.year}年县域资源配置评估汇总.xlsx", f"youjun-national-{page.year}.xlsx"
-    )
+def national_names(page: NationalPage) -> tuple[str, str]:
+    return f"全国{page.year}年县域资源配置评估汇总.xlsx", f"youjun-national-{page.year}.xlsx"

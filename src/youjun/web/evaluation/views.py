@@ -30,7 +30,8 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from youjun.web.accounts.models import Role
-from youjun.web.evaluation import exports, pages, pipeline, selectors
+from youjun.web.downloads.views import offer
+from youjun.web.evaluation import downloads, exports, pages, pipeline, selectors
 from youjun.web.evaluation.charts import Bar, cv_chart
 from youjun.web.organisation.models import Level, OrgUnit
 from youjun.web.shortcuts import user_of
@@ -200,7 +201,19 @@ def unit(request: HttpRequest, code: str, year: int) -> HttpResponse:
     if not page.rows:
         return _no_result(request, org.full_name, year, page.years, "evaluation:unit", org.code)
     if _wants_xlsx(request):
-        return exports.unit_xlsx(page)
+        title, fallback = exports.unit_names(page)
+        return offer(
+            request,
+            downloads.UNIT_KIND,
+            {"code": org.code, "year": year},
+            title=title,
+            fallback=fallback,
+            content_type=exports.XLSX,
+            heading=f"导出{org.full_name}{year}年评估汇总",
+            description=f"Excel 文件含各县汇总{'、地市汇总' if page.prefectures else ''}和各县全部学校单元的明细"
+            f"（已评估 {page.evaluated} 个县级单位）。",
+            back=request.path,
+        )
     context = {
         "page": page,
         "county_rows": county_rows_html(page),
@@ -222,7 +235,18 @@ def national(request: HttpRequest, year: int) -> HttpResponse:
     if not page.evaluated:
         return _no_result(request, "全国", year, page.years, "evaluation:national", "")
     if _wants_xlsx(request):
-        return exports.national_xlsx(page)
+        title, fallback = exports.national_names(page)
+        return offer(
+            request,
+            downloads.NATIONAL_KIND,
+            {"year": year},
+            title=title,
+            fallback=fallback,
+            content_type=exports.XLSX,
+            heading=f"导出全国{year}年评估汇总",
+            description=f"Excel 文件含各省汇总和全国各县汇总（已评估 {page.evaluated} 个县级单位）。",
+            back=request.path,
+        )
     context = {
         "page": page,
         "export_url": f"{request.path}?format=xlsx",

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
+from youjun.web.downloads import services as downloads
 from youjun.web.operations.models import ScheduledRun
 
 #: Finished jobs are kept this long on the page, then pruned.
@@ -44,7 +45,8 @@ def recompute_stale_job() -> str:
 def prune_job() -> str:
     """Delete finished jobs older than ``KEEP_FINISHED``."""
     deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=timezone.now() - KEEP_FINISHED).delete()
-    return f"已清理 {deleted} 条已结束的任务记录"
+    files = downloads.prune()
+    return f"已清理 {deleted} 条已结束的任务记录、{files} 个过期的导出文件"
 
 
 @task()
@@ -63,8 +65,9 @@ LABELS = {
     "recompute_job": "重新计算评估结果",
     "reminders_job": "发送截止提醒与待办提醒",
     "recompute_stale_job": "更新全部待更新的评估结果",
-    "prune_job": "清理过期的任务记录",
+    "prune_job": "清理过期的任务记录与导出文件",
     "ping_job": "检查后台任务进程",
+    "prepare_file_job": "生成导出文件",
 }
 
 

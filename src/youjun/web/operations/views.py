@@ -13,6 +13,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from youjun.web.accounts.models import Role
+from youjun.web.downloads.models import PreparedFile
 from youjun.web.operations.jobs import LABELS, ping_job
 from youjun.web.organisation.models import OrgUnit
 from youjun.web.shortcuts import TITLES, message_page, user_of
@@ -26,7 +27,7 @@ STATUS_LABELS = {
 SHOWN = 50
 
 
-def _rows(query: Any, counties: dict[int, OrgUnit]) -> list[dict[str, Any]]:
+def _rows(query: Any, counties: dict[int, OrgUnit], files: dict[int, PreparedFile]) -> list[dict[str, Any]]:
     rows = []
     for job in query:
         name = job.task_path.rsplit(".", 1)[-1]
@@ -37,6 +38,8 @@ def _rows(query: Any, counties: dict[int, OrgUnit]) -> list[dict[str, Any]]:
             subject = f"{county.full_name if county else args[0]} {args[1]} 年"
             if len(args) >= 3 and args[2] > 1:
                 subject += f"（第 {args[2]} 次尝试）"
+        elif name == "prepare_file_job" and args and (file := files.get(args[0])) is not None:
+            subject = f"{file.title}（{file.owner.username}）"
         error = (job.traceback or "").strip().splitlines()
         rows.append(
             {
@@ -79,8 +82,9 @@ def tasks(request: HttpRequest) -> HttpResponse:
         if isinstance(a := (job.args_kwargs or {}).get("args", []), list) and a and isinstance(a[0], int)
     }
     counties = OrgUnit.objects.in_bulk(ids)
+    files = PreparedFile.objects.select_related("owner").in_bulk(ids)
     context = {
         "counts": counts,
-        "sections": [(title, _rows(rows, counties), len(rows) == SHOWN) for title, rows in picked],
+        "sections": [(title, _rows(rows, counties, files), len(rows) == SHOWN) for title, rows in picked],
     }
     return render(request, "youjun/operations/tasks.html", context)

@@ -8,7 +8,9 @@ class ProgrammeConfig(AppConfig):
 
     def ready(self) -> None:
         from youjun.web.audit.models import register_states
+        from youjun.web.programme import downloads
         from youjun.web.programme.models import STATES
 
         for kind, choices in STATES.items():
             register_states(kind, choices)
+        downloads.register_all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from youjun import forms
@@ -32,12 +32,17 @@ def file_name(nomination: Nomination, fmt: str) -> str:
     return f"{nomination.county.national_name}推荐表.{fmt}"
 
 
-def bundle(nominations: Iterable[Nomination]) -> tuple[bytes, int]:
-    """Every nomination's Word form in one .zip (UTF-8 names), and how many it holds."""
+def bundle(
+    nominations: Sequence[Nomination], on_progress: Callable[[int, int], None] | None = None
+) -> tuple[bytes, int]:
+    """Every nomination's Word form in one .zip (UTF-8 names), and how many it holds; ``on_progress(done, total)``
+    after each form."""
     buffer = io.BytesIO()
     count = 0
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for nomination in nominations:
             archive.writestr(file_name(nomination, "docx"), document(nomination, "docx"))
             count += 1
+            if on_progress is not None:
+                on_progress(count, len(nominations))
     return buffer.getvalue(), count

@@ -15,15 +15,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from youjun.errors import YoujunError
 from youjun.web.accounts.models import Role
 from youjun.web.accounts.scoping import scoped
 from youjun.web.assessment import uploads
-from youjun.web.exports import content_disposition
+from youjun.web.downloads.views import offer
 from youjun.web.organisation.models import Level, OrgUnit
-from youjun.web.programme import recommendation_docs, selectors, services
+from youjun.web.programme import downloads, selectors, services
 from youjun.web.programme.models import (
     Batch,
     BatchStatus,
@@ -407,34 +407,44 @@ def basic_balance(request: HttpRequest, code: str) -> HttpResponse:
 # Every recommendation form in one download
 
 
-def _zip(nominations: Any, name: str, fallback: str) -> HttpResponse:
-    chosen = list(nominations.exclude(status=NominationStatus.WITHDRAWN).select_related("county__parent", "batch"))
-    if not chosen:
-        raise Http404("没有可下载的推荐表")
-    content, _count = recommendation_docs.bundle(chosen)
-    response = HttpResponse(content, content_type=ZIP)
-    response["Content-Disposition"] = content_disposition(name, fallback)
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @member_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def province_forms(request: HttpRequest, number: int, code: str) -> HttpResponse:
-    """The province's recommendation forms of the batch as one .zip of Word files."""
+    """The province's recommendation forms of the batch as one .zip of Word files, prepared in the background."""
     province = _unit(request, code, Level.PROVINCE)
     b = get_object_or_404(Batch, number=number)
-    return _zip(
-        b.nominations.filter(province=province), f"{province.name}{b.name}推荐表.zip", f"forms-{b.number}-{code}.zip"
+    count = downloads.forms_of(_user(request), b, province.code).count()
+    if not count:
+        raise Http404("没有可下载的推荐表")
+    return offer(
+        request,
+        downloads.FORMS_KIND,
+        {"number": b.number, "province": province.code},
+        title=f"{province.name}{b.name}推荐表.zip",
+        fallback=f"forms-{b.number}-{code}.zip",
+        content_type=ZIP,
+        heading=f"打包下载{province.name}{b.name}推荐表",
+        description=f"共 {count} 份推荐表（Word），每县一份，文件名为「省市县推荐表.docx」。",
+        back=reverse("programme:province", args=[b.number, province.code]),
     )
 
 
 @member_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def batch_forms(request: HttpRequest, number: int) -> HttpResponse:
     """Every recommendation form of the batch in the user's jurisdiction (the ministry: all) as one .zip."""
     b = get_object_or_404(Batch, number=number)
-    mine = scoped(b.nominations.all(), _user(request), "county__code")
-    if not mine.exclude(status=NominationStatus.WITHDRAWN).exists():
+    count = downloads.forms_of(_user(request), b).count()
+    if not count:
         return message_page(request, "没有可下载的推荐表", f"{b.name}中没有您管辖范围内的推荐。", 404)
-    return _zip(mine, f"{b.name}推荐表.zip", f"forms-{b.number}.zip")
+    return offer(
+        request,
+        downloads.FORMS_KIND,
+        {"number": b.number},
+        title=f"{b.name}推荐表.zip",
+        fallback=f"forms-{b.number}.zip",
+        content_type=ZIP,
+        heading=f"打包下载{b.name}推荐表",
+        description=f"共 {count} 份推荐表（Word，您管辖范围内未撤回的推荐），每县一份。",
+        back=reverse("programme:batch", args=[b.number]),
+    )
