@@ -165,3 +165,37 @@ def test_openapi_schema_describes_responses_in_chinese(client: Client) -> None:
     schema = client.get("/api/openapi.json").json()
     labels = {r["description"] for p in schema["paths"].values() for o in p.values() for r in o["responses"].values()}
     assert labels and not labels & {"OK", "Unauthorized", "Not Found"}
+
+
+def test_a_kept_document_is_served_again_but_never_once_stale(
+    client: Client, tokens: dict[str, str], evaluations: dict[str, CountyEvaluation]
+) -> None:
+    from youjun.web.api import documents
+    from youjun.web.collection.models import SchoolRecord
+    from youjun.web.evaluation.pipeline import recompute
+
+    documents.clear()
+    url = f"/api/evaluations/{YEAR}"
+    first = get(client, url, tokens["province"])
+    assert first.streaming  # read from the database
+    content = body(first)
+    again = get(client, url, tokens["province"])
+    assert not again.streaming and body(again) == content and again["ETag"] == first["ETag"]  # kept
+    unchanged = client.get(
+        url, headers={"Authorization": f"Bearer {tokens['province']}", "If-None-Match": first["ETag"]}
+    )
+    assert unchanged.status_code == 304 and not unchanged.content
+    other = body(get(client, url, tokens["other_province"]))  # another jurisdiction never gets the kept one
+    assert [c["county_code"] for c in other["counties"]] == [OTHER_COUNTY]
+    assert [c["county_code"] for c in content["counties"]] == [OWN_COUNTY]
+
+    county = evaluations[OWN_COUNTY].county
+    SchoolRecord.objects.filter(county=county, year=YEAR).order_by("pk").first().delete()  # type: ignore[union-attr]
+    recompute(county, YEAR)
+    after = get(client, url, tokens["province"])
+    assert after.streaming and after["ETag"] != first["ETag"]
+    fresh = body(after)
+    assert fresh["counties"][0] == CountyEvaluation.objects.get(county=county, year=YEAR).result
+    assert fresh != content
+    stale = client.get(url, headers={"Authorization": f"Bearer {tokens['province']}", "If-None-Match": first["ETag"]})
+    assert stale.status_code == 200

@@ -10,13 +10,16 @@ JSON text and the API streams it without decoding, so a province of a hundred co
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import QuerySet, TextField
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Count, Max, QuerySet, Sum, TextField
 from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 from ninja.params.functions import Path, Query
@@ -24,6 +27,7 @@ from ninja.params.functions import Path, Query
 from youjun.io.evaluation_json import SCHEMA_VERSION
 from youjun.web.accounts.models import User
 from youjun.web.accounts.scoping import can_see_unit
+from youjun.web.api import documents
 from youjun.web.api.auth import TokenAuth
 from youjun.web.evaluation import selectors
 from youjun.web.evaluation.models import CountyEvaluation
@@ -202,7 +206,7 @@ def list_evaluations(
     request: HttpRequest,
     year: int = Path(..., description="统计年度，如 2024"),
     county: str | None = Query(None, description="只取这个县（区）：6 位县级区划代码"),
-) -> StreamingHttpResponse:
+) -> HttpResponseBase:
     user = _user(request)
     queryset = selectors.evaluations_for(user).filter(year=year)
     if county:
@@ -210,6 +214,22 @@ def list_evaluations(
         if unit.level != Level.COUNTY:
             raise Http404
         queryset = queryset.filter(county=unit)
+    stamp = queryset.aggregate(n=Count("id"), last=Max("computed_at"), top=Max("id"), gen=Sum("generation"))
+    try:
+        key = f"{queryset.query}|{stamp['n']}|{stamp['last']}|{stamp['top']}|{stamp['gen']}"
+    except EmptyResultSet:  # a query that can hold nothing (a school's token): nothing worth keeping either
+        key = "empty"
+    etag = f'"{hashlib.sha256(key.encode()).hexdigest()[:32]}"'
+    response: HttpResponseBase
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=304)
+        response["ETag"] = etag
+        return response
+    cached = documents.get(key)
+    if cached is not None:
+        response = HttpResponse(cached, content_type=JSON)
+        response["ETag"] = etag
+        return response
     texts = _raw(queryset)
     # Each county object names its own rule set ("standard", "standard_name"); the envelope names the one they share,
     # or the national default when provinces use different ones.
@@ -217,13 +237,29 @@ def list_evaluations(
     standard = used.pop() if len(used) == 1 else rulesets.default_ref()
     head = f'{{"schema_version":{SCHEMA_VERSION},"standard":{json.dumps(standard)},"counties":['
 
-    def stream() -> Iterator[str]:
+    def pieces() -> Iterator[str]:
         yield head
         for i, text in enumerate(texts.iterator(chunk_size=50)):
             yield ("," if i else "") + "\n" + text
         yield "\n]}\n"
 
-    return StreamingHttpResponse(stream(), content_type=JSON)
+    def stream() -> Iterator[bytes]:
+        """The document as it is read, kept for the next request when it is small enough to keep."""
+        kept: list[bytes] = []
+        size, keep = 0, True
+        for piece in pieces():
+            chunk = piece.encode()
+            if keep:
+                size += len(chunk)
+                keep = size <= documents.MAX_ITEM
+                kept.append(chunk)
+            yield chunk
+        if keep:
+            documents.put(key, b"".join(kept))
+
+    response = StreamingHttpResponse(stream(), content_type=JSON)
+    response["ETag"] = etag
+    return response
 
 
 @api.get(

@@ -151,15 +151,17 @@ def years_for(user: User) -> list[int]:
 
 @dataclass
 class CountyRow:
-    """One county of a supervising unit's overview for a year."""
+    """One county of a supervising unit's overview for a year (``county`` is filled by ``with_units``)."""
 
-    county: OrgUnit
+    county_id: int
+    code: str
     total: int = 0
     draft: int = 0
     submitted: int = 0
     returned: int = 0
     approved: int = 0
     submission: CountySubmission | None = None
+    county: OrgUnit | None = None
 
     @property
     def status(self) -> str:
@@ -167,26 +169,35 @@ class CountyRow:
 
     @property
     def prefecture(self) -> str:
-        return prefecture_name(self.county)
+        return prefecture_name(self.county) if self.county is not None else ""
 
 
 def county_overview(user: User, year: int) -> tuple[list[CountyRow], int]:
     """The counties of the user's jurisdiction that have records or a submission in the year, and how many
-    counties of the jurisdiction have neither."""
-    counties = {u.pk: u for u in visible_units(user).filter(level=Level.COUNTY).select_related("parent")}
-    # One count per county and status, read from the (year, status, county) index alone.
+    counties of the jurisdiction have neither. Counts come from the (year, status, county) index alone; the county
+    objects are left to ``with_units``, for the rows shown (a page of the ministry's 2,863 rows)."""
+    codes = dict(visible_units(user).filter(level=Level.COUNTY).values_list("pk", "code"))
     stats = records_for(user).filter(year=year).order_by().values_list("county_id", "status").annotate(n=Count("*"))
     rows: dict[int, CountyRow] = {}
     for county_id, status, n in stats:
-        unit = counties.get(county_id)
-        if unit is None:
+        code = codes.get(county_id)
+        if code is None:
             continue
-        row = rows.setdefault(unit.pk, CountyRow(unit))
+        row = rows.setdefault(county_id, CountyRow(county_id, code))
         row.total += n
         setattr(row, status, getattr(row, status) + n)
     for sub in scoped(CountySubmission.objects.filter(year=year), user, "county__code"):
-        unit = counties.get(sub.county_id)
-        if unit is not None:
-            rows.setdefault(unit.pk, CountyRow(unit)).submission = sub
-    ordered = sorted(rows.values(), key=lambda r: r.county.code)
-    return ordered, len(counties) - len(ordered)
+        code = codes.get(sub.county_id)
+        if code is not None:
+            rows.setdefault(sub.county_id, CountyRow(sub.county_id, code)).submission = sub
+    ordered = sorted(rows.values(), key=lambda r: r.code)
+    return ordered, len(codes) - len(ordered)
+
+
+def with_units(rows: Iterable[CountyRow]) -> list[CountyRow]:
+    """The rows with their county (and its prefecture and province) loaded, in one query."""
+    chosen = list(rows)
+    units = OrgUnit.objects.select_related("parent").in_bulk([r.county_id for r in chosen])
+    for row in chosen:
+        row.county = units.get(row.county_id)
+    return chosen

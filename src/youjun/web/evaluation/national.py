@@ -32,6 +32,7 @@ from youjun.engine import ENGINE_VERSION, assess
 from youjun.io.evaluation_json import to_dict
 from youjun.web.assessment.models import CountyInputs, Review, VetoFinding
 from youjun.web.assessment.services import counties_frame
+from youjun.web.bulk import refresh_statistics
 from youjun.web.collection.models import RecordStatus, SchoolRecord
 from youjun.web.collection.selectors import SCHEMA
 from youjun.web.evaluation import pipeline
@@ -275,6 +276,8 @@ def recompute_year(
             outcome.stored += len(rows)
         if progress:
             progress("stored", min(start + CHUNK, len(counties)), len(counties))
+    if outcome.stored > 100:  # a bulk write: the planner learns the table's new size
+        refresh_statistics(CountyEvaluation)
     _timed(outcome, "write", started)
     return outcome
 

@@ -127,8 +127,9 @@ def _overview(request: HttpRequest, user: User, year: int) -> HttpResponse:
     if wanted in dict(SubmissionStatus.choices):
         rows = [r for r in rows if r.status == wanted]
     if request.GET.get("format") == "xlsx":
-        return _overview_xlsx(rows, year)
+        return _overview_xlsx(selectors.with_units(rows), year)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    selectors.with_units(page.object_list)
     windows = [(w, _window_state(w)) for w in selectors.collection_years_for(user)]
     context = {
         "year": year,

@@ -7,9 +7,10 @@ import time
 from django.core.management.base import BaseCommand, CommandParser
 
 from youjun.io.synth import generate
+from youjun.web.bulk import refresh_statistics
 from youjun.web.collection.loading import load_frame, onto_real_counties
-from youjun.web.collection.models import RecordStatus
-from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.collection.models import RecordStatus, SchoolRecord
+from youjun.web.organisation.models import Level, OrgUnit, School
 from youjun.web.organisation.services import load_divisions
 
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         frame = onto_real_counties(generate(n, options["seed"], year=options["year"]).schools, counties[:n])
         generated = time.perf_counter()
         schools, records = load_frame(frame, RecordStatus.APPROVED)
+        refresh_statistics(School, SchoolRecord, vacuum=True)
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"已载入 {schools} 所学校、{records} 条年度数据（{n} 个县级单位）："
