@@ -48,21 +48,36 @@ def check_csv(src: ByteSource, limits: InputLimits) -> None:
             head.append(chunk[: head_cap - head_size])
             head_size += len(head[-1])
         quotes = quotes or b'"' in chunk
-        pos, n = 0, len(chunk)
-        while pos < n:
-            nl = chunk.find(b"\n", pos, pos + max_line - length + 1)
-            if nl < 0:
-                length += n - pos
-                if length > max_line:
-                    raise _line_too_long(line, limits)
-                break
-            line += 1
-            if line - 1 > limits.max_rows:
-                raise Refused(
-                    "too_many_rows",
-                    f"CSV 文件超过 {limits.max_rows:,} 行的上限（请删除多余的行，或确认是否选错了文件）",
-                )
-            length, pos = 0, nl + 1
+        newlines = chunk.count(b"\n")  # counted in C; the lines themselves only when one may be too long
+        if newlines == 0:
+            length += len(chunk)
+            if length > max_line:
+                raise _line_too_long(line, limits)
+            continue
+        first_end = chunk.find(b"\n")
+        last_start = chunk.rfind(b"\n") + 1
+        if length + first_end > max_line:
+            raise _line_too_long(line, limits)
+        # Lines wholly inside the chunk (split in C, and only when one of them could be too long). The first error in
+        # the file's order wins: a too-long line numbered at most max_rows + 1 comes before the row limit.
+        long_line = 0
+        if last_start - first_end - 2 > max_line:
+            pieces = chunk[first_end + 1 : last_start - 1].split(b"\n")
+            if max(map(len, pieces)) > max_line:
+                long_line = line + 1 + next(i for i, p in enumerate(pieces) if len(p) > max_line)
+        if long_line and long_line <= limits.max_rows + 1:
+            raise _line_too_long(long_line, limits)
+        line += newlines
+        if line - 1 > limits.max_rows:
+            raise Refused(
+                "too_many_rows",
+                f"CSV 文件超过 {limits.max_rows:,} 行的上限（请删除多余的行，或确认是否选错了文件）",
+            )
+        if long_line:
+            raise _line_too_long(long_line, limits)
+        length = len(chunk) - last_start
+        if length > max_line:
+            raise _line_too_long(line, limits)
     body = b"".join(head)
     start = 3 if body.startswith(b"\xef\xbb\xbf") else 0
     if body[start : start + 1] in (b"\r", b"\n"):  # as the reader does: leading blank lines (and the BOM) dropped
