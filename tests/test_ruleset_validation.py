@@ -349,7 +349,7 @@ def test_the_shipped_rule_sets_load() -> None:
         rules = load_rule_set(rid)
         assert rules.id == rid
         if rules.method == "quality-2017":
-            assert set(rules.sections) == {"eligibility", "guarantee", "quality", "recognition", "vetoes"}
+            assert set(rules.sections) == {"eligibility", "guarantee", "quality", "recognition", "vetoes", "monitoring"}
     assert load_rule_set("example-province-2017").sections["guarantee"]["G7"]["min_funds_per_student"] == 8000
 
 

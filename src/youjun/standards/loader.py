@@ -98,8 +98,13 @@ TOP_LEVEL_KEYS = frozenset(
         "quality",
         "recognition",
         "vetoes",
+        "monitoring",
     }
 )
+
+
+#: Sections that no evaluation reads (left out of the digest).
+NOT_EVALUATED = frozenset({"monitoring"})
 
 
 def available_rule_sets() -> list[str]:
@@ -111,7 +116,10 @@ def load_rule_set(ref: str | os.PathLike[str] = DEFAULT_RULE_SET) -> RuleSet:
     """Load a shipped rule set by id (``national-2017``) or a rule-set file by path, resolving ``extends``."""
     layers = _resolve(ref, chain=())
     merged, origins = _merge_layers(layers)
-    digest = hashlib.sha256(json.dumps(merged, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    # The digest stamps stored results with the rules that made them: the warning rules of monitoring make none, so a
+    # change to them leaves every stored result current.
+    evaluated = {k: v for k, v in merged.items() if k not in NOT_EVALUATED}
+    digest = hashlib.sha256(json.dumps(evaluated, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
     return replace(_build(merged, tuple(name for name, _ in layers), origins), digest=digest)
 
 

@@ -1,5 +1,6 @@
-"""Typed checking of the later parts of a rule set: eligibility, guarantee G1–G15, quality Q1–Q9, recognition S1
-and vetoes V1–V7 (decision 1: unknown keys are errors, so a typo never silently falls back to the national value).
+"""Typed checking of the later parts of a rule set: eligibility, guarantee G1–G15, quality Q1–Q9, recognition S1,
+vetoes V1–V7 and the early-warning rules of the annual monitoring (decision 1: unknown keys are errors, so a typo
+never silently falls back to the national value).
 
 Each item code has a model that allows exactly the keys its evaluator reads (``youjun.engine.guarantee``,
 ``quality``, ``assessment``, ``recognition``), with their types, ranges and choices; cross-references are checked
@@ -8,8 +9,10 @@ rating scale and the Q9 levels, and against the rule set itself (``min_rating`` 
 ``scale``, per-stage tables with exactly the rule set's stages, V7 following ``[recognition]``). A province may add
 items: a new guarantee or quality code is judged on a reviewer's verdict (``kind = "evidence"``, its own
 ``*_verdict`` column allowed), a new veto follows the survey or reads a finding column of the template (the engine
-gives only a verdict column the county sheet lacks blanks). The checked tables stay plain dicts in
-``RuleSet.sections``; only the problems are kept.
+gives only a verdict column the county sheet lacks blanks). ``[monitoring]`` lists the warning levels (lowest
+first) and the rules, each checked by its ``kind`` (``WARNING_RULES``) with its level among the levels; it is
+optional under every method (no section, no warning rules) and read typed through ``warning_rules``. The checked
+tables stay plain dicts in ``RuleSet.sections``; only the problems are kept.
 
 >>> problems = []
 >>> check_sections({"eligibility": {"name": "满3年", "min_years_since_basic_balanse": 3}}, "basic-2012",
@@ -44,6 +47,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 import youjun.standards.enumerations as contract
+from youjun.errors import Location, Problem, YoujunError
 from youjun.standards.tables import KIND_NAMES, unknown_key_message
 
 #: Reports one problem: dotted key, Chinese message, the offending value (or None).
@@ -463,6 +467,104 @@ class RecognitionSettings(Table):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Monitoring: the early-warning rules of the annual monitoring (youjun.engine.monitoring)
+
+#: The parts of the verdict a 复查风险 rule may watch (``youjun.engine.assessment.PARTS``).
+VerdictPart = Literal[
+    "eligibility",
+    "resource_allocation",
+    "government_guarantee",
+    "education_quality",
+    "social_recognition",
+    "vetoes",
+]
+
+
+def _level(value: str, info: ValidationInfo) -> str:
+    """A rule's level is one of the section's ``levels`` (``levels`` of the validation context)."""
+    levels: tuple[str, ...] = tuple((info.context or {}).get("levels", ()))
+    if levels and value not in levels:
+        raise _error(f"应为 levels 中的一级（{'、'.join(levels)}）")
+    return value
+
+
+class WarningRule(Table):
+    """One early-warning rule (``[monitoring.rules.<code>]``): what the engine computes (``kind``), its Chinese name,
+    its level and whether it is switched on; a province overrides a parameter or sets ``enabled = false``."""
+
+    kind: str
+    name: Text
+    level: Annotated[Text, AfterValidator(_level)]
+    enabled: bool = True
+
+
+class CvNearLimit(WarningRule):
+    """A difference coefficient within its limit by no more than ``margin``."""
+
+    kind: Literal["cv_near_limit"]
+    margin: Positive
+
+
+class CvRising(WarningRule):
+    """A difference coefficient rising ``years`` years running, each year by more than ``min_increase``."""
+
+    kind: Literal["cv_rising"]
+    years: PositiveCount
+    min_increase: NonNegative
+
+
+class UnitsPassingFalling(WarningRule):
+    """Fewer school units passing the per-school rule than the year before (their ``share`` or their ``count``)."""
+
+    kind: Literal["units_passing_falling"]
+    measure: Literal["share", "count"]
+
+
+class UnitFirstBelow(WarningRule):
+    """A school unit that met an indicator's standard the year before and does not now."""
+
+    kind: Literal["unit_first_below"]
+
+
+class RecheckRisk(WarningRule):
+    """A county of one of ``statuses`` (status → Chinese name) not meeting one of ``parts`` of the verdict."""
+
+    kind: Literal["recheck_risk"]
+    statuses: Annotated[dict[str, Text], Field(min_length=1)]
+    parts: Annotated[list[VerdictPart], Field(min_length=1), AfterValidator(_unique)]
+
+
+class SchoolSizeCap(WarningRule):
+    """A school's compulsory students above the cap of its type (``multi_stage_types`` or single stage)."""
+
+    kind: Literal["school_size"]
+    multi_stage_types: SchoolTypes
+    max_students: StudentLimits
+
+
+class ClassSizeCap(WarningRule):
+    """A stage's largest class above its cap (大班额)."""
+
+    kind: Literal["class_size"]
+    max_class_size: StageCounts
+
+
+class RotationShortfall(WarningRule):
+    """Rotated ÷ eligible teachers, or rotated backbone ÷ rotated teachers, below its floor."""
+
+    kind: Literal["rotation"]
+    min_rotation_rate: Rate
+    min_backbone_share: Rate
+
+
+class MonitoringTable(Table):
+    """``[monitoring]``: the warning levels, lowest first, and the rules (each checked by its ``kind``)."""
+
+    levels: Annotated[list[Text], Field(min_length=1), AfterValidator(_unique)]
+    rules: dict[str, Any]
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Sections
 
 
@@ -520,18 +622,63 @@ ITEM_SECTIONS: dict[str, ItemSection] = {
     ),
 }
 TABLE_SECTIONS: dict[str, type[Table]] = {"eligibility": Eligibility, "recognition": RecognitionSettings}
-SECTIONS = ("eligibility", "guarantee", "quality", "recognition", "vetoes")
+WARNING_RULES: dict[str, type[WarningRule]] = {
+    "cv_near_limit": CvNearLimit,
+    "cv_rising": CvRising,
+    "units_passing_falling": UnitsPassingFalling,
+    "unit_first_below": UnitFirstBelow,
+    "recheck_risk": RecheckRisk,
+    "school_size": SchoolSizeCap,
+    "class_size": ClassSizeCap,
+    "rotation": RotationShortfall,
+}
+SECTIONS = ("eligibility", "guarantee", "quality", "recognition", "vetoes", "monitoring")
+
+
+@dataclass(frozen=True)
+class WarningRules:
+    """The checked ``[monitoring]`` section: levels lowest first, and every rule (on or off) in file order."""
+
+    levels: tuple[str, ...]
+    rules: Mapping[str, WarningRule]
+
+    def severity(self, level: str) -> int:
+        return self.levels.index(level)
+
+
+def warning_rules(section: Mapping[str, Any] | None, stages: Sequence[str]) -> WarningRules:
+    """The typed ``[monitoring]`` section of a rule set (none: no levels, no rules); raises ``YoujunError`` with
+    every problem when a table given directly (not through the loader) breaks a rule."""
+    if section is None:
+        return WarningRules((), {})
+    problems: list[Problem] = []
+    checked = _check_monitoring(
+        section,
+        {"stages": tuple(stages)},
+        lambda key, message, value: problems.append(
+            Problem(
+                "ruleset_invalid", message, location=Location(field=key, value=None if value is None else str(value))
+            )
+        ),
+    )
+    if problems or checked is None:
+        raise YoujunError(problems)
+    return checked
 
 
 def check_sections(data: Mapping[str, Any], method: str, stages: Sequence[str], fail: Fail) -> None:
     """Check the later sections of the merged rule set ``data``, reporting every problem through ``fail``.
 
     Under the 2017 method every section and every item code of the method is required (an item left out would
-    silently drop a requirement); other methods may leave the sections out."""
+    silently drop a requirement); other methods may leave the sections out, and every method ``[monitoring]``."""
     required = method == QUALITY_METHOD
     context = {"stages": tuple(stages)}
     for section in SECTIONS:
         raw = data.get(section)
+        if section == "monitoring":
+            if raw is not None:
+                _check_monitoring(raw, context, fail)
+            continue
         if raw is None:
             if required:
                 fail(section, f"缺少该表（table）：{QUALITY_METHOD} 方法需要该部分", None)
@@ -576,6 +723,36 @@ def _check_items(
             if column in columns:
                 fail(f"{path}.{key}", f"该列已由 {columns[column]} 使用：每个条目应有自己的结论列", column)
             columns.setdefault(column, code)
+
+
+def _check_monitoring(raw: object, context: Mapping[str, Any], fail: Fail) -> WarningRules | None:
+    """Check ``[monitoring]``: its levels, then each rule by its ``kind`` (its level among the levels)."""
+    table = _validate(MonitoringTable, raw, "monitoring", context, fail)
+    if not isinstance(table, MonitoringTable):
+        return None
+    context = {**context, "levels": tuple(table.levels)}
+    rules: dict[str, WarningRule] = {}
+    ok = True
+    for code, spec in table.rules.items():
+        path = f"monitoring.rules.{code}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", code):
+            fail(path, "规则代码应为小写字母开头的小写字母、数字、下划线（如 cv_rising）", None)
+            ok = False
+        kind = spec.get("kind") if isinstance(spec, dict) else None
+        model = WARNING_RULES.get(str(kind))
+        if model is None:
+            if not isinstance(spec, dict):
+                fail(path, "应为表（table）", spec)
+            else:
+                fail(f"{path}.kind", "预警规则类型应为：" + " / ".join(WARNING_RULES), kind)
+            ok = False
+            continue
+        checked = _validate(model, spec, path, context, fail)
+        if isinstance(checked, WarningRule):
+            rules[code] = checked
+        else:
+            ok = False
+    return WarningRules(tuple(table.levels), rules) if ok else None
 
 
 def _validate(
