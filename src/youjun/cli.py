@@ -435,14 +435,44 @@ def synth(
     counties: Annotated[int, typer.Option(help="县（区）数量")] = 12,
     seed: Annotated[int, typer.Option(help="随机种子（相同种子生成相同数据）")] = 2024,
     out_path: Annotated[Path, typer.Option("--out", "-o", help="输出文件：.csv 或 .xlsx")] = Path("synthetic.csv"),
-    year: Annotated[int, typer.Option(help="统计年度")] = 2024,
+    year: Annotated[
+        int | None, typer.Option(help="统计年度（缺省 2024；与 --years 二选一）", show_default=False)
+    ] = None,
+    years: Annotated[
+        str | None,
+        typer.Option(help="年度范围，如 2019-2025：生成同一批县（区）和学校逐年演变的多年度数据", show_default=False),
+    ] = None,
     province: Annotated[str | None, typer.Option(help="只生成某省（2 位代码，如 34）")] = None,
 ) -> None:
-    """生成确定性的模拟数据（全国或一个省），用于演示和性能测试。"""
+    """生成确定性的模拟数据（全国或一个省），用于演示和性能测试。
+
+    只给 --year（或都不给）时生成一个年度：.csv 写出学校表，.xlsx 写出「学校」「县级指标」两张表。
+
+    给 --years（如 2019-2025）时，同一批县（区）和学校（学校标识码不变）逐年演变：
+
+    乡村学校在校生逐年减少，镇区、城区学校增加；全国小学在校生 2023 年达到高峰，初中约 2026 年。
+
+    教师退休、补充、交流轮岗，骨干教师数变化；个别学校新建校舍或运动场，设备值逐年增长；个别乡村小规模学校撤并。
+
+    每个年度一个文件，文件名为输出文件名加「-年度」：
+
+    --out 数据.csv 写出 数据-2019.csv（学校表）和 数据-2019-县级指标.csv，依此类推；
+
+    --out 数据.xlsx 写出 数据-2019.xlsx（「学校」「县级指标」两张表），依此类推。
+
+    另写出 数据-分年级在校生.csv（各校各年度一至九年级在校生）和 数据-出生人口.csv（各县逐年出生人口）。
+
+    评估全部年度：youjun evaluate 数据-20*.csv（或 数据-20*.xlsx）。
+    """
     from youjun.io.synth import generate, write_csv
 
+    if years is not None:
+        if year is not None:
+            raise YoujunError.single("SYNTH_YEARS", "--year 与 --years 只能给出一个", field="synth")
+        _synth_years(counties, seed, out_path, years, province)
+        return
     with err.status("正在生成模拟数据……", spinner="dots"):
-        data = generate(counties, seed, year=year, province=province)
+        data = generate(counties, seed, year=2024 if year is None else year, province=province)
         if out_path.suffix.lower() == ".xlsx":
             from youjun.contract import COUNTY_SHEET, SCHOOL_SHEET
             from youjun.io.workbook import write_data_workbook
@@ -451,6 +481,47 @@ def synth(
         else:
             write_csv(data.schools, out_path)
     out.print(f"已生成 {data.schools.height} 所学校、{data.counties.height} 个县（区）的模拟数据：{out_path}")
+
+
+def _synth_years(counties: int, seed: int, out_path: Path, years: str, province: str | None) -> None:
+    """``synth --years``: one file per year (and its county sheet), the grades and the births beside them."""
+    from youjun.contract import COUNTY_SHEET, SCHOOL_SHEET
+    from youjun.io.synth import write_csv
+    from youjun.io.synth_years import BIRTHS_HEADERS, GRADE_HEADERS, parse_years, synth_years, write_table_csv
+    from youjun.io.targets import check_target
+    from youjun.io.workbook import write_data_workbook
+
+    span = parse_years(years)
+    suffix = out_path.suffix or ".csv"
+    xlsx = suffix.lower() == ".xlsx"
+
+    def beside(tail: str, ext: str) -> Path:
+        return check_target(out_path.with_name(f"{out_path.stem}-{tail}{ext}"))
+
+    with err.status("正在生成多年度模拟数据……", spinner="dots"):
+        run = synth_years(counties, span, seed, province=province)
+        written: list[Path] = []
+        for y in run.years:
+            target = beside(str(y), suffix)
+            if xlsx:
+                write_data_workbook(target, {SCHOOL_SHEET: run.schools[y], COUNTY_SHEET: run.counties[y]})
+                written.append(target)
+            else:
+                county_target = beside(f"{y}-{COUNTY_SHEET}", suffix)
+                write_csv(run.schools[y], target)
+                write_csv(run.counties[y], county_target)
+                written += [target, county_target]
+        grades, births = beside("分年级在校生", ".csv"), beside("出生人口", ".csv")
+        write_table_csv(run.grades, GRADE_HEADERS, grades)
+        write_table_csv(run.births, BIRTHS_HEADERS, births)
+    first, last = run.years[0], run.years[-1]
+    heights = [run.schools[y].height for y in run.years]
+    out.print(
+        f"已生成 {first}–{last} 年 {run.counties[first].height} 个县（区）的模拟数据"
+        f"（学校数 {heights[0]} → {heights[-1]}），共 {len(written)} 个文件："
+    )
+    for path in [*written, grades, births]:
+        out.print(f"  {path}")
 
 
 @app.command()
