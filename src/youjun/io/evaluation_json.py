@@ -46,6 +46,8 @@ def _unit_json(ev: ResourceEvaluation, counties: pl.DataFrame) -> pl.DataFrame:
         pl.col("students"),
         _struct("value", codes).alias("values"),
     ]
+    # The school's type and largest class (for monitoring's school-size and class-size rules), after the figures.
+    fields += [pl.col(name) for name in ("school_type", "max_class_size") if name in ev.units.columns]
     if "met_" + codes[0] in ev.units.columns:
         fields += [_struct("met", codes).alias("met"), pl.col("passed")]
     encoded = (
