@@ -291,12 +291,17 @@ def add_table(
 
 @dataclass(frozen=True, slots=True)
 class Series:
-    """One chart series; ``kind`` is ``"bar"`` (clustered columns) or ``"line"`` (e.g. a limit drawn across)."""
+    """One chart series; ``kind`` is ``"bar"`` (clustered columns) or ``"line"`` (e.g. a limit drawn across).
+
+    A line is dashed (a limit, a projection) unless ``dashed`` is False (figures followed over the years), and
+    ``markers`` puts a dot on each of its points (a line of one point is then still seen)."""
 
     name: str
     values: Sequence[float | None]
     kind: str = "bar"
     color: str = "4472C4"
+    dashed: bool = True
+    markers: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +379,7 @@ def _series_xml(chart: Chart, index: int, series: Series) -> str:
         f"<c:val><c:numRef><c:f>{_sheet_ref(index + 1, count)}</c:f>"
         f"{_num_cache(series.values, chart.number_format)}</c:numRef></c:val>"
     )
-    extra = '<c:marker><c:symbol val="none"/></c:marker>' if series.kind == "line" else '<c:invertIfNegative val="0"/>'
+    extra = _marker(series) if series.kind == "line" else '<c:invertIfNegative val="0"/>'
     labels = ""
     if series.kind == "bar":
         labels = (
@@ -392,8 +397,16 @@ def _series_xml(chart: Chart, index: int, series: Series) -> str:
 def _fill(series: Series) -> str:
     if series.kind == "line":
         solid = f'<a:solidFill><a:srgbClr val="{series.color}"/></a:solidFill>'
-        return f'<a:ln w="22225">{solid}<a:prstDash val="dash"/></a:ln>'
+        dash = '<a:prstDash val="dash"/>' if series.dashed else '<a:prstDash val="solid"/>'
+        return f'<a:ln w="22225">{solid}{dash}</a:ln>'
     return f'<a:solidFill><a:srgbClr val="{series.color}"/></a:solidFill>'
+
+
+def _marker(series: Series) -> str:
+    if not series.markers:
+        return '<c:marker><c:symbol val="none"/></c:marker>'
+    fill = f'<a:solidFill><a:srgbClr val="{series.color}"/></a:solidFill>'
+    return f'<c:marker><c:symbol val="circle"/><c:size val="5"/><c:spPr>{fill}<a:ln>{fill}</a:ln></c:spPr></c:marker>'
 
 
 def _text_props(size: int, bold: bool = False) -> str:
