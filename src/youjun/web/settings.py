@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "youjun.web.assessment",
     "youjun.web.survey",
     "youjun.web.programme",
+    "youjun.web.monitoring",
     "youjun.web.todo",
     "youjun.web.operations",
     "youjun.web.site",

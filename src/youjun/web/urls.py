@@ -20,4 +20,5 @@ urlpatterns = [
     path("operations/", include("youjun.web.operations.urls")),
     path("todo/", include("youjun.web.todo.urls")),
     path("downloads/", include("youjun.web.downloads.urls")),
+    path("monitoring/", include("youjun.web.monitoring.urls")),
 ]

@@ -9,7 +9,7 @@ reports) are per county.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -23,6 +23,7 @@ from youjun.web.assessment import services as assessment
 from youjun.web.assessment.models import Evidence, Review
 from youjun.web.assessment.models import Verdict as EvidenceVerdict
 from youjun.web.collection.models import CollectionYear, CountySubmission, RecordStatus, SchoolRecord, SubmissionStatus
+from youjun.web.monitoring import services as monitoring
 from youjun.web.organisation.models import OrgUnit, School
 from youjun.web.programme.models import (
     BatchStatus,
@@ -63,7 +64,29 @@ def county_todos(
             out[county.pk] += _evidence(county, year)
             out[county.pk] += _survey(county, today)
             out[county.pk] += _pilot(county)
+            out[county.pk] += _monitoring(county)
     return out
+
+
+def _monitoring(county: OrgUnit) -> list[Todo]:
+    """The county's early warnings of the latest monitored year from 预警 up (decision 59), to look into."""
+    found = monitoring.latest_warnings(county.code, monitoring.TODO_COUNTY_SEVERITY)
+    if not found:
+        return []
+    levels = "、".join(f"{level} {n} 条" for level, n in Counter(w.level for w in found).items())
+    names = tuple(dict.fromkeys(w.rule_name for w in found))
+    return [
+        Todo(
+            key="monitoring",
+            text=f"{found[0].year} 年度监测发现 {len(found)} 条预警事项（{levels}），请核实原因并采取措施",
+            count=len(found),
+            unit="条",
+            url=reverse("monitoring:county", args=[county.code]),
+            action="查看预警",
+            names=names[:5],
+            more=max(len(names) - 5, 0),
+        )
+    ]
 
 
 def _latest_year(county: OrgUnit, today: dt.date) -> int:

@@ -11,6 +11,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
+from youjun.web.monitoring import services as monitoring
 from youjun.web.organisation.models import OrgUnit
 from youjun.web.programme.models import (
     Batch,
@@ -77,7 +78,26 @@ def province_todos(province: OrgUnit, now: dt.datetime | None = None, *, full: b
                 ),
             )
         )
-    return todos + supervisor_todos(province, now)
+    return todos + monitoring_alarms(province) + supervisor_todos(province, now)
+
+
+def monitoring_alarms(unit: OrgUnit) -> list[Todo]:
+    """Counties of the province (or prefecture) whose latest monitored year has warnings of the highest level."""
+    found = monitoring.latest_warnings(unit.prefix, len(monitoring.LEVELS) - 1)
+    counties = list(dict.fromkeys((w.county.code, w.county.name) for w in found))
+    if not counties:
+        return []
+    return [
+        Todo(
+            key="monitoring-alarms",
+            text=f"{len(counties)} 个县（区）{found[0].year} 年度监测出现「{found[0].level}」级预警，请督促核实整改",
+            count=len(counties),
+            unit="个",
+            url=reverse("monitoring:unit", args=[unit.code]) + f"?level={found[0].level}",
+            action="查看预警",
+            links=tuple((name, reverse("monitoring:county", args=[code])) for code, name in counties[:MAX_IDS]),
+        )
+    ]
 
 
 def _nominations(province: OrgUnit, now: dt.datetime, today: dt.date) -> list[Todo]:

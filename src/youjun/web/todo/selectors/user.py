@@ -12,7 +12,7 @@ from youjun.web.programme.services.common import is_ministry
 from youjun.web.todo.selectors.common import Todo
 from youjun.web.todo.selectors.county import county_todos
 from youjun.web.todo.selectors.ministry import ministry_todos
-from youjun.web.todo.selectors.province import province_todos
+from youjun.web.todo.selectors.province import monitoring_alarms, province_todos
 from youjun.web.todo.selectors.school import school_todos
 from youjun.web.todo.selectors.supervisor import supervisor_todos
 
@@ -34,7 +34,7 @@ def todos_for(user: User, now: dt.datetime | None = None) -> list[Todo]:
     if user.role == Role.PROVINCE and unit.level == Level.PROVINCE:
         return province_todos(unit, now)
     if user.role == Role.PREFECTURE and unit.level == Level.PREFECTURE:
-        return supervisor_todos(unit, now)
+        return monitoring_alarms(unit) + supervisor_todos(unit, now)
     if user.role == Role.COUNTY and unit.level == Level.COUNTY:
         return county_todos([unit], now)[unit.pk]
     return []

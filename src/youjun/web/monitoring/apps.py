@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MonitoringConfig(AppConfig):
+    name = "youjun.web.monitoring"
+    label = "monitoring"
+    verbose_name = "年度监测与预警"

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from youjun.web.monitoring import views
+
+app_name = "monitoring"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("unit/<str:code>/", views.unit, name="unit"),
+    path("unit/<str:code>/refresh/", views.refresh, name="refresh"),
+    path("county/<str:code>/", views.county, name="county"),
+]

@@ -1,0 +1,322 @@
+"""The monitoring pages: the nation (the ministry), a province or prefecture (a heat map of its counties × the
+stages' indicators coloured by the margin to the limit, sparklines, movers, filters by prefecture and warning level)
+and a county (each indicator's series, its warnings). Pages read the province's snapshot; when it is behind the
+stored results they say so and have it recomputed in the background."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from youjun.web.accounts.models import Role
+from youjun.web.accounts.scoping import can_see_unit
+from youjun.web.evaluation import selectors as evaluation
+from youjun.web.evaluation.pages import fmt
+from youjun.web.monitoring import charts, services
+from youjun.web.monitoring.models import Snapshot, Warning
+from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.shortcuts import evaluator_required, message_page, user_of
+
+
+def _province_of(unit: OrgUnit) -> OrgUnit:
+    return OrgUnit.objects.get(code=unit.code[:2] + "0000", level=Level.PROVINCE)
+
+
+def _cell_class(cell: dict[str, Any] | None, limit: float | None, near: float) -> str:
+    """The heat map's colour: over the limit, within ``near`` of it, within twice that, comfortably within."""
+    if not cell or cell.get("cv") is None or limit is None:
+        return "heat-na"
+    if cell.get("passed") is False:
+        return "heat-over"
+    margin = limit - cell["cv"]
+    if margin <= near:
+        return "heat-near"
+    return "heat-ok" if margin <= 2 * near else "heat-good"
+
+
+def _share_class(share: float | None) -> str:
+    """The national map's colour: the share of a province's counties within the limit."""
+    if share is None:
+        return "heat-na"
+    return "heat-good" if share >= 0.9 else "heat-ok" if share >= 0.7 else "heat-near" if share >= 0.5 else "heat-over"
+
+
+def _waiting_page(request: HttpRequest, title: str, stale: bool, has_results: bool) -> HttpResponse:
+    if not has_results:
+        return message_page(request, title, "尚无已存储的评估结果：各县评估结果生成后，这里将显示年度监测。")
+    return render(request, "youjun/monitoring/waiting.html", {"title": title})
+
+
+def _rows(data: dict[str, Any], prefix: str, prefecture: str, level: str) -> list[dict[str, Any]]:
+    rows = [c for c in data["counties"] if c["code"].startswith(prefix)]
+    if prefecture:
+        rows = [c for c in rows if c["code"].startswith(prefecture[:4])]
+    if level:
+        levels = data.get("levels") or list(services.LEVELS)
+        wanted = levels[levels.index(level) :] if level in levels else [level]
+        rows = [c for c in rows if any(c["levels"].get(w) for w in wanted)]
+    return rows
+
+
+def _heat(data: dict[str, Any], rows: list[dict[str, Any]], links: bool = True) -> list[dict[str, Any]]:
+    """The heat map's rows ready for the template: each cell's text, class and tooltip."""
+    near, dec = data["near_margin"], data["cv_decimals"]
+    years = data["years"]
+    out = []
+    for c in rows:
+        cells = []
+        for col in data["columns"]:
+            cell = c["cells"].get(col["key"])
+            cv = cell.get("cv") if cell else None
+            history = "，".join(
+                f"{y} 年 {fmt(cell['series'].get(str(y)), dec)}" for y in years if cell and str(y) in cell["series"]
+            )
+            cells.append(
+                {
+                    "text": fmt(cv, dec),
+                    "cls": _cell_class(cell, col["limit"], near),
+                    "title": f"{col['label']} {col['name']} 差异系数：{history or '—'}（限值 {fmt(col['limit'], 2)}）",
+                }
+            )
+        within = [c["within"].get(str(y)) for y in years]
+        total = len([col for col in data["columns"] if col["key"] in c["cells"]])
+        out.append(
+            {
+                **c,
+                "cells": cells,
+                "spark": charts.sparkline(
+                    within, float(max(total, 1)), f"各年度达标的差异系数个数：{'、'.join(str(w) for w in within)}"
+                ),
+                "within_latest": within[-1] if within else None,
+                "total": total,
+                "url": reverse("monitoring:county", args=[c["code"]]) if links else "",
+            }
+        )
+    return out
+
+
+@evaluator_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    user = user_of(request)
+    if not evaluation.sees_whole_country(user):
+        unit = user.org_unit
+        if unit is None:
+            return message_page(request, "年度监测", "账号未绑定单位。", 403)
+        target = "monitoring:county" if unit.level == Level.COUNTY else "monitoring:unit"
+        return redirect(target, unit.code)
+    return national(request)
+
+
+def national(request: HttpRequest) -> HttpResponse:
+    provinces = list(OrgUnit.objects.filter(level=Level.PROVINCE).order_by("code"))
+    snapshots = {s.province_id: s for s in Snapshot.objects.filter(province__in=provinces)}
+    rows, pending = [], 0
+    columns: list[dict[str, Any]] = []
+    for p in provinces:
+        snapshot = snapshots.get(p.pk)
+        _, stale = services.current(p)
+        if snapshot is None:
+            pending += int(stale and services.results_of(p).exists())
+            continue
+        data = snapshot.data
+        columns = columns or data["columns"]
+        counties = data["counties"]
+        latest = data["latest"]
+        evaluated = [c for c in counties if c.get("passed") is not None and latest in c.get("years", [])]
+        shares = []
+        for col in data["columns"]:
+            cells = [c["cells"].get(col["key"]) for c in evaluated]
+            known = [cell for cell in cells if cell and cell.get("cv") is not None]
+            ok = sum(1 for cell in known if cell.get("passed"))
+            share = ok / len(known) if known else None
+            shares.append(
+                {
+                    "text": "—" if share is None else f"{round(share * 100):d}%",
+                    "cls": "na"
+                    if share is None
+                    else ("good" if share >= 0.9 else "ok" if share >= 0.7 else "near" if share >= 0.5 else "over"),
+                    "title": f"{p.name} {col['label']}：{ok}/{len(known)} 个县在限值内",
+                }
+            )
+        levels: dict[str, int] = {}
+        for c in counties:
+            for level, n in c["levels"].items():
+                levels[level] = levels.get(level, 0) + n
+        rows.append(
+            {
+                "province": p,
+                "latest": latest,
+                "evaluated": len(evaluated),
+                "passed": sum(1 for c in evaluated if c["passed"]),
+                "levels": levels,
+                "shares": shares,
+                "stale": stale,
+                "url": reverse("monitoring:unit", args=[p.code]),
+            }
+        )
+    context = {"rows": rows, "columns": columns, "pending": pending, "levels": list(services.LEVELS)}
+    return render(request, "youjun/monitoring/national.html", context)
+
+
+@evaluator_required
+@require_GET
+def unit(request: HttpRequest, code: str) -> HttpResponse:
+    user = user_of(request)
+    org = evaluation.visible_unit(user, code)
+    if org.level == Level.COUNTY:
+        return redirect("monitoring:county", org.code)
+    if org.level not in (Level.PROVINCE, Level.PREFECTURE):
+        return redirect("monitoring:index")
+    province = org if org.level == Level.PROVINCE else _province_of(org)
+    snapshot, stale = services.current(province)
+    title = f"{org.full_name}年度监测与预警"
+    if snapshot is None:
+        return _waiting_page(request, title, stale, services.results_of(province).exists())
+    data = snapshot.data
+    prefectures = []
+    if org.level == Level.PROVINCE:
+        prefectures = list(OrgUnit.objects.filter(parent=org, level=Level.PREFECTURE).order_by("code"))
+    prefecture = request.GET.get("prefecture", "")
+    prefecture = prefecture if any(p.code == prefecture for p in prefectures) else ""
+    level = request.GET.get("level", "")
+    level = level if level in (data.get("levels") or services.LEVELS) else ""
+    rows = _rows(data, org.prefix, prefecture, level)
+    names = dict(
+        OrgUnit.objects.filter(code__startswith=org.prefix, level=Level.PREFECTURE).values_list("code", "name")
+    )
+    heat = _heat(data, rows)
+    for r in heat:
+        r["prefecture"] = names.get(r["prefecture_code"] or "", "")
+    mine = [c["code"] for c in data["counties"] if c["code"].startswith(org.prefix)]
+    latest = data["latest"]
+    top = list(
+        Warning.objects.filter(snapshot=snapshot, year=latest, county__code__in=mine)
+        .select_related("county")
+        .order_by("-severity", "county__code", "id")[:30]
+    )
+    counts = {lvl: 0 for lvl in data.get("levels") or services.LEVELS}
+    for c in data["counties"]:
+        if c["code"].startswith(org.prefix):
+            for lvl, n in c["levels"].items():
+                counts[lvl] = counts.get(lvl, 0) + n
+    movers = {k: [m for m in v if m["code"].startswith(org.prefix)] for k, v in data["movers"].items()}
+    context = {
+        "org": org,
+        "title": title,
+        "data": data,
+        "heat": heat,
+        "columns": data["columns"],
+        "stages": _stage_groups(data["columns"]),
+        "prefectures": prefectures,
+        "prefecture": prefecture,
+        "level": level,
+        "levels": data.get("levels") or services.LEVELS,
+        "counts": counts,
+        "warnings": top,
+        "movers": movers,
+        "per_year": data["per_year"],
+        "snapshot": snapshot,
+        "stale": stale,
+        "waiting": services.waiting(province),
+        "can_refresh": user.role in (Role.MINISTRY, Role.PROVINCE) and user.can_write,
+        "total": len([c for c in data["counties"] if c["code"].startswith(org.prefix)]),
+    }
+    return render(request, "youjun/monitoring/unit.html", context)
+
+
+def _stage_groups(columns: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    groups: list[tuple[str, int]] = []
+    for col in columns:
+        name = col["label"][: -len(col["indicator"])]
+        if groups and groups[-1][0] == name:
+            groups[-1] = (name, groups[-1][1] + 1)
+        else:
+            groups.append((name, 1))
+    return groups
+
+
+@evaluator_required
+@require_GET
+def county(request: HttpRequest, code: str) -> HttpResponse:
+    user = user_of(request)
+    org = evaluation.visible_unit(user, code)
+    if org.level != Level.COUNTY:
+        return redirect("monitoring:unit", org.code)
+    province = _province_of(org)
+    snapshot, stale = services.current(province)
+    title = f"{org.full_name}年度监测与预警"
+    row = None
+    if snapshot is not None:
+        row = next((c for c in snapshot.data["counties"] if c["code"] == org.code), None)
+    if snapshot is None or row is None:
+        has = services.results_of(province).filter(county=org).exists()
+        return _waiting_page(request, title, stale, has)
+    data = snapshot.data
+    years, dec = data["years"], data["cv_decimals"]
+    shown = [y for y in years if y in row.get("years", [])]
+    stages = []
+    for stage_label, _count in _stage_groups(data["columns"]):
+        cols = [c for c in data["columns"] if c["label"][: -len(c["indicator"])] == stage_label]
+        lines = {}
+        table = []
+        for col in cols:
+            cell = row["cells"].get(col["key"])
+            if not cell:
+                continue
+            series = [cell["series"].get(str(y)) for y in shown]
+            lines[col["indicator"]] = series
+            table.append(
+                {
+                    "label": col["indicator"],
+                    "name": col["name"],
+                    "limit": fmt(col["limit"], 2),
+                    "values": [
+                        {"text": fmt(v, dec), "over": v is not None and col["limit"] is not None and v > col["limit"]}
+                        for v in series
+                    ],
+                }
+            )
+        if table:
+            limit = cols[0]["limit"]
+            stages.append(
+                {
+                    "name": stage_label,
+                    "table": table,
+                    "chart": charts.cv_lines(shown, lines, limit, f"{org.name}{stage_label}各指标差异系数", dec),
+                }
+            )
+    found = list(Warning.objects.filter(snapshot=snapshot, county=org).order_by("-year", "-severity", "id"))
+    context = {
+        "org": org,
+        "title": title,
+        "years": shown,
+        "stages": stages,
+        "warnings": found,
+        "latest": data["latest"],
+        "snapshot": snapshot,
+        "stale": stale,
+        "row": row,
+        "province_url": reverse("monitoring:unit", args=[province.code]) if can_see_unit(user, province) else "",
+    }
+    return render(request, "youjun/monitoring/county.html", context)
+
+
+@evaluator_required
+@require_POST
+def refresh(request: HttpRequest, code: str) -> HttpResponse:
+    user = user_of(request)
+    org = evaluation.visible_unit(user, code)
+    if org.level != Level.PROVINCE:
+        return redirect("monitoring:unit", org.code)
+    if user.role not in (Role.MINISTRY, Role.PROVINCE) or not user.can_write:
+        return message_page(request, "无权执行此操作", "重新计算监测结果由省级或教育部账号发起。", 403)
+    Snapshot.objects.filter(province=org).update(stamp="")
+    services.schedule(org)
+    messages.info(request, "已提交重新计算：完成后本页显示最新的监测结果。")
+    return redirect("monitoring:unit", org.code)
