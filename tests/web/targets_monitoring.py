@@ -15,6 +15,8 @@ TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "monitoring:unit": lambda s: {"code": s["province"]},
     "monitoring:refresh": lambda s: {"code": s["province"]},
     "monitoring:county": lambda s: {"code": s["county"]},
+    "monitoring:county_report": lambda s: {"code": s["county"], "fmt": "docx"},
+    "monitoring:province_report": lambda s: {"code": s["province"], "fmt": "docx"},
 }
 UNSCOPED: dict[str, dict[str, Any]] = {"monitoring:index": {}}
 
@@ -28,12 +30,16 @@ INSIDE = {
     "monitoring:unit": "200/405 200/405 404/405 404/405 403/403 200/405",
     "monitoring:refresh": "405/302 405/302 405/404 405/404 403/403 405/403",
     "monitoring:county": "200/405 200/405 200/405 200/405 403/403 200/405",
+    "monitoring:county_report": "200/405 200/405 200/405 200/405 403/403 200/405",
+    "monitoring:province_report": "200/302 200/302 404/404 404/404 403/403 200/302",
 }
 #: province, prefecture, county, school, viewer against the other jurisdiction.
 OUTSIDE = {
     "monitoring:unit": "404/405 404/405 404/405 403/403 404/405",
     "monitoring:refresh": "405/404 405/404 405/404 403/403 405/404",
     "monitoring:county": "404/405 404/405 404/405 403/403 404/405",
+    "monitoring:county_report": "404/405 404/405 404/405 403/403 404/405",
+    "monitoring:province_report": "404/404 404/404 404/404 403/403 404/404",
 }
 #: ministry, province, prefecture, county, school, viewer, other_county, other_school, anonymous.
 UNSCOPED_STATUS = {

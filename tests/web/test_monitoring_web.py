@@ -177,3 +177,41 @@ def test_who_sees_which_monitoring_page(client: Client, users: dict[str, User], 
         assert page(client, users[role], url).status_code == status, (role, url)
     national = page(client, users["ministry"], "/monitoring/").content.decode()
     assert 'data-province="340000"' in national and 'data-province="110000"' in national
+
+
+def test_the_monitoring_reports_are_downloaded_and_read_back(
+    client: Client, users: dict[str, User], monitored: OrgUnit
+) -> None:
+    import io
+
+    import docx
+    import fastexcel
+
+    from web.conftest import prepared_download
+
+    province = OrgUnit.objects.get(code="340000")
+    services.refresh(province)
+    client.force_login(users["county"])
+    response = client.get(f"/monitoring/county/{OWN_COUNTY}/report.docx")
+    assert response.status_code == 200
+    document = docx.Document(io.BytesIO(response.content))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    text = "\n".join([p.text for p in document.paragraphs] + cells)
+    assert f"{monitored.national_name}{YEAR}年义务教育优质均衡年度监测报告" in text
+    for w in Warning.objects.filter(county=monitored, year=YEAR):
+        assert w.message in text
+    annex = fastexcel.read_excel(client.get(f"/monitoring/county/{OWN_COUNTY}/report.xlsx").content)
+    assert annex.sheet_names == ["指标序列", "预警事项", "地区汇总"]
+    assert client.get(f"/monitoring/county/{OTHER_COUNTY}/report.docx").status_code == 404
+
+    provincial = login_client(users["province"])
+    report = prepared_download(provincial, "/monitoring/unit/340000/report.docx")
+    body = "\n".join(p.text for p in docx.Document(io.BytesIO(report.content)).paragraphs)
+    assert f"安徽省{YEAR}年义务教育优质均衡年度监测报告" in body
+    assert "预警县（区）" in body or "三、" in body
+
+
+def login_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client

@@ -34,14 +34,18 @@ log = logging.getLogger("youjun.monitoring")
 LEVELS = ("关注", "预警", "警报")
 
 
+def province_of(unit: OrgUnit) -> OrgUnit:
+    return OrgUnit.objects.get(code=unit.code[:2] + "0000", level=Level.PROVINCE)
+
+
 def results_of(province: OrgUnit) -> Any:
     """The stored results the province's monitoring is made from: one per county-year with a resource part."""
     return CountyEvaluation.objects.filter(county__code__startswith=province.prefix, passed__isnull=False)
 
 
-def _pilots(province: OrgUnit) -> Any:
+def _pilots(unit: OrgUnit) -> Any:
     return Nomination.objects.filter(
-        county__code__startswith=province.prefix,
+        county__code__startswith=unit.prefix,
         status=NominationStatus.CONFIRMED,
         batch__status=BatchStatus.PUBLISHED,
     )
@@ -55,21 +59,23 @@ def stamp_of(province: OrgUnit) -> str:
     return f"{r['n']}|{r['last']}|{r['top']}|{r['gen']}|{p['n']}|{p['top']}"[:200]
 
 
-def _documents(province: OrgUnit) -> list[dict[str, Any]]:
-    return list(results_of(province).order_by("county__code", "year").values_list("result", flat=True))
+def _documents(unit: OrgUnit) -> list[dict[str, Any]]:
+    """The stored documents of the province's counties (or of one county), every year."""
+    results = CountyEvaluation.objects.filter(county__code__startswith=unit.prefix, passed__isnull=False)
+    return list(results.order_by("county__code", "year").values_list("result", flat=True))
 
 
-def compute(province: OrgUnit) -> tuple[Series, pl.DataFrame, RuleSet]:
-    """The series and warnings of every county of the province over every stored year."""
+def compute(province: OrgUnit, county: OrgUnit | None = None) -> tuple[Series, pl.DataFrame, RuleSet]:
+    """The series and warnings of every county of the province (or of ``county`` alone) over every stored year."""
     from youjun.io.evaluation_reader import stacked_from_documents
 
-    documents = _documents(province)
+    documents = _documents(county or province)
     if not documents:
-        raise YoujunError.single("not_found", f"{province.name}尚无已存储的评估结果。")
+        raise YoujunError.single("not_found", f"{(county or province).name}尚无已存储的评估结果。")
     years = sorted({int(d["year"]) for d in documents if "year" in d} or {timezone.localdate().year})
     rules = rulesets.rules_for(province, years[-1])
     frames = series(stacked_from_documents(documents, load_rules=rulesets.load))
-    pilots = sorted(set(_pilots(province).values_list("county__code", flat=True)))
+    pilots = sorted(set(_pilots(county or province).values_list("county__code", flat=True)))
     statuses = pl.DataFrame(
         {"county_code": pilots, "status": ["pilot"] * len(pilots)},
         schema={"county_code": pl.String, "status": pl.String},

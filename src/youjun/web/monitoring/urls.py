@@ -8,4 +8,6 @@ urlpatterns = [
     path("unit/<str:code>/", views.unit, name="unit"),
     path("unit/<str:code>/refresh/", views.refresh, name="refresh"),
     path("county/<str:code>/", views.county, name="county"),
+    path("county/<str:code>/report.<str:fmt>", views.county_report, name="county_report"),
+    path("unit/<str:code>/report.<str:fmt>", views.province_report, name="province_report"),
 ]

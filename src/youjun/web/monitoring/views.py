@@ -8,23 +8,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from youjun.web.accounts.models import Role
 from youjun.web.accounts.scoping import can_see_unit
+from youjun.web.downloads.views import offer
 from youjun.web.evaluation import selectors as evaluation
 from youjun.web.evaluation.pages import fmt
-from youjun.web.monitoring import charts, services
+from youjun.web.exports import XLSX, content_disposition
+from youjun.web.monitoring import charts, documents, services
 from youjun.web.monitoring.models import Snapshot, Warning
 from youjun.web.organisation.models import Level, OrgUnit
 from youjun.web.shortcuts import evaluator_required, message_page, user_of
-
-
-def _province_of(unit: OrgUnit) -> OrgUnit:
-    return OrgUnit.objects.get(code=unit.code[:2] + "0000", level=Level.PROVINCE)
 
 
 def _cell_class(cell: dict[str, Any] | None, limit: float | None, near: float) -> str:
@@ -173,7 +172,7 @@ def unit(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("monitoring:county", org.code)
     if org.level not in (Level.PROVINCE, Level.PREFECTURE):
         return redirect("monitoring:index")
-    province = org if org.level == Level.PROVINCE else _province_of(org)
+    province = org if org.level == Level.PROVINCE else services.province_of(org)
     snapshot, stale = services.current(province)
     title = f"{org.full_name}年度监测与预警"
     if snapshot is None:
@@ -248,7 +247,7 @@ def county(request: HttpRequest, code: str) -> HttpResponse:
     org = evaluation.visible_unit(user, code)
     if org.level != Level.COUNTY:
         return redirect("monitoring:unit", org.code)
-    province = _province_of(org)
+    province = services.province_of(org)
     snapshot, stale = services.current(province)
     title = f"{org.full_name}年度监测与预警"
     row = None
@@ -320,3 +319,45 @@ def refresh(request: HttpRequest, code: str) -> HttpResponse:
     services.schedule(org)
     messages.info(request, "已提交重新计算：完成后本页显示最新的监测结果。")
     return redirect("monitoring:unit", org.code)
+
+
+@evaluator_required
+@require_GET
+def county_report(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """The county's annual monitoring report (Word) or its annex (Excel), at once."""
+    org = evaluation.visible_unit(user_of(request), code)
+    if org.level != Level.COUNTY or fmt not in ("docx", "xlsx"):
+        raise Http404("未找到该报告")
+    if not services.results_of(services.province_of(org)).filter(county=org).exists():
+        return message_page(request, "暂无监测报告", f"{org.full_name}尚无已存储的评估结果。", 404)
+    content, name = documents.county_report(org, fmt)
+    response = HttpResponse(content, content_type=documents.DOCX if fmt == "docx" else XLSX)
+    response["Content-Disposition"] = content_disposition(name, f"monitoring-{org.code}.{fmt}")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@evaluator_required
+@require_http_methods(["GET", "POST"])
+def province_report(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """The province's report or annex, prepared in the background (every county of every stored year)."""
+    org = evaluation.visible_unit(user_of(request), code)
+    if org.level != Level.PROVINCE or fmt not in ("docx", "xlsx"):
+        raise Http404("未找到该报告")
+    latest = services.results_of(org).aggregate(latest=Max("year"))["latest"]
+    if latest is None:
+        return message_page(request, "暂无监测报告", f"{org.name}尚无已存储的评估结果。", 404)
+    what = "年度监测报告" if fmt == "docx" else "年度监测附表"
+    return offer(
+        request,
+        documents.REPORT_KIND,
+        {"code": org.code, "format": fmt},
+        title=f"{org.name}{latest}年义务教育优质均衡{what}.{fmt}",
+        fallback=f"monitoring-{org.code}.{fmt}",
+        content_type=documents.DOCX if fmt == "docx" else XLSX,
+        heading=f"{org.name}{latest}年{what}",
+        description="Word 报告含监测概况、指标超限情况、预警县（区）、进步与退步和各市汇总，附原生图表；"
+        if fmt == "docx"
+        else "Excel 附表含各县逐年指标序列、全部预警事项和地区汇总。",
+        back=reverse("monitoring:unit", args=[org.code]),
+    )
