@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("youjun.formatting",),
     ("youjun.io",),
     ("youjun.forms",),
-    ("youjun.cli", "youjun.web"),
+    ("youjun.cli", "youjun.cli_monitor", "youjun.web"),
 ]
 #: Inside the web application: apps (and shared modules) lowest first.
 WEB_LAYERS: list[tuple[str, ...]] = [

@@ -1,4 +1,4 @@
-"""``youjun`` command line: template, check, evaluate, synth, standards.
+"""``youjun`` command line: template, check, evaluate, report, monitor, synth, standards.
 
 Messages are Simplified Chinese; any failure reaches the user as a located Chinese message, never a traceback
 (the detail of an unexpected failure goes to a log file).
@@ -428,6 +428,43 @@ def _document(
     form = load_form("application-2019")
     values = prefill(form, context)
     return (form_xlsx(form, values), ".xlsx") if xlsx else (form_docx(form, values), ".docx")
+
+
+@app.command()
+def monitor(
+    files: Files,
+    years: Annotated[
+        str | None,
+        typer.Option("--years", "-y", help="监测的年度，如 2019-2025 或 2023,2024（缺省：数据中的全部年度）"),
+    ] = None,
+    standard: Annotated[str, typer.Option("--standard", "-s", help="规则集标识或规则集文件路径")] = "national-2017",
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="输出格式")] = Format.table,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件（json 缺省输出到标准输出）")] = None,
+    limit: Annotated[int, typer.Option(help="表格输出时列出的预警条数")] = 50,
+) -> None:
+    """年度监测与预警：多个年度的数据（一个或多个文件）逐年评估，给出各县逐年的指标序列和预警事项。
+
+    预警规则取自规则集的 [monitoring] 部分（差异系数接近限值、连续上升、达标单元减少、学校指标首次低于标准、
+    学校规模和大班额、教师交流轮岗等）；数据含「县级指标」表时另评估各部分并给出复查风险。
+    """
+    from youjun import cli_monitor
+    from youjun.standards import load_rule_set
+
+    rules = load_rule_set(standard)
+    chosen = cli_monitor.parse_years(years)
+    data = _read(files)
+    with err.status("正在逐年评估并计算监测序列……", spinner="dots"):
+        frames, found = cli_monitor.monitor(data.schools, data.counties, rules, chosen)
+    if fmt is Format.json:
+        cli_monitor.write_json(frames, found, out_path)
+        if out_path is not None:
+            err.print(f"已写出监测结果 JSON：{out_path}")
+    elif fmt is Format.xlsx:
+        target = out_path or Path("年度监测.xlsx")
+        cli_monitor.write_xlsx(frames, found, rules, target)
+        err.print(f"已写出年度监测附表：{target}")
+    else:
+        cli_monitor.render(out, frames, found, limit)
 
 
 @app.command()
