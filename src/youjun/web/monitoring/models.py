@@ -18,6 +18,8 @@ class Snapshot(models.Model):
     computed_at = models.DateTimeField()
     years = models.JSONField(default=list)
     data = models.JSONField(default=dict)
+    #: The few figures the national page shows of the province (so it never reads ``data``).
+    summary = models.JSONField(default=dict)
     seconds = models.FloatField(default=0.0)
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django_tasks import task
 
@@ -51,12 +53,35 @@ def _pilots(unit: OrgUnit) -> Any:
     )
 
 
+def _stamp(r: Mapping[str, Any], p: Mapping[str, Any]) -> str:
+    return f"{r.get('n', 0)}|{r.get('last')}|{r.get('top')}|{r.get('gen')}|{p.get('n', 0)}|{p.get('top')}"[:200]
+
+
 def stamp_of(province: OrgUnit) -> str:
     """What the snapshot is made from, in one short string: any recompute, new or deleted result, or change of the
     pilot list changes it."""
     r = results_of(province).aggregate(n=Count("id"), last=Max("computed_at"), top=Max("id"), gen=Sum("generation"))
     p = _pilots(province).aggregate(n=Count("id"), top=Max("id"))
-    return f"{r['n']}|{r['last']}|{r['top']}|{r['gen']}|{p['n']}|{p['top']}"[:200]
+    return _stamp(r, p)
+
+
+def stamps() -> dict[str, str]:
+    """Every province's stamp (by its two-digit prefix) in two grouped queries, for the national page."""
+    prefix = Substr("county__code", 1, 2)
+    results = (
+        CountyEvaluation.objects.filter(passed__isnull=False)
+        .annotate(prefix=prefix)
+        .values("prefix")
+        .annotate(n=Count("id"), last=Max("computed_at"), top=Max("id"), gen=Sum("generation"))
+    )
+    pilots = {
+        row["prefix"]: row
+        for row in Nomination.objects.filter(status=NominationStatus.CONFIRMED, batch__status=BatchStatus.PUBLISHED)
+        .annotate(prefix=prefix)
+        .values("prefix")
+        .annotate(n=Count("id"), top=Max("id"))
+    }
+    return {row["prefix"]: _stamp(row, pilots.get(row["prefix"], {})) for row in results}
 
 
 def _documents(unit: OrgUnit) -> list[dict[str, Any]]:
@@ -177,7 +202,25 @@ def summarise(frames: Series, found: pl.DataFrame, rules: RuleSet) -> dict[str, 
         }
         for y in years
     ]
+    evaluated = [c for c in rows if c.get("passed") is not None and latest in c.get("years", [])]
+    shares = []
+    for col in columns:
+        known = [c["cells"][col["key"]] for c in evaluated if (c["cells"].get(col["key"]) or {}).get("cv") is not None]
+        shares.append({"key": col["key"], "ok": sum(1 for cell in known if cell.get("passed")), "known": len(known)})
+    levels: dict[str, int] = {}
+    for c in rows:
+        for level, n in c["levels"].items():
+            levels[level] = levels.get(level, 0) + n
+    summary = {
+        "latest": latest,
+        "evaluated": len(evaluated),
+        "passed": sum(1 for c in evaluated if c["passed"]),
+        "levels": levels,
+        "shares": shares,
+        "columns": columns,
+    }
     return {
+        "summary": summary,
         "years": years,
         "latest": latest,
         "rule_set": rules.name,
@@ -207,6 +250,7 @@ def refresh(province: OrgUnit) -> Snapshot:
                 "computed_at": timezone.now(),
                 "years": data["years"],
                 "data": data,
+                "summary": data["summary"],
                 "seconds": seconds,
             },
         )

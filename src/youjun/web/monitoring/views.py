@@ -113,47 +113,45 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def national(request: HttpRequest) -> HttpResponse:
+    """Per province: its latest year's counties evaluated and passing, warnings by level, and per stage and
+    indicator the share of its counties within the limit (from each snapshot's summary; stale ones recomputed)."""
     provinces = list(OrgUnit.objects.filter(level=Level.PROVINCE).order_by("code"))
-    snapshots = {s.province_id: s for s in Snapshot.objects.filter(province__in=provinces)}
+    snapshots = {s.province_id: s for s in Snapshot.objects.only("province_id", "stamp", "summary")}
+    current = services.stamps()
     rows, pending = [], 0
     columns: list[dict[str, Any]] = []
     for p in provinces:
+        stamp = current.get(p.prefix)
         snapshot = snapshots.get(p.pk)
-        _, stale = services.current(p)
-        if snapshot is None:
-            pending += int(stale and services.results_of(p).exists())
+        stale = stamp is not None and (snapshot is None or snapshot.stamp != stamp)
+        if stale:
+            services.schedule(p)
+            if snapshot is None:
+                pending += 1
+                continue
+        if snapshot is None or not snapshot.summary:
             continue
-        data = snapshot.data
-        columns = columns or data["columns"]
-        counties = data["counties"]
-        latest = data["latest"]
-        evaluated = [c for c in counties if c.get("passed") is not None and latest in c.get("years", [])]
+        summary = snapshot.summary
+        columns = columns or summary["columns"]
+        labels = {c["key"]: c["label"] for c in summary["columns"]}
         shares = []
-        for col in data["columns"]:
-            cells = [c["cells"].get(col["key"]) for c in evaluated]
-            known = [cell for cell in cells if cell and cell.get("cv") is not None]
-            ok = sum(1 for cell in known if cell.get("passed"))
-            share = ok / len(known) if known else None
+        for share in summary["shares"]:
+            ratio = share["ok"] / share["known"] if share["known"] else None
+            label = labels.get(share["key"], share["key"])
             shares.append(
                 {
-                    "text": "—" if share is None else f"{round(share * 100):d}%",
-                    "cls": "na"
-                    if share is None
-                    else ("good" if share >= 0.9 else "ok" if share >= 0.7 else "near" if share >= 0.5 else "over"),
-                    "title": f"{p.name} {col['label']}：{ok}/{len(known)} 个县在限值内",
+                    "text": "—" if ratio is None else f"{round(ratio * 100):d}%",
+                    "cls": _share_class(ratio),
+                    "title": f"{p.name} {label}：{share['ok']}/{share['known']} 个县在限值内",
                 }
             )
-        levels: dict[str, int] = {}
-        for c in counties:
-            for level, n in c["levels"].items():
-                levels[level] = levels.get(level, 0) + n
         rows.append(
             {
                 "province": p,
-                "latest": latest,
-                "evaluated": len(evaluated),
-                "passed": sum(1 for c in evaluated if c["passed"]),
-                "levels": levels,
+                "latest": summary["latest"],
+                "evaluated": summary["evaluated"],
+                "passed": summary["passed"],
+                "levels": summary["levels"],
                 "shares": shares,
                 "stale": stale,
                 "url": reverse("monitoring:unit", args=[p.code]),
