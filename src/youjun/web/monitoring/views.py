@@ -207,6 +207,7 @@ def unit(request: HttpRequest, code: str) -> HttpResponse:
         "org": org,
         "title": title,
         "data": data,
+        "near_twice": 2 * data["near_margin"],
         "heat": heat,
         "columns": data["columns"],
         "stages": _stage_groups(data["columns"]),
