@@ -88,3 +88,36 @@ def test_refusals_reach_the_user_as_messages(files: list[Path], capsys: pytest.C
         assert stopped.value.code == 1
         captured = capsys.readouterr()
         assert message in captured.err + captured.out and "Traceback" not in captured.err
+
+
+def test_the_forecast_and_the_county_report(files: list[Path], tmp_path: Path) -> None:
+    import io
+
+    import docx
+
+    from youjun.engine.forecast import forecast, project_enrolment
+
+    folder = files[0].parent
+    grades, births = folder / "d-分年级在校生.csv", folder / "d-出生人口.csv"
+    target, report = tmp_path / "m.json", tmp_path / "r.docx"
+    county = synth_years(counties=5, years=YEARS, seed=7).schools[2024]["county_code"][0]
+    args = ["monitor", *map(str, files), "--grades", str(grades), "--births", str(births), "--horizon", "3"]
+    args += ["--format", "json", "--out", str(target), "--county", county, "--report", str(report)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    document = json.loads(target.read_text(encoding="utf-8"))
+    synthetic = synth_years(counties=5, years=YEARS, seed=7)
+    expected = forecast(
+        synthetic.schools[2024], project_enrolment(synthetic.grades, synthetic.births, horizon=3), load_rule_set()
+    )
+    assert [
+        (r["year"], r["county_code"], r["stage"], r["indicator"], r["cv"]) for r in document["forecast"]["cvs"]
+    ] == [
+        (r["year"], r["county_code"], r["stage"], r["indicator"], r["cv"]) for r in expected.cvs.iter_rows(named=True)
+    ]
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(report.read_bytes())).paragraphs)
+    assert "年度监测报告" in text and "五、趋势预测" in text
+    bad = tmp_path / "bad.csv"
+    bad.write_text("统计年度,学校标识码,县级区划代码,一年级\n2024,x,130101,-3\n", encoding="utf-8")
+    refused = CliRunner().invoke(app, ["monitor", *map(str, files), "--grades", str(bad)])
+    assert refused.exit_code != 0

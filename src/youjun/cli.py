@@ -441,6 +441,13 @@ def monitor(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="输出格式")] = Format.table,
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件（json 缺省输出到标准输出）")] = None,
     limit: Annotated[int, typer.Option(help="表格输出时列出的预警条数")] = 50,
+    grades: Annotated[Path | None, typer.Option("--grades", help="分年级在校生 CSV（给出时预测今后各年）")] = None,
+    births: Annotated[
+        Path | None, typer.Option("--births", help="各县出生人口 CSV（一年级按六年前出生人口推算）")
+    ] = None,
+    horizon: Annotated[int, typer.Option(help="预测年数", min=1, max=10)] = 5,
+    county: Annotated[str | None, typer.Option("--county", help="生成该县的年度监测报告（与 --report 同用）")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="年度监测报告（Word）的输出文件")] = None,
 ) -> None:
     """年度监测与预警：多个年度的数据（一个或多个文件）逐年评估，给出各县逐年的指标序列和预警事项。
 
@@ -453,18 +460,31 @@ def monitor(
     rules = load_rule_set(standard)
     chosen = cli_monitor.parse_years(years)
     data = _read(files)
+    if (county is None) != (report is None):
+        raise YoujunError.single(
+            "monitor_report", "生成年度监测报告须同时给出 --county 县级区划代码 和 --report 输出文件"
+        )
     with err.status("正在逐年评估并计算监测序列……", spinner="dots"):
         frames, found = cli_monitor.monitor(data.schools, data.counties, rules, chosen)
+        fc = None
+        if grades is not None:
+            born = cli_monitor.read_births(births) if births is not None else None
+            fc = cli_monitor.project(data.schools, cli_monitor.read_grades(grades), born, rules, horizon)
+    if county is not None and report is not None:
+        cli_monitor.write_report(frames, found, rules, county, report, fc)
+        err.print(f"已写出年度监测报告：{report}")
     if fmt is Format.json:
-        cli_monitor.write_json(frames, found, out_path)
+        cli_monitor.write_json(frames, found, out_path, fc)
         if out_path is not None:
             err.print(f"已写出监测结果 JSON：{out_path}")
     elif fmt is Format.xlsx:
         target = out_path or Path("年度监测.xlsx")
-        cli_monitor.write_xlsx(frames, found, rules, target)
+        cli_monitor.write_xlsx(frames, found, rules, target, fc)
         err.print(f"已写出年度监测附表：{target}")
     else:
         cli_monitor.render(out, frames, found, limit)
+        if fc is not None:
+            cli_monitor.render_forecast(out, fc, limit)
 
 
 @app.command()

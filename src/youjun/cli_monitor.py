@@ -44,6 +44,76 @@ def parse_years(text: str | None) -> list[int] | None:
     return sorted(set(years))
 
 
+def _table(path: Path, headers: dict[str, str], required: Sequence[str], what: str) -> pl.DataFrame:
+    """A small CSV (enrolment by grade, births) with Chinese or English headers; whole numbers ≥ 0 checked."""
+    try:
+        raw = pl.read_csv(path, infer_schema_length=0, encoding="utf8-lossy")
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise YoujunError.single("forecast_file", f"{what}文件「{path}」无法读取：{exc}") from None
+    keys = {v: k for k, v in headers.items()} | {k: k for k in headers}
+    raw = raw.rename({c: keys[c.strip()] for c in raw.columns if c.strip() in keys})
+    missing = [headers[c] for c in required if c not in raw.columns]
+    if missing:
+        raise YoujunError.single("forecast_file", f"{what}文件「{path.name}」缺少列：{'、'.join(missing)}")
+    numeric = [c for c in required if c not in ("school_id", "county_code", "county_name")]
+    frame = raw.select(required).with_columns(pl.col(c).str.strip_chars().cast(pl.Int64, strict=False) for c in numeric)
+    for c in numeric:
+        bad = frame.with_row_index("row").filter(pl.col(c).is_null() | (pl.col(c) < 0))["row"].to_list()
+        if bad:
+            rows = "、".join(str(r + 2) for r in bad[:5]) + ("等" if len(bad) > 5 else "")
+            raise YoujunError.single(
+                "forecast_file", f"{what}文件「{path.name}」第 {rows} 行的「{headers[c]}」应为不小于 0 的整数"
+            )
+    return frame
+
+
+def read_grades(path: Path) -> pl.DataFrame:
+    from youjun.io.synth_years import GRADE_HEADERS
+
+    return _table(path, GRADE_HEADERS, list(GRADE_HEADERS), "分年级在校生")
+
+
+def read_births(path: Path) -> pl.DataFrame:
+    from youjun.io.synth_years import BIRTHS_HEADERS
+
+    return _table(path, BIRTHS_HEADERS, ["county_code", "birth_year", "births"], "出生人口")
+
+
+def project(schools: pl.DataFrame, grades: pl.DataFrame, births: pl.DataFrame | None, rules: Any, horizon: int) -> Any:
+    """The forecast from the latest year's schools and the enrolment by grade (and births) of the years before."""
+    from youjun.engine.forecast import forecast, project_enrolment
+
+    base = int(grades["year"].max())  # type: ignore[arg-type]
+    if base not in set(schools["year"].to_list()):
+        raise YoujunError.single("forecast_year", f"分年级在校生的最近年度 {base} 年不在学校数据中")
+    projection = project_enrolment(grades, births, horizon=horizon)
+    return forecast(schools.filter(pl.col("year") == base), projection, rules)
+
+
+def render_forecast(out: Console, fc: Any, limit: int) -> None:
+    """Per county: the last projected year's units passing and CVs over their limits, schools falling below."""
+    last = int(fc.cvs["year"].max())
+    over = fc.cvs.filter(pl.col("year") == last, pl.col("cv_passed").not_())
+    table = Table(title=f"在校生与资源配置预测（{last} 年，按今天的资源）", title_style="bold")
+    for col in ("代码", "县（区）", "达标单元", "超限差异系数", "首次低于标准的学校指标"):
+        table.add_column(col, no_wrap=col == "代码")
+    for row in fc.counties.filter(pl.col("year") == last).head(limit).iter_rows(named=True):
+        mine = over.filter(pl.col("county_code") == row["county_code"])
+        codes = "、".join(
+            f"{(r['stage'] == 'primary' and '小学') or '初中'}{r['indicator']}" for r in mine.iter_rows(named=True)
+        )
+        below = fc.below.filter(pl.col("county_code") == row["county_code"]).height
+        table.add_row(
+            row["county_code"],
+            row["county_name"] or "",
+            f"{row['units_passed']}/{row['units']}",
+            codes or "—",
+            str(below),
+        )
+    out.print(table)
+    out.print(f"[dim]{fc.method[:200]}……（完整说明见 --format json）[/]")
+
+
 def monitor(
     schools: pl.DataFrame, counties: pl.DataFrame | None, rules: Any, years: Sequence[int] | None
 ) -> tuple[Any, pl.DataFrame]:
@@ -116,14 +186,22 @@ def render(out: Console, frames: Any, found: pl.DataFrame, limit: int) -> None:
     out.print(f"共 {counties} 个县（区）、{len(years)} 个年度。{summary or '各年度均未发现预警事项。'}")
 
 
-def write_json(frames: Any, found: pl.DataFrame, target: Path | None) -> None:
-    """``{"years": …, "indicators": […], "counties": […], "warnings": […]}`` at full precision."""
-    document = {
+def write_json(frames: Any, found: pl.DataFrame, target: Path | None, fc: Any = None) -> None:
+    """``{"years": …, "indicators": […], "counties": […], "warnings": […]}`` at full precision (and ``forecast``)."""
+    document: dict[str, Any] = {
         "years": sorted(frames.indicators["year"].unique().to_list()),
         "indicators": frames.indicators.to_dicts(),
         "counties": frames.counties.to_dicts(),
         "warnings": found.to_dicts(),
     }
+    if fc is not None:
+        document["forecast"] = {
+            "method": fc.method,
+            "cvs": fc.cvs.to_dicts(),
+            "counties": fc.counties.to_dicts(),
+            "stages": fc.stages.to_dicts(),
+            "below": fc.below.to_dicts(),
+        }
     text = json.dumps(document, ensure_ascii=False, allow_nan=False, default=str)
     if target is None:
         sys.stdout.write(text + "\n")
@@ -131,9 +209,36 @@ def write_json(frames: Any, found: pl.DataFrame, target: Path | None) -> None:
         target.write_text(text + "\n", encoding="utf-8")
 
 
-def write_xlsx(frames: Any, found: pl.DataFrame, rules: Any, target: Path) -> None:
+def write_xlsx(frames: Any, found: pl.DataFrame, rules: Any, target: Path, fc: Any = None) -> None:
     from youjun.io.documents.monitoring import monitoring_annex_tables
+    from youjun.io.workbook import Table as Sheet
     from youjun.io.workbook import write_tables
 
     latest = max(frames.indicators["year"].to_list())
-    write_tables(target, monitoring_annex_tables(frames, found, rules, "000000", latest))
+    tables = monitoring_annex_tables(frames, found, rules, "000000", latest)
+    if fc is not None:
+        headers = {
+            "year": "年度",
+            "county_code": "县级区划代码",
+            "county_name": "县（区）",
+            "stage": "学段",
+            "projected": "是否预测",
+            "indicator": "指标",
+            "county_value": "县域值",
+            "cv": "差异系数",
+            "cv_limit": "限值",
+            "cv_passed": "是否在限值内",
+        }
+        tables.append(Sheet(sheet="预测差异系数", frame=fc.cvs, headers=headers, notes=(fc.method,)))
+    write_tables(target, tables)
+
+
+def write_report(frames: Any, found: pl.DataFrame, rules: Any, county: str, target: Path, fc: Any = None) -> None:
+    """The county's annual monitoring report (Word), with the forecast chapter when there is a forecast."""
+    from youjun.io.documents.monitoring import county_monitoring_docx
+
+    if county not in set(frames.counties["county_code"].to_list()):
+        raise YoujunError.single("monitor_county", f"数据中没有县级区划代码为 {county} 的县（区）")
+    latest = max(frames.indicators["year"].to_list())
+    projected = fc.cvs.filter(pl.col("county_code") == county) if fc is not None else None
+    target.write_bytes(county_monitoring_docx(frames, found, rules, county, latest, forecast=projected))
