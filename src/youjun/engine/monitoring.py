@@ -158,6 +158,17 @@ UNIT_INDICATOR_SCHEMA: dict[str, pl.DataType] = {
     "shortfall": pl.Float64(),
     "standard": pl.Float64(),
 }
+#: The county frame of a stack (``Stacked.counties``): the resource verdict and, for assessed years, every part's.
+COUNTY_SCHEMA: dict[str, pl.DataType] = {
+    "year": pl.Int64(),
+    "county_code": pl.String(),
+    "county_name": pl.String(),
+    "units": pl.Int64(),
+    "units_passed": pl.Int64(),
+    "passed": pl.Boolean(),
+    **{part: pl.String() for part in PARTS},
+    "status": pl.String(),
+}
 WARNING_SCHEMA: dict[str, pl.DataType] = {
     "year": pl.Int64(),
     "county_code": pl.String(),
@@ -264,16 +275,7 @@ def stack(evaluations_by_year: Mapping[int, ResourceEvaluation | Assessment]) ->
         counties.append(county_frame)
     if codes is None:
         codes = ()
-    county_schema = {
-        "year": pl.Int64(),
-        "county_code": pl.String(),
-        "county_name": pl.String(),
-        "units": pl.Int64(),
-        "units_passed": pl.Int64(),
-        "passed": pl.Boolean(),
-        **{part: pl.String() for part in PARTS},
-        "status": pl.String(),
-    }
+    county_schema = COUNTY_SCHEMA
     return Stacked(
         codes=codes,
         stages=pl.concat(stages, how="diagonal_relaxed") if stages else pl.DataFrame(schema=STAGE_SCHEMA),

@@ -75,6 +75,7 @@ import polars as pl
 from youjun.engine.assessment import PARTS
 from youjun.engine.balance import stage_order
 from youjun.engine.monitoring import (
+    COUNTY_SCHEMA,
     ITEM_PARTS,
     SERIES_ITEM_SCHEMA,
     STAGE_SCHEMA,
@@ -90,17 +91,6 @@ from youjun.io.evaluation_json import SCHEMA_VERSION
 from youjun.standards import load_rule_set
 from youjun.standards.model import RuleSet
 
-#: The county frame of a stack (``Stacked.counties``).
-COUNTY_SCHEMA: dict[str, pl.DataType] = {
-    "year": pl.Int64(),
-    "county_code": pl.String(),
-    "county_name": pl.String(),
-    "units": pl.Int64(),
-    "units_passed": pl.Int64(),
-    "passed": pl.Boolean(),
-    **{part: pl.String() for part in PARTS},
-    "status": pl.String(),
-}
 #: The sections of an assessment beside ``resource_allocation`` (docs/assessment-json.md).
 ASSESSMENT_SECTIONS = ("government_guarantee", "education_quality", "social_recognition", "vetoes", "verdict")
 #: The name of the eligibility item when the rule set's ``[eligibility]`` gives none (as ``assess`` names it).
