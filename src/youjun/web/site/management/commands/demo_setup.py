@@ -1,4 +1,4 @@
-"""Prepare the demo: a province with synthetic schools in several real counties, two years, one account per role;
+"""Prepare the demo: a province with synthetic schools in several real counties over five years, one account per role;
 then print where to go: the addresses (this machine and, with ``make demo HOST=0.0.0.0``, the one phones use), each
 demo account with what to try and a login link that leads there, and the demo's anonymous links (the survey)."""
 
@@ -27,6 +27,8 @@ PROVINCE = "340000"  # 安徽省
 PREFECTURE = "340200"  # 芜湖市
 COUNTY = "340207"  # 鸠江区: the demo county, its current year still being collected
 YEAR = 2024
+#: Years before last year's, for monitoring: the demo province has five years in all.
+EARLIER_YEARS = 3
 PASSWORD = "youjun-demo-2024"
 
 
@@ -89,6 +91,24 @@ class Command(BaseCommand):
             (pl.col("equipment_value") * 0.9).round(0),
             (pl.col("multimedia_rooms") - (pl.col("multimedia_rooms") // 8)).alias("multimedia_rooms"),
         )
+        # Three years before that, going back: less equipment and fewer rooms (bought since), fewer backbone
+        # teachers, and rural schools with more pupils (who have moved to the towns since): five years of movement
+        # for the monitoring pages (years compared are consecutive).
+        for back in range(1, EARLIER_YEARS + 1):
+            rural = pl.col("urban_rural").cast(pl.String).str.starts_with("乡村")
+            earlier = last.with_columns(
+                pl.lit(YEAR - 1 - back).alias("year"),
+                (pl.col("equipment_value") * 0.9**back).round(0),
+                (pl.col("multimedia_rooms") - back * (pl.col("multimedia_rooms") // 10)).clip(0),
+                (pl.col("backbone_teachers_primary") * (1 - 0.05 * back)).floor().cast(pl.Int64),
+                (pl.col("backbone_teachers_junior") * (1 - 0.05 * back)).floor().cast(pl.Int64),
+                (pl.col("teaching_aux_area") * (1 - 0.02 * back)).round(1),
+                pl.when(rural)
+                .then((pl.col("students_primary") * (1 + 0.04 * back)).round(0).cast(pl.Int64))
+                .otherwise(pl.col("students_primary"))
+                .alias("students_primary"),
+            )
+            load_frame(earlier, RecordStatus.APPROVED)
         load_frame(last, RecordStatus.APPROVED)
         load_frame(current, RecordStatus.APPROVED)
         # The demo county's current year is still open: records back to the schools, nothing submitted yet.
@@ -102,9 +122,11 @@ class Command(BaseCommand):
             defaults={"opens_at": now - timedelta(days=30), "closes_at": now + timedelta(days=90), "opened_by": admin},
         )
         for county in counties:
+            for year in range(YEAR - 1 - EARLIER_YEARS, YEAR - 1):
+                CountySubmission.objects.get_or_create(county=county, year=year, defaults={"status": "accepted"})
             if county.code != COUNTY:
                 CountySubmission.objects.get_or_create(county=county, year=YEAR - 1, defaults={"status": "accepted"})
-            for year in (YEAR - 1, YEAR):
+            for year in range(YEAR - 1 - EARLIER_YEARS, YEAR + 1):
                 recompute(county, year)
 
     def _user(self, username: str, role: str, unit: OrgUnit | None, name: str, school: School | None = None) -> User:
