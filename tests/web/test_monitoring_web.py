@@ -215,3 +215,20 @@ def login_client(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def test_teacher_rotation_of_the_county_inputs_is_watched(users: dict[str, User], monitored: OrgUnit) -> None:
+    from youjun.web.assessment.models import CountyInputs
+
+    CountyInputs.objects.update_or_create(
+        county=monitored,
+        year=YEAR,
+        defaults={
+            "values": {"rotation_eligible_teachers": 200, "rotated_teachers": 12, "rotated_backbone_teachers": 4}
+        },
+    )
+    services.refresh(OrgUnit.objects.get(code="340000"))
+    rotation = Warning.objects.filter(county=monitored, year=YEAR, rule="rotation")
+    assert rotation.count() == 1  # 12 ÷ 200 = 6 % < 10 %; backbone 4 ÷ 12 = 33 % ≥ 20 %
+    assert "12" in rotation.get().message and "200" in rotation.get().message
+    assert not Warning.objects.filter(county__code=OTHER_COUNTY, rule="rotation").exists()

@@ -105,8 +105,27 @@ def compute(province: OrgUnit, county: OrgUnit | None = None) -> tuple[Series, p
         {"county_code": pilots, "status": ["pilot"] * len(pilots)},
         schema={"county_code": pl.String, "status": pl.String},
     )
-    found = warnings(frames, rules, Context(statuses=statuses))
+    found = warnings(frames, rules, Context(statuses=statuses, rotation=_rotation(county or province)))
     return frames, found, rules
+
+
+def _rotation(unit: OrgUnit) -> pl.DataFrame | None:
+    """The teacher-rotation figures of the county inputs (every year), for the rotation rule; None without any."""
+    from youjun.engine.monitoring import ROTATION_COLUMNS
+    from youjun.web.assessment.models import CountyInputs
+
+    keys = ROTATION_COLUMNS[2:]
+    rows = [
+        (year, code, *(int(values[k]) for k in keys))
+        for year, code, values in CountyInputs.objects.filter(county__code__startswith=unit.prefix).values_list(
+            "year", "county__code", "values"
+        )
+        if all(isinstance(values.get(k), int | float) and not isinstance(values.get(k), bool) for k in keys)
+    ]
+    if not rows:
+        return None
+    schema = {"year": pl.Int64, "county_code": pl.String, **dict.fromkeys(keys, pl.Int64)}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def _levels(rules: RuleSet) -> tuple[str, ...]:
