@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from youjun.cli import app
 from youjun.engine.assessment import assess
 from youjun.engine.monitoring import ROTATION_COLUMNS, Context, series, warnings
+from youjun.errors import YoujunError
 from youjun.io.reader import read_school_data
 from youjun.io.synth_years import synth_years
 from youjun.standards import load_rule_set
@@ -121,3 +122,10 @@ def test_the_forecast_and_the_county_report(files: list[Path], tmp_path: Path) -
     bad.write_text("统计年度,学校标识码,县级区划代码,一年级\n2024,x,130101,-3\n", encoding="utf-8")
     refused = CliRunner().invoke(app, ["monitor", *map(str, files), "--grades", str(bad)])
     assert refused.exit_code != 0
+    huge = tmp_path / "huge.csv"
+    huge.write_bytes(b"a," * 600_000 + b"\n")  # one line over the line-length limit: refused before parsing
+    from youjun.cli_monitor import read_grades
+
+    with pytest.raises(YoujunError) as caught:
+        read_grades(huge)
+    assert caught.value.problems[0].code == "line_too_long"

@@ -45,7 +45,15 @@ def parse_years(text: str | None) -> list[int] | None:
 
 
 def _table(path: Path, headers: dict[str, str], required: Sequence[str], what: str) -> pl.DataFrame:
-    """A small CSV (enrolment by grade, births) with Chinese or English headers; whole numbers ≥ 0 checked."""
+    """A small CSV (enrolment by grade, births) with Chinese or English headers; whole numbers ≥ 0 checked. The file
+    is held to the command line's input limits (size, rows, line length, columns) before it is parsed."""
+    from youjun.io.limits import CLI_LIMITS, check_input
+
+    if not path.is_file():
+        raise YoujunError.single("forecast_file", f"{what}文件「{path}」不存在或不是文件")
+    refused = check_input(path, ".csv", CLI_LIMITS, file=path.name)
+    if refused:
+        raise YoujunError(refused)
     try:
         raw = pl.read_csv(path, infer_schema_length=0, encoding="utf8-lossy")
     except (OSError, pl.exceptions.PolarsError) as exc:
