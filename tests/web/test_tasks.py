@@ -183,3 +183,19 @@ def test_killing_a_real_worker_mid_job_and_starting_it_again_finishes_the_job_on
     job = DBTaskResult.objects.get(pk=result.id)
     assert job.status == TaskResultStatus.SUCCESSFUL and job.worker_ids == ["kill-test-1", "kill-test-1"]
     assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_county_page_waiting_for_its_first_result_says_so_and_refreshes(queue: None, client: Client) -> None:
+    county = OrgUnit.objects.get(code=OWN_COUNTY)
+    CountyEvaluation.objects.filter(county=county, year=YEAR).delete()
+    client.force_login(make_user(Role.COUNTY, OWN_COUNTY))
+    url = f"/evaluation/county/{OWN_COUNTY}/{YEAR}/"
+    assert client.get(url).status_code == 404  # nothing stored, nothing queued
+    pipeline.schedule(county, YEAR)
+    waiting = client.get(url)
+    assert waiting.status_code == 200
+    html = waiting.content.decode()
+    assert 'id="computing"' in html and 'http-equiv="refresh"' in html and "正在后台计算" in html
+    call_command("worker", "--batch", "--id", "w")
+    assert client.get(url).status_code == 200 and 'id="computing"' not in client.get(url).content.decode()

@@ -183,6 +183,11 @@ def _waiting(county: OrgUnit, year: int) -> bool:
     return bool(_jobs(county, year).filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]).exists())
 
 
+def computing(county: OrgUnit, year: int) -> bool:
+    """A background recompute of the county-year is queued or running (pages wait for it instead of "no result")."""
+    return _background() and _waiting(county, year)
+
+
 def _background() -> bool:
     return recompute_job.get_backend().__class__.__name__ == "DatabaseBackend"
 

@@ -172,6 +172,14 @@ def county(request: HttpRequest, code: str, year: int) -> HttpResponse:
     page = pages.county_page(user, unit, year)
     if page is None:
         years = selectors.years_with_results(user, unit.code)
+        if pipeline.computing(unit, year):  # the first result is being computed: say so and wait for it
+            context = {
+                "title": f"{unit.full_name} {year} 年评估结果正在生成",
+                "message": "数据已审核，评估结果正在后台计算，本页每 5 秒自动刷新。",
+                "refresh": 5,
+                "links": [(y, reverse("evaluation:county", args=[unit.code, y])) for y in years],
+            }
+            return render(request, "youjun/evaluation/message.html", context)
         return _no_result(request, unit.full_name, year, years, "evaluation:county", unit.code)
     if _wants_xlsx(request):
         return exports.county_xlsx(page)
