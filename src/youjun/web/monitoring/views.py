@@ -6,6 +6,7 @@ stored results they say so and have it recomputed in the background."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import Max
@@ -20,8 +21,9 @@ from youjun.web.downloads.views import offer
 from youjun.web.evaluation import selectors as evaluation
 from youjun.web.evaluation.pages import fmt
 from youjun.web.exports import XLSX, content_disposition
-from youjun.web.monitoring import charts, documents, services
+from youjun.web.monitoring import charts, documents, maps, services
 from youjun.web.monitoring.models import Snapshot, Warning
+from youjun.web.organisation import boundaries
 from youjun.web.organisation.models import Level, OrgUnit
 from youjun.web.shortcuts import evaluator_required, message_page, user_of
 
@@ -97,6 +99,59 @@ def _heat(data: dict[str, Any], rows: list[dict[str, Any]], links: bool = True) 
             }
         )
     return out
+
+
+#: The map's colour modes (GET ``map``): the latest year's resources verdict, or the highest warning level.
+MAP_MODES = {"verdict": "资源配置结论", "warning": "预警级别"}
+#: The map's classes of the warning levels, from the highest of the rule set's levels down.
+_LEVEL_AREAS = ("m-alarm", "m-warn", "m-watch")
+
+
+def _map(org: OrgUnit, data: dict[str, Any], shown: list[dict[str, Any]], mode: str, filtered: bool) -> dict[str, Any]:
+    """The map of ``org``'s counties coloured by ``mode``; counties outside the filter (``shown``) are dimmed."""
+    rows = {c["code"]: c for c in data["counties"]}
+    visible = {c["code"] for c in shown}
+    levels = list(data.get("levels") or services.LEVELS)
+    classes = {lvl: _LEVEL_AREAS[min(i, len(_LEVEL_AREAS) - 1)] for i, lvl in enumerate(reversed(levels))}
+    areas, without = [], []
+    counties = OrgUnit.objects.filter(code__startswith=org.prefix, level=Level.COUNTY).order_by("code")
+    for code, name in counties.values_list("code", "name"):
+        row = rows.get(code)
+        passed = None if row is None else row.get("passed")
+        verdict = "未评估" if passed is None else "资源配置达标" if passed else "资源配置未达标"
+        found = {lvl: n for lvl, n in (row or {}).get("levels", {}).items() if n}
+        summary = "、".join(f"{lvl} {n} 条" for lvl, n in found.items()) or ("无预警" if row else "无监测数据")
+        if mode == "warning":
+            top = next((lvl for lvl in reversed(levels) if found.get(lvl)), None)
+            cls = "m-none" if row is None else classes[top] if top else "m-clear"
+        else:
+            cls = "m-none" if passed is None else "m-pass" if passed else "m-fail"
+        if not boundaries.has_outline(code):
+            without.append(name)
+        areas.append(
+            maps.Area(
+                code=code,
+                name=name,
+                cls=cls,
+                label=f"{name}：{verdict}；{summary}",
+                url=reverse("monitoring:county", args=[code]),
+                dim=filtered and code not in visible,
+            )
+        )
+    title = f"{org.name}各县（区）{data['latest']}年{MAP_MODES[mode]}地图"
+    if mode == "warning":
+        legend = [(classes[lvl], lvl) for lvl in reversed(levels)] + [("m-clear", "无预警"), ("m-none", "无数据")]
+    else:
+        legend = [("m-pass", "达标"), ("m-fail", "未达标"), ("m-none", "未评估")]
+    return {
+        "svg": maps.county_map(areas, title, labels=len(areas) <= 20),
+        "title": title,
+        "legend": legend,
+        "mode": mode,
+        "modes": MAP_MODES,
+        "without": without,
+        "source": boundaries.source(),
+    }
 
 
 @evaluator_required
@@ -203,7 +258,18 @@ def unit(request: HttpRequest, code: str) -> HttpResponse:
             for lvl, n in c["levels"].items():
                 counts[lvl] = counts.get(lvl, 0) + n
     movers = {k: [m for m in v if m["code"].startswith(org.prefix)] for k, v in data["movers"].items()}
+    mode = request.GET.get("map", "")
+    mode = mode if mode in MAP_MODES else "verdict"
     context = {
+        "map": _map(org, data, rows, mode, bool(prefecture or level)),
+        "map_links": [
+            (
+                key,
+                name,
+                "?" + urlencode({k: v for k, v in (("prefecture", prefecture), ("level", level)) if v} | {"map": key}),
+            )
+            for key, name in MAP_MODES.items()
+        ],
         "org": org,
         "title": title,
         "data": data,
