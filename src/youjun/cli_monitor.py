@@ -44,47 +44,20 @@ def parse_years(text: str | None) -> list[int] | None:
     return sorted(set(years))
 
 
-def _table(path: Path, headers: dict[str, str], required: Sequence[str], what: str) -> pl.DataFrame:
-    """A small CSV (enrolment by grade, births) with Chinese or English headers; whole numbers ≥ 0 checked. The file
-    is held to the command line's input limits (size, rows, line length, columns) before it is parsed."""
-    from youjun.io.limits import CLI_LIMITS, check_input
-
-    if not path.is_file():
-        raise YoujunError.single("forecast_file", f"{what}文件「{path}」不存在或不是文件")
-    refused = check_input(path, ".csv", CLI_LIMITS, file=path.name)
-    if refused:
-        raise YoujunError(refused)
-    try:
-        raw = pl.read_csv(path, infer_schema_length=0, encoding="utf8-lossy")
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise YoujunError.single("forecast_file", f"{what}文件「{path}」无法读取：{exc}") from None
-    keys = {v: k for k, v in headers.items()} | {k: k for k in headers}
-    raw = raw.rename({c: keys[c.strip()] for c in raw.columns if c.strip() in keys})
-    missing = [headers[c] for c in required if c not in raw.columns]
-    if missing:
-        raise YoujunError.single("forecast_file", f"{what}文件「{path.name}」缺少列：{'、'.join(missing)}")
-    numeric = [c for c in required if c not in ("school_id", "county_code", "county_name")]
-    frame = raw.select(required).with_columns(pl.col(c).str.strip_chars().cast(pl.Int64, strict=False) for c in numeric)
-    for c in numeric:
-        bad = frame.with_row_index("row").filter(pl.col(c).is_null() | (pl.col(c) < 0))["row"].to_list()
-        if bad:
-            rows = "、".join(str(r + 2) for r in bad[:5]) + ("等" if len(bad) > 5 else "")
-            raise YoujunError.single(
-                "forecast_file", f"{what}文件「{path.name}」第 {rows} 行的「{headers[c]}」应为不小于 0 的整数"
-            )
-    return frame
-
-
 def read_grades(path: Path) -> pl.DataFrame:
-    from youjun.io.synth_years import GRADE_HEADERS
+    """Enrolment by grade (CSV or Excel), held to the command line's input limits and checked cell by cell."""
+    from youjun.io.forecast_inputs import read_table
+    from youjun.io.limits import CLI_LIMITS
 
-    return _table(path, GRADE_HEADERS, list(GRADE_HEADERS), "分年级在校生")
+    return read_table(path, path.suffix or ".csv", "grades", CLI_LIMITS)
 
 
 def read_births(path: Path) -> pl.DataFrame:
-    from youjun.io.synth_years import BIRTHS_HEADERS
+    """Births per county and year (CSV or Excel), checked like :func:`read_grades`."""
+    from youjun.io.forecast_inputs import read_table
+    from youjun.io.limits import CLI_LIMITS
 
-    return _table(path, BIRTHS_HEADERS, ["county_code", "birth_year", "births"], "出生人口")
+    return read_table(path, path.suffix or ".csv", "births", CLI_LIMITS)
 
 
 def project(schools: pl.DataFrame, grades: pl.DataFrame, births: pl.DataFrame | None, rules: Any, horizon: int) -> Any:
@@ -218,26 +191,13 @@ def write_json(frames: Any, found: pl.DataFrame, target: Path | None, fc: Any = 
 
 
 def write_xlsx(frames: Any, found: pl.DataFrame, rules: Any, target: Path, fc: Any = None) -> None:
-    from youjun.io.documents.monitoring import monitoring_annex_tables
-    from youjun.io.workbook import Table as Sheet
+    from youjun.io.documents.monitoring import forecast_annex_table, monitoring_annex_tables
     from youjun.io.workbook import write_tables
 
     latest = max(frames.indicators["year"].to_list())
     tables = monitoring_annex_tables(frames, found, rules, "000000", latest)
     if fc is not None:
-        headers = {
-            "year": "年度",
-            "county_code": "县级区划代码",
-            "county_name": "县（区）",
-            "stage": "学段",
-            "projected": "是否预测",
-            "indicator": "指标",
-            "county_value": "县域值",
-            "cv": "差异系数",
-            "cv_limit": "限值",
-            "cv_passed": "是否在限值内",
-        }
-        tables.append(Sheet(sheet="预测差异系数", frame=fc.cvs, headers=headers, notes=(fc.method,)))
+        tables.append(forecast_annex_table(fc.cvs, fc.method))
     write_tables(target, tables)
 
 

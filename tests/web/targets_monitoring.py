@@ -1,6 +1,6 @@
 """The monitoring pages in the permission matrix (tests/web/test_permissions.py): the pages of a province, a
 prefecture's view of it and a county follow the evaluation pages' jurisdiction; only a province or the ministry with
-write access asks for a recompute; school accounts are refused everywhere."""
+write access asks for a recompute; only the county itself uploads its forecast inputs; school accounts are refused everywhere."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "monitoring:county": lambda s: {"code": s["county"]},
     "monitoring:county_report": lambda s: {"code": s["county"], "fmt": "docx"},
     "monitoring:province_report": lambda s: {"code": s["province"], "fmt": "docx"},
+    "monitoring:forecast_upload": lambda s: {"code": s["county"]},
+    "monitoring:forecast_template": lambda s: {"code": s["county"]},
 }
 UNSCOPED: dict[str, dict[str, Any]] = {"monitoring:index": {}}
 
@@ -32,6 +34,8 @@ INSIDE = {
     "monitoring:county": "200/405 200/405 200/405 200/405 403/403 200/405",
     "monitoring:county_report": "200/405 200/405 200/405 200/405 403/403 200/405",
     "monitoring:province_report": "200/302 200/302 404/404 404/404 403/403 200/302",
+    "monitoring:forecast_upload": "405/403 405/403 405/403 405/302 403/403 405/403",
+    "monitoring:forecast_template": "200/405 200/405 200/405 200/405 403/403 200/405",
 }
 #: province, prefecture, county, school, viewer against the other jurisdiction.
 OUTSIDE = {
@@ -40,6 +44,8 @@ OUTSIDE = {
     "monitoring:county": "404/405 404/405 404/405 403/403 404/405",
     "monitoring:county_report": "404/405 404/405 404/405 403/403 404/405",
     "monitoring:province_report": "404/404 404/404 404/404 403/403 404/404",
+    "monitoring:forecast_upload": "405/404 405/404 405/404 403/403 405/404",
+    "monitoring:forecast_template": "404/405 404/405 404/405 403/403 404/405",
 }
 #: ministry, province, prefecture, county, school, viewer, other_county, other_school, anonymous.
 UNSCOPED_STATUS = {

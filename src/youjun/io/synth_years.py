@@ -59,6 +59,7 @@ from youjun.contract import (
     SCHOOL_TYPES,
     URBAN_RURAL,
 )
+from youjun.io.forecast_inputs import HEADERS
 from youjun.io.synth import (
     _STANDARD,
     _WEIGHTS,
@@ -197,18 +198,8 @@ class SyntheticYears:
 
 
 #: Chinese headers of the grade and births files.
-GRADE_HEADERS: Final[dict[str, str]] = {
-    "year": "统计年度",
-    "school_id": "学校标识码",
-    "county_code": "县级区划代码",
-    **{f"grade_{g}": f"{name}年级" for g, name in enumerate("一二三四五六七八九", start=1)},
-}
-BIRTHS_HEADERS: Final[dict[str, str]] = {
-    "county_code": "县级区划代码",
-    "county_name": "县级区划名称",
-    "birth_year": "出生年份",
-    "births": "出生人口数",
-}
+GRADE_HEADERS: Final[dict[str, str]] = HEADERS["grades"]
+BIRTHS_HEADERS: Final[dict[str, str]] = HEADERS["births"]
 
 _YEARS_TEXT: Final = re.compile(r"^\s*(\d{4})\s*(?:[-–—~～至到]\s*(\d{4})\s*)?$")
 

@@ -1439,3 +1439,23 @@ def monitoring_annex_tables(
             formats={"cv_mean": cv_format, "cv_median": cv_format, "value": value_format, "shortfall": value_format},
         ),
     ]
+
+
+#: Chinese headers of the annex sheet of projected CVs.
+FORECAST_HEADERS = {
+    "year": "年度",
+    "county_code": "县级区划代码",
+    "county_name": "县（区）",
+    "stage": "学段",
+    "projected": "是否预测",
+    "indicator": "指标",
+    "county_value": "县域值",
+    "cv": "差异系数",
+    "cv_limit": "限值",
+    "cv_passed": "是否在限值内",
+}
+
+
+def forecast_annex_table(cvs: pl.DataFrame, method: str) -> Table:
+    """The annex sheet 预测差异系数: the forecast's CVs (the base year as evaluated, then each projected year)."""
+    return Table(sheet="预测差异系数", frame=cvs, headers=FORECAST_HEADERS, notes=(method,))

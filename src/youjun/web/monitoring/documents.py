@@ -9,12 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from youjun.errors import YoujunError
-from youjun.io.documents.monitoring import county_monitoring_docx, monitoring_annex_tables, province_monitoring_docx
+from youjun.io.documents.monitoring import (
+    county_monitoring_docx,
+    forecast_annex_table,
+    monitoring_annex_tables,
+    province_monitoring_docx,
+)
 from youjun.io.workbook import write_tables
 from youjun.web.accounts.models import User
 from youjun.web.downloads.services import Progress, register
 from youjun.web.evaluation import selectors
-from youjun.web.monitoring import services
+from youjun.web.monitoring import forecasting, services
 from youjun.web.organisation.models import Level, OrgUnit
 
 REPORT_KIND = "monitoring.report"
@@ -25,12 +30,20 @@ def county_report(county: OrgUnit, fmt: str) -> tuple[bytes, str]:
     """The county's report (``docx``) or annex (``xlsx``) for its latest stored year, and its file name."""
     frames, found, rules = services.compute(services.province_of(county), county)
     year = max(frames.indicators["year"].to_list() or frames.counties["year"].to_list())
+    fc = forecasting.county_forecast(county)
+    result = fc.result if fc is not None else None
     if fmt == "docx":
-        content = county_monitoring_docx(frames, found, rules, county.code, year, scope_name=county.national_name)
+        projected = result.cvs if result is not None else None
+        content = county_monitoring_docx(
+            frames, found, rules, county.code, year, scope_name=county.national_name, forecast=projected
+        )
         return content, f"{county.national_name}{year}年义务教育优质均衡年度监测报告.docx"
+    tables = monitoring_annex_tables(frames, found, rules, county.code, year)
+    if result is not None:
+        tables.append(forecast_annex_table(result.cvs, result.method))
     with tempfile.TemporaryDirectory(prefix="youjun-monitoring-") as tmp:
         path = Path(tmp) / "annex.xlsx"
-        write_tables(path, monitoring_annex_tables(frames, found, rules, county.code, year))
+        write_tables(path, tables)
         return path.read_bytes(), f"{county.national_name}{year}年度监测附表.xlsx"
 
 

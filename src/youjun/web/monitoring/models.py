@@ -48,3 +48,16 @@ class Warning(models.Model):
             models.Index(fields=["county", "year"], name="warning_county_year"),
             models.Index(fields=["snapshot", "year", "severity"], name="warning_snapshot_year_level"),
         ]
+
+
+class ForecastInputs(models.Model):
+    """A county's optional inputs of the enrolment forecast (decision 63): pupils by grade per school and year, and
+    births per year, each kept as column → values (``youjun.io.forecast_inputs.REQUIRED``). An upload replaces the
+    years it holds and keeps the others; ``version`` counts the changes (the forecast is cached by it)."""
+
+    county = models.OneToOneField(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    grades = models.JSONField(default=dict)
+    births = models.JSONField(default=dict)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")

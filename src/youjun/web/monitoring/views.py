@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,17 +16,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from youjun.engine.forecast import STAGE_NAMES
+from youjun.errors import YoujunError
 from youjun.web.accounts.models import Role
 from youjun.web.accounts.scoping import can_see_unit
 from youjun.web.downloads.views import offer
 from youjun.web.evaluation import selectors as evaluation
 from youjun.web.evaluation.pages import fmt
 from youjun.web.exports import XLSX, content_disposition
-from youjun.web.monitoring import charts, documents, maps, services
+from youjun.web.monitoring import charts, documents, forecasting, maps, services
 from youjun.web.monitoring.models import Snapshot, Warning
 from youjun.web.organisation import boundaries
 from youjun.web.organisation.models import Level, OrgUnit
 from youjun.web.shortcuts import evaluator_required, message_page, user_of
+from youjun.web.uploads import body_limited
 
 
 def _cell_class(cell: dict[str, Any] | None, limit: float | None, near: float) -> str:
@@ -357,6 +361,7 @@ def county(request: HttpRequest, code: str) -> HttpResponse:
             )
     found = list(Warning.objects.filter(snapshot=snapshot, county=org).order_by("-year", "-severity", "id"))
     context = {
+        **_forecast_context(user, org, dec),
         "org": org,
         "title": title,
         "years": shown,
@@ -426,3 +431,106 @@ def province_report(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
         else "Excel 附表含各县逐年指标序列、全部预警事项和地区汇总。",
         back=reverse("monitoring:unit", args=[org.code]),
     )
+
+
+def _forecast_context(user: Any, org: OrgUnit, decimals: int) -> dict[str, Any]:
+    """The county page's forecast section: the forecast and its charts, or why there is none; the upload form."""
+    fc = forecasting.county_forecast(org)
+    context: dict[str, Any] = {"forecast": None, "forecast_problem": ""}
+    context["can_upload"] = forecasting.may_upload(user, org)
+    inputs = forecasting.inputs_of(org)
+    context["forecast_inputs"] = inputs
+    if fc is None:
+        return context
+    if fc.result is None:
+        context["forecast_problem"] = fc.problem
+        return context
+    shown = forecasting.summary(fc, dict(STAGE_NAMES))
+    for stage in shown["stages"]:
+        title = f"{org.name}{stage['name']}差异系数预测（按现有资源）"
+        stage["chart"] = charts.cv_lines(shown["years"], stage["lines"], stage["limit"], title, decimals)
+    context["forecast"] = shown
+    context["forecast_births"] = fc.births
+    return context
+
+
+def _refuse_large_forecast(request: HttpRequest, kwargs: Any) -> HttpResponse:
+    back = reverse("monitoring:county", args=[kwargs["code"]])
+    limit = int(settings.YOUJUN_MAX_UPLOAD_BYTES) // (1024 * 1024)
+    return message_page(request, "文件过大", f"文件过大（上限 {limit} MB），请拆分后再上传。", 413, back=back)
+
+
+@body_limited(lambda: int(settings.YOUJUN_MAX_UPLOAD_BYTES), _refuse_large_forecast)
+@evaluator_required
+@require_POST
+def forecast_upload(request: HttpRequest, code: str) -> HttpResponse:
+    """The county uploads its pupils by grade (``kind=grades``) or births (``kind=births``), CSV or Excel."""
+    user = user_of(request)
+    org = evaluation.visible_unit(user, code)
+    if org.level != Level.COUNTY:
+        raise Http404("未找到该县（区）")
+    if not forecasting.may_upload(user, org):
+        return message_page(request, "无权执行此操作", "只有本县（区）教育行政部门可以上传预测所用的数据。", 403)
+    kind = request.POST.get("kind", "")
+    upload = request.FILES.get("file")
+    if kind not in ("grades", "births"):
+        messages.error(request, "表单已失效，请刷新页面后重新上传。")
+    elif upload is None:
+        messages.error(request, "请选择要上传的文件。")
+    else:
+        try:
+            stored = forecasting.store(user, org, kind, upload.name or "", upload.read())  # type: ignore[arg-type]
+        except YoujunError as exc:
+            for p in exc.problems[:20]:
+                where = "，".join(
+                    x
+                    for x in (p.location.sheet, f"第 {p.location.row} 行" if p.location.row else "", p.location.column)
+                    if x
+                )
+                messages.error(request, f"{where}：{p.message}" if where else p.message)
+            if len(exc.problems) > 20:
+                messages.error(request, f"另有 {len(exc.problems) - 20} 处问题未列出。")
+            messages.error(request, "上传未完成，已保存的预测数据没有任何改动。")
+        else:
+            years = "、".join(map(str, stored.years))
+            replaced = f"（替换了 {'、'.join(map(str, stored.replaced))} 年的原有数据）" if stored.replaced else ""
+            what = "分年级在校生数" if kind == "grades" else "出生人口"
+            messages.success(request, f"已导入{what} {stored.rows} 行：{years} 年{replaced}。")
+    return redirect(reverse("monitoring:county", args=[org.code]) + "#forecast")
+
+
+@evaluator_required
+@require_GET
+def forecast_template(request: HttpRequest, code: str) -> HttpResponse:
+    """The upload template: a row per school of the county's latest years, the birth years of the next entries."""
+    import tempfile
+    from pathlib import Path
+
+    from youjun.io.forecast_inputs import write_template_tables
+    from youjun.io.workbook import write_tables
+    from youjun.web.collection.models import SchoolRecord
+
+    org = evaluation.visible_unit(user_of(request), code)
+    if org.level != Level.COUNTY:
+        raise Http404("未找到该县（区）")
+    years = sorted(set(SchoolRecord.objects.filter(county=org).values_list("year", flat=True)))[-3:]
+    last = years[-1] if years else None
+    schools = (
+        list(
+            SchoolRecord.objects.filter(county=org, year=last)
+            .order_by("school__school_id")
+            .values_list("school__school_id", "school_name")
+        )
+        if last is not None
+        else []
+    )
+    with tempfile.TemporaryDirectory(prefix="youjun-forecast-") as tmp:
+        path = Path(tmp) / "template.xlsx"
+        write_tables(path, write_template_tables(org.code, schools, years))  # type: ignore[arg-type]
+        content = path.read_bytes()
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition(
+        f"{org.national_name}分年级在校生数与出生人口模板.xlsx", f"forecast-template-{org.code}.xlsx"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -14,11 +14,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from youjun.io.forecast_inputs import GRADE_KEYS
 from youjun.io.synth import generate
 from youjun.web.accounts.models import Role, User
 from youjun.web.collection.loading import load_frame, onto_real_counties
 from youjun.web.collection.models import CollectionYear, CountySubmission, RecordStatus, SchoolRecord
 from youjun.web.evaluation.pipeline import recompute
+from youjun.web.monitoring.models import ForecastInputs
 from youjun.web.organisation.models import MINISTRY_CODE, Level, OrgUnit, School
 from youjun.web.organisation.services import load_divisions
 from youjun.web.site import network
@@ -39,7 +41,7 @@ TRY = {
     "demo-province": ("审核鸠江区综合评估、接收县（区）报送、推荐先行创建县", "/assessment/county/340207/2023/"),
     "demo-viewer": ("只读查看全省评估结果", "/evaluation/"),
     "demo-prefecture": ("查看本市各县（区）评估结果和报送进度", "/evaluation/"),
-    "demo-county": ("审核学校数据并报送；综合评估、社会认可度调查", "/collection/"),
+    "demo-county": ("审核学校数据并报送；综合评估、社会认可度调查；年度监测与学位预测", "/collection/"),
     "demo-school": ("填报本校 2024 年数据，提交县（区）审核", "/collection/"),
     "demo-county2": ("作为先行创建县填写实施方案、报送进展报告（教育部确认后）", "/programme/"),
     "demo-province2": ("推荐本省先行创建县（教育部开设批次后）", "/programme/"),
@@ -67,6 +69,7 @@ class Command(BaseCommand):
             else:
                 self._load(int(options["counties"]))
             self._accounts()
+            self._forecast_inputs()
             extras = self._app_demos(base)
         # After the commit (and the jobs it starts): the addresses and logins are the last thing on the screen.
         self._print_start(base)
@@ -128,6 +131,43 @@ class Command(BaseCommand):
                 CountySubmission.objects.get_or_create(county=county, year=YEAR - 1, defaults={"status": "accepted"})
             for year in range(YEAR - 1 - EARLIER_YEARS, YEAR + 1):
                 recompute(county, year)
+
+    def _forecast_inputs(self) -> None:
+        """The demo county's pupils by grade for its approved years and its births: cohorts that move up a grade a
+        year, an intake falling with the births since 2017 (so the forecast shows emptying grades)."""
+        county = OrgUnit.objects.get(code=COUNTY)
+        if ForecastInputs.objects.filter(county=county).exists():
+            return
+        records = SchoolRecord.objects.filter(county=county, status=RecordStatus.APPROVED).order_by("year", "school")
+        grades: dict[str, list[Any]] = {k: [] for k in ("year", "school_id", "county_code", *GRADE_KEYS)}
+
+        def intake(entry: int) -> float:
+            return 1.0 - 0.035 * max(entry - 2017, 0)
+
+        for r in records.select_related("school"):
+            values = [float(intake(r.year - g)) for g in range(9)]  # grade g + 1 entered in year − g
+            split = []
+            for total, part in (
+                (r.values.get("students_primary") or 0, values[:6]),
+                (r.values.get("students_junior") or 0, values[6:]),
+            ):
+                shares = [int(total * v / sum(part)) for v in part]
+                shares[-1] += int(total) - sum(shares)
+                split += shares
+            for key, value in (("year", r.year), ("school_id", r.school.school_id), ("county_code", county.code)):
+                grades[key].append(value)
+            for key, n in zip(GRADE_KEYS, split, strict=True):
+                grades[key].append(n)
+        if not grades["year"]:
+            return
+        first = [n for y, n in zip(grades["year"], grades["grade_1"], strict=True) if y == max(grades["year"])]
+        entry = sum(first) / intake(max(grades["year"]))
+        births = {
+            "county_code": [county.code] * 15,
+            "birth_year": list(range(YEAR - 20, YEAR - 5)),
+            "births": [round(entry * intake(y + 6) * 1.02) for y in range(YEAR - 20, YEAR - 5)],
+        }
+        ForecastInputs.objects.create(county=county, grades=grades, births=births, version=1)
 
     def _user(self, username: str, role: str, unit: OrgUnit | None, name: str, school: School | None = None) -> User:
         user, created = User.objects.get_or_create(
