@@ -1,6 +1,7 @@
 """The monitoring pages in the permission matrix (tests/web/test_permissions.py): the pages of a province, a
 prefecture's view of it and a county follow the evaluation pages' jurisdiction; only a province or the ministry with
-write access asks for a recompute; only the county itself uploads its forecast inputs; school accounts are refused everywhere."""
+write access asks for a recompute; only the county itself uploads its forecast inputs; school accounts are refused
+everywhere."""
 
 from __future__ import annotations
 
