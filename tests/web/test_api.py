@@ -134,6 +134,7 @@ def test_openapi_schema_describes_the_endpoints_in_chinese(client: Client) -> No
         "/api/evaluations/{year}": "辖区内各县某年度的评估结果",
         "/api/counties/{code}/evaluations/{year}": "一个县某年度的评估结果",
         "/api/units/{code}": "一个行政单位及其下级单位",
+        "/api/monitoring/{code}": "一个地区的年度监测序列与预警",
     }
     for path, summary in expected.items():
         assert paths[path]["get"]["summary"] == summary

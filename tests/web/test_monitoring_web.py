@@ -232,3 +232,46 @@ def test_teacher_rotation_of_the_county_inputs_is_watched(users: dict[str, User]
     assert rotation.count() == 1  # 12 ÷ 200 = 6 % < 10 %; backbone 4 ÷ 12 = 33 % ≥ 20 %
     assert "12" in rotation.get().message and "200" in rotation.get().message
     assert not Warning.objects.filter(county__code=OTHER_COUNTY, rule="rotation").exists()
+
+
+def test_the_api_gives_the_series_roll_ups_and_warnings_within_the_jurisdiction(
+    client: Client, users: dict[str, User], monitored: OrgUnit
+) -> None:
+    from youjun.web.api.models import ApiToken
+
+    def api(role: str, url: str) -> Any:
+        token = ApiToken.issue(users[role], f"monitoring {role}")[1]
+        return client.get(url, headers={"Authorization": f"Bearer {token}"})
+
+    response = api("province", "/api/monitoring/340000")
+    assert response.status_code == 200
+    body = response.json()
+    snapshot = Snapshot.objects.get(province__code="340000")
+    assert body["years"] == [YEAR - 1, YEAR] and body["latest"] == YEAR and body["stale"] is False
+    county = next(c for c in body["counties"] if c["code"] == OWN_COUNTY)
+    stored = CountyEvaluation.objects.get(county=monitored, year=YEAR).result["resource_allocation"]["stages"]
+    for stage, figures in stored.items():
+        for code, cv in (figures.get("cv") or {}).items():
+            assert county["cv"][f"{stage}-{code}"][str(YEAR)] == cv  # full precision, as stored
+    assert county["passed"] == CountyEvaluation.objects.get(county=monitored, year=YEAR).passed
+    warnings = Warning.objects.filter(county=monitored, year=YEAR)
+    assert len([w for w in body["warnings"] if w["county_code"] == OWN_COUNTY]) == warnings.count() > 0
+    levels = {(r["level"], r["region_code"]) for r in body["regions"]}
+    assert ("province", "340000") in levels and ("prefecture", OWN_COUNTY[:4] + "00") in levels
+    row = next(
+        r
+        for r in body["regions"]
+        if r["level"] == "province" and r["year"] == YEAR and r["stage"] == "primary" and r["indicator"] == "R1"
+    )
+    assert row["counties"] == len([c for c in snapshot.data["counties"] if "primary-R1" in c["cells"]])
+    earlier = api("province", f"/api/monitoring/340000?year={YEAR - 1}").json()["warnings"]
+    assert all(w["year"] == YEAR - 1 for w in earlier)
+    own = api("county", f"/api/monitoring/{OWN_COUNTY}").json()
+    assert [c["code"] for c in own["counties"]] == [OWN_COUNTY] and own["regions"] == []
+    prefecture = api("prefecture", f"/api/monitoring/{OWN_COUNTY[:4]}00").json()
+    assert {r["region_code"] for r in prefecture["regions"]} == {OWN_COUNTY[:4] + "00"}
+    nation = api("ministry", "/api/monitoring/000000").json()
+    assert {r["region_code"] for r in nation["regions"]} == {"340000", "110000"}
+    assert {r["level"] for r in nation["regions"]} == {"province"}
+    assert api("other_county", f"/api/monitoring/{OWN_COUNTY}").status_code == 404
+    assert api("other_province", "/api/monitoring/340000").status_code == 404

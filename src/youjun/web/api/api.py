@@ -1,4 +1,5 @@
-"""The read-only JSON API (django-ninja): stored evaluation results and the organisation hierarchy.
+"""The read-only JSON API (django-ninja): stored evaluation results, the organisation hierarchy and the annual
+monitoring.
 
 Authentication: ``Authorization: Bearer <token>`` (see ``auth.TokenAuth``); the request acts as the token's user and
 sees exactly that user's jurisdiction. Anything outside it answers 404, the same as something that does not exist.
@@ -311,4 +312,170 @@ def unit_detail(
         "full_name": unit.full_name,
         "parent": _ref(parent) if parent is not None and can_see_unit(user, parent) else None,
         "children": [_ref(c) for c in children],
+    }
+
+
+# ----------------------------------------------------------------------------------------------------
+# Annual monitoring (the province's snapshot, decision 61)
+
+
+class MonitoringColumn(Schema):
+    key: str = Field(description="列标识：学段-指标代码，如 primary-R1")
+    stage: str = Field(description="学段")
+    indicator: str = Field(description="指标代码")
+    name: str = Field(description="指标名称")
+    limit: float | None = Field(description="差异系数限值")
+
+
+class MonitoringCounty(Schema):
+    code: str = Field(description="县级区划代码")
+    name: str = Field(description="县（区）名称")
+    prefecture_code: str | None = Field(description="所属地市代码")
+    passed: bool | None = Field(description="最近年度资源配置是否达标（该年度无结果时为 null）")
+    years: list[int] = Field(description="有评估结果的年度")
+    warnings: dict[str, int] = Field(description="最近年度各级预警数")
+    cv: dict[str, dict[str, float | None]] = Field(description="各列（学段-指标）逐年差异系数：列标识 → 年度 → 值")
+    within: dict[str, int] = Field(description="逐年在限值内的差异系数个数")
+
+
+class MonitoringWarning(Schema):
+    county_code: str = Field(description="县级区划代码")
+    year: int = Field(description="年度")
+    level: str = Field(description="级别：关注 / 预警 / 警报")
+    rule: str = Field(description="预警规则标识")
+    rule_name: str = Field(description="预警规则名称")
+    stage: str = Field(description="学段（无则为空）")
+    code: str = Field(description="指标或项目代码（无则为空）")
+    school_id: str = Field(description="学校标识码（学校层面的预警）")
+    school_name: str = Field(description="学校名称")
+    message: str = Field(description="预警内容")
+    value: float | None = Field(description="触发预警的数值")
+    limit: float | None = Field(description="对应的限值或标准")
+
+
+class MonitoringOut(Schema):
+    unit: UnitRef = Field(description="查询的地区")
+    rule_set: str = Field(description="预警规则所在的规则集")
+    years: list[int] = Field(description="监测年度")
+    latest: int | None = Field(description="最近年度")
+    computed_at: str | None = Field(description="监测结果计算时间（ISO 8601）")
+    stale: bool = Field(description="评估结果在此后有变化、正在后台重新计算时为 true")
+    columns: list[MonitoringColumn] = Field(description="差异系数列")
+    counties: list[MonitoringCounty] = Field(description="辖区内各县（区）的逐年序列")
+    regions: list[dict[str, Any]] = Field(
+        description="省、地市汇总（逐年、学段、指标：县数、达标与未达标县数、差异系数均值与中位数、学生加权县域值、"
+        "单元与学生合计、差距合计）；全国查询时为各省的省级汇总"
+    )
+    region_counties: list[dict[str, Any]] = Field(description="省、地市逐年的县数和资源配置、综合评估结论计数")
+    warnings: list[MonitoringWarning] = Field(description="预警事项（默认最近年度；year 参数指定年度）")
+
+
+@api.get(
+    "/monitoring/{code}",
+    response={200: MonitoringOut, 202: ErrorOut, 401: ErrorOut, 404: ErrorOut},
+    summary="一个地区的年度监测序列与预警",
+    description=(
+        "省、地市或县（区）：辖区内各县逐年的差异系数序列、达标情况、预警事项和省、地市汇总；教育部（000000）："
+        "各省的省级汇总。监测结果按省保存，评估结果变化后在后台重新计算：尚无结果时返回 202，请稍后重试。"
+    ),
+    tags=["年度监测"],
+    operation_id="get_monitoring",
+)
+def monitoring(
+    request: HttpRequest,
+    code: str = Path(..., description="6 位行政区划代码（教育部为 000000）"),
+    year: int | None = Query(None, description="预警事项的年度（默认最近年度）"),
+) -> tuple[int, dict[str, Any]] | dict[str, Any]:
+    from youjun.web.monitoring import services as monitoring_services
+    from youjun.web.monitoring.models import Snapshot, Warning
+
+    user = _user(request)
+    unit = selectors.visible_unit(user, code)
+    base: dict[str, Any] = {"unit": _ref(unit), "warnings": [], "counties": []}
+    if unit.level == Level.MINISTRY:
+        current = monitoring_services.stamps()
+        held = dict(Snapshot.objects.values_list("province__code", "stamp"))
+        behind = [
+            p
+            for p in OrgUnit.objects.filter(level=Level.PROVINCE)
+            if p.prefix in current and held.get(p.code) != current[p.prefix]
+        ]
+        for province in behind:  # in the background (at once when jobs run in the request)
+            monitoring_services.schedule(province)
+        snapshots = list(Snapshot.objects.select_related("province").order_by("province__code"))
+        stale = any(current.get(s.province.prefix) != s.stamp for s in snapshots) or len(snapshots) < len(current)
+        if not snapshots:
+            return 202, {"detail": "尚无监测结果：各省评估结果生成后在后台计算，请稍后重试。"}
+        data = [s.data for s in snapshots]
+        return {
+            **base,
+            "rule_set": "、".join(sorted({d.get("rule_set", "") for d in data})),
+            "years": sorted({y for d in data for y in d.get("years", [])}),
+            "latest": max((d.get("latest") or 0 for d in data), default=None) or None,
+            "computed_at": max(s.computed_at for s in snapshots).isoformat(),
+            "stale": stale,
+            "columns": data[0].get("columns", []),
+            "regions": [r for d in data for r in d.get("regions", []) if r.get("level") == "province"],
+            "region_counties": [r for d in data for r in d.get("region_counties", []) if r.get("level") == "province"],
+        }
+    province = monitoring_services.province_of(unit)
+    snapshot, stale = monitoring_services.current(province)
+    if snapshot is None:
+        return 202, {"detail": "监测结果正在后台计算，请稍后重试。"}
+    data = snapshot.data
+    prefix = unit.prefix
+    counties = [
+        {
+            "code": c["code"],
+            "name": c["name"],
+            "prefecture_code": c.get("prefecture_code"),
+            "passed": c.get("passed"),
+            "years": c.get("years", []),
+            "warnings": c.get("levels", {}),
+            "cv": {key: cell.get("series", {}) for key, cell in c.get("cells", {}).items()},
+            "within": c.get("within", {}),
+        }
+        for c in data.get("counties", [])
+        if c["code"].startswith(prefix)
+    ]
+    regional = unit.level != Level.COUNTY
+
+    def mine(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not regional:
+            return []
+        if unit.level == Level.PROVINCE:
+            return rows
+        return [r for r in rows if r.get("region_code") == unit.code]
+
+    shown_year = year if year is not None else data.get("latest")
+    found = Warning.objects.filter(snapshot=snapshot, year=shown_year, county__code__startswith=prefix)
+    warnings = [
+        {
+            "county_code": w.county.code,
+            "year": w.year,
+            "level": w.level,
+            "rule": w.rule,
+            "rule_name": w.rule_name,
+            "stage": w.stage,
+            "code": w.code,
+            "school_id": w.school_id,
+            "school_name": w.school_name,
+            "message": w.message,
+            "value": w.value,
+            "limit": w.limit,
+        }
+        for w in found.select_related("county").order_by("county__code", "-severity", "id")
+    ]
+    return {
+        **base,
+        "rule_set": data.get("rule_set", ""),
+        "years": data.get("years", []),
+        "latest": data.get("latest"),
+        "computed_at": snapshot.computed_at.isoformat(),
+        "stale": stale,
+        "columns": data.get("columns", []),
+        "counties": counties,
+        "regions": mine(data.get("regions", [])),
+        "region_counties": mine(data.get("region_counties", [])),
+        "warnings": warnings,
     }

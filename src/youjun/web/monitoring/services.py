@@ -53,8 +53,12 @@ def _pilots(unit: OrgUnit) -> Any:
     )
 
 
+#: The snapshot's format: a snapshot of an older format is stale (recomputed) whatever its inputs.
+FORMAT = 2
+
+
 def _stamp(r: Mapping[str, Any], p: Mapping[str, Any]) -> str:
-    return f"{r.get('n', 0)}|{r.get('last')}|{r.get('top')}|{r.get('gen')}|{p.get('n', 0)}|{p.get('top')}"[:200]
+    return f"v{FORMAT}|{r.get('n', 0)}|{r.get('last')}|{r.get('top')}|{r.get('gen')}|{p.get('n', 0)}|{p.get('top')}"[:200]
 
 
 def stamp_of(province: OrgUnit) -> str:
@@ -250,7 +254,17 @@ def summarise(frames: Series, found: pl.DataFrame, rules: RuleSet) -> dict[str, 
         "counties": rows,
         "movers": movers,
         "per_year": per_year,
+        # The roll-ups of the province and its prefectures (the engine's region frames), for the API.
+        "regions": _records(frames.regions.filter(pl.col("level") != "nation")),
+        "region_counties": _records(frames.region_counties.filter(pl.col("level") != "nation")),
     }
+
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-safe dicts (NaN and infinities as null)."""
+    floats = [c for c, t in frame.schema.items() if t.is_float()]
+    clean = frame.with_columns(pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c) for c in floats)
+    return clean.to_dicts()
 
 
 def refresh(province: OrgUnit) -> Snapshot:
