@@ -58,7 +58,8 @@ FORMAT = 2
 
 
 def _stamp(r: Mapping[str, Any], p: Mapping[str, Any]) -> str:
-    return f"v{FORMAT}|{r.get('n', 0)}|{r.get('last')}|{r.get('top')}|{r.get('gen')}|{p.get('n', 0)}|{p.get('top')}"[:200]
+    parts = (f"v{FORMAT}", r.get("n", 0), r.get("last"), r.get("top"), r.get("gen"), p.get("n", 0), p.get("top"))
+    return "|".join(map(str, parts))[:200]
 
 
 def stamp_of(province: OrgUnit) -> str:
