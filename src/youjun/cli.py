@@ -488,6 +488,58 @@ def monitor(
 
 
 @app.command()
+def plan(
+    files: Files,
+    county: Annotated[str | None, typer.Option("--county", "-c", help="县级区划代码（数据只有一个县时可省略）")] = None,
+    standard: Annotated[str, typer.Option("--standard", "-s", help="规则集标识或规则集文件路径")] = "national-2017",
+    costs: Annotated[
+        Path | None, typer.Option("--costs", help="单价文件（TOML，键名同 standards/costs.toml；缺省用示例单价）")
+    ] = None,
+    limits: Annotated[
+        Path | None,
+        typer.Option("--limits", help="各校上限 CSV：学校标识码、可新建用房面积、可新增场地面积（㎡，空白为不限）"),
+    ] = None,
+    max_teachers: Annotated[
+        int | None, typer.Option("--max-teachers", help="全县最多新增教师数（编制）", min=0)
+    ] = None,
+    budget: Annotated[float | None, typer.Option("--budget", help="预算上限（元）", min=0)] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="求解时间上限（秒）", min=1)] = 60.0,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="输出格式")] = Format.table,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件（json 缺省输出到标准输出）")] = None,
+) -> None:
+    """达标规划：一个县（区）最近年度的数据，求新增教师、校舍、场地、设备和多媒体教室的最低费用方案。
+
+    约束：每个学校单元达到逐校标准（至少 6 项达标、其余不低于 85%），各学段各项差异系数不超过限值；可给出各校
+    建设和场地上限、全县编制和预算上限。用精确求解器（SCIP）求解并给出最优性差距，方案经评估引擎复核达标。
+    """
+    from youjun import cli_plan
+    from youjun.engine.planner import Limits, load_costs
+    from youjun.engine.planner import plan as make_plan
+    from youjun.standards import load_rule_set
+
+    rules = load_rule_set(standard)
+    unit_costs = load_costs(costs)
+    caps = (
+        cli_plan.read_limits(limits, max_teachers, budget)
+        if limits is not None
+        else Limits(max_teachers=max_teachers, budget=budget)
+    )
+    data = _read(files)
+    with err.status("正在求解达标方案……", spinner="dots"):
+        result = make_plan(data.schools, rules, county=county, costs=unit_costs, limits=caps, time_limit=time_limit)
+    if fmt is Format.json:
+        cli_plan.write_json(result, out_path)
+        if out_path is not None:
+            err.print(f"已写出达标方案 JSON：{out_path}")
+    elif fmt is Format.xlsx:
+        target = out_path or Path("达标方案.xlsx")
+        cli_plan.write_xlsx(result, rules, target)
+        err.print(f"已写出达标方案：{target}")
+    else:
+        cli_plan.render(out, result, rules)
+
+
+@app.command()
 def synth(
     counties: Annotated[int, typer.Option(help="县（区）数量")] = 12,
     seed: Annotated[int, typer.Option(help="随机种子（相同种子生成相同数据）")] = 2024,

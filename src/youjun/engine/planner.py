@@ -1,0 +1,557 @@
+"""The planner (规划器): the least-cost additions that bring a county's resource allocation to the standard
+(decision 64).
+
+**Levers.** Per school unit (school × stage) whole teachers to hire — qualified (R1), backbone (R2), PE, music and
+art (R3) — and per school the shared resources, split between its units exactly as the engine splits them (the
+unit's ``share``): ㎡ of teaching and auxiliary rooms (R4), ㎡ of outdoor sports ground (R5), 元 of equipment (R6)
+and whole multimedia rooms (R7). Each lever adds to the numerator of its own indicator only (a backbone hire is not
+also counted as a qualified one), so a plan never relies on an effect the data would not show. Costs per unit of
+each lever come from ``standards/costs.toml`` or the county's own file.
+
+**Constraints.** Every unit meets the per-school rule: a binary per unit and indicator chooses which indicators are
+met (a_k ≥ standard·p/per) and the others reach ``min_ratio`` of it, at least ``min_met`` met. Every CV of every
+stage is within its limit: with a_i the numerator of unit i and p_i its pupils, the student-weighted CV ≤ L is
+Σ aᵢ²/pᵢ ≤ (1 + L²)·(Σ aᵢ)²/P, i.e. ‖(aᵢ/√pᵢ)‖₂ ≤ √((1 + L²)/P)·Σ aᵢ — a second-order cone in the additions
+(the ``per`` factor cancels). Optional caps: per school on building and on ground (``max_building``,
+``max_ground``, ㎡; 0 = no land), per county on teachers hired (编制) and on the budget.
+
+**Solver.** SCIP through PySCIPOpt: a mixed-integer second-order-cone programme solved to proven optimality or to
+the requested gap within the time limit; the gap is reported with every plan. **Check.** The plan is applied to the
+schools' data (continuous additions rounded up to 0.1 ㎡ and whole 元) and the engine evaluates it: a plan is
+returned only when the engine says the county's resources pass; if rounding broke a bound the solve is repeated with
+a wider safety margin.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import polars as pl
+
+from youjun.engine.evaluate import ResourceEvaluation, evaluate_resources
+from youjun.errors import YoujunError
+from youjun.standards.model import RuleSet
+
+COSTS_FILE: Final = Path(__file__).resolve().parents[1] / "standards" / "costs.toml"
+
+
+@dataclass(frozen=True)
+class Lever:
+    key: str
+    name: str
+    indicator: str
+    field: str  # the data field it adds to (a staged field takes the unit's stage suffix)
+    staged: bool
+    integral: bool
+    unit: str
+
+
+#: What the planner may add, in the order plans list them.
+LEVERS: Final = (
+    Lever("qualified_teacher", "高学历专任教师", "R1", "qualified_teachers", True, True, "人"),
+    Lever("backbone_teacher", "骨干教师", "R2", "backbone_teachers", True, True, "人"),
+    Lever("pe_teacher", "体育专任教师", "R3", "pe_teachers", True, True, "人"),
+    Lever("music_teacher", "音乐专任教师", "R3", "music_teachers", True, True, "人"),
+    Lever("art_teacher", "美术专任教师", "R3", "art_teachers", True, True, "人"),
+    Lever("teaching_area", "教学及辅助用房", "R4", "teaching_aux_area", False, False, "㎡"),
+    Lever("sports_ground", "室外体育运动场地", "R5", "outdoor_sports_area", False, False, "㎡"),
+    Lever("equipment", "教学仪器设备", "R6", "equipment_value", False, False, "元"),
+    Lever("multimedia_room", "网络多媒体教室", "R7", "multimedia_rooms", False, True, "间"),
+)
+TEACHER_LEVERS: Final = tuple(lv.key for lv in LEVERS if lv.staged)
+#: Continuous additions are rounded up to these steps before the engine checks the plan.
+STEP: Final = {"teaching_area": 0.1, "sports_ground": 0.1, "equipment": 1.0}
+
+
+def load_costs(path: str | Path | None = None) -> dict[str, float]:
+    """The unit costs: the defaults of ``standards/costs.toml``, overridden by ``path`` (same keys)."""
+    with COSTS_FILE.open("rb") as fh:
+        costs = {k: float(v) for k, v in tomllib.load(fh)["costs"].items()}
+    if path is None:
+        return costs
+    source = Path(path)
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise YoujunError.single("plan_costs", f"单价文件「{source.name}」无法读取：{exc}") from None
+    given = data.get("costs", data)
+    for key, value in given.items():
+        if key == "name":
+            continue
+        if key not in costs:
+            known = "、".join(costs)
+            raise YoujunError.single("plan_costs", f"单价文件中的「{key}」不是可用的单价（可用：{known}）")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+            raise YoujunError.single("plan_costs", f"单价「{key}」应为不小于 0 的数（现为 {value!r}）")
+        costs[key] = float(value)
+    return costs
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Optional caps: per school (school_id → ㎡ that may still be built / laid as ground), per county."""
+
+    max_building: Mapping[str, float] = field(default_factory=dict)
+    max_ground: Mapping[str, float] = field(default_factory=dict)
+    max_teachers: int | None = None  # teachers the county may still hire (编制)
+    budget: float | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked plan: ``actions`` (school_id, school_name, stage — null for shared resources —, lever, name,
+    amount, unit, cost), ``cvs`` (stage, indicator, cv_before, cv_after, cv_limit), ``units`` (school_id, stage,
+    passed_before, passed_after), ``applied`` (the schools' data with the plan applied), the total ``cost``, the
+    solver's ``status``, proven ``gap`` and ``seconds``."""
+
+    county_code: str
+    county_name: str
+    actions: pl.DataFrame
+    cvs: pl.DataFrame
+    units: pl.DataFrame
+    applied: pl.DataFrame
+    cost: float
+    gap: float
+    status: str
+    seconds: float
+    solver: str
+    passed_before: bool
+    passed_after: bool
+
+
+def _fail(message: str, code: str = "plan_infeasible") -> YoujunError:
+    return YoujunError.single(code, message)
+
+
+def _county(schools: pl.DataFrame, county: str | None) -> pl.DataFrame:
+    codes = schools["county_code"].unique().to_list()
+    if county is None:
+        if len(codes) != 1:
+            raise _fail(f"数据中有 {len(codes)} 个县（区），请用 --county 指定一个", "plan_county")
+        county = codes[0]
+    frame = schools.filter(pl.col("county_code") == county)
+    if frame.height == 0:
+        raise _fail(f"数据中没有县级区划代码为 {county} 的县（区）", "plan_county")
+    years = frame["year"].unique().to_list() if "year" in frame.columns else [None]
+    if len(years) > 1:
+        latest = max(y for y in years if y is not None)
+        frame = frame.filter(pl.col("year") == latest)
+    return frame
+
+
+@dataclass
+class _Problem:
+    units: pl.DataFrame
+    schools: list[str]
+    school_of: np.ndarray  # unit → school index
+    stages: list[Any]
+
+
+def _prepare(evaluation: ResourceEvaluation) -> _Problem:
+    units = evaluation.units.sort("stage", "school_id")
+    schools = sorted(set(units["school_id"].to_list()))
+    index = {s: i for i, s in enumerate(schools)}
+    school_of = np.array([index[s] for s in units["school_id"].to_list()], dtype=np.int64)
+    stages = [s for s in evaluation.rules.stages if s in set(units["stage"].to_list())]
+    return _Problem(units, schools, school_of, stages)
+
+
+def _solve(
+    problem: _Problem,
+    rules: RuleSet,
+    costs: Mapping[str, float],
+    limits: Limits,
+    margin: float,
+    time_limit: float,
+    gap: float,
+) -> tuple[dict[str, np.ndarray], str, float, float]:
+    """Build and solve the MISOCP; returns lever → amounts (per unit for teachers, per school otherwise)."""
+    from pyscipopt import Model, quicksum, sqrt
+
+    u = problem.units
+    n, m = u.height, len(problem.schools)
+    pupils = u["students"].cast(pl.Float64).to_numpy()
+    share = u["share"].cast(pl.Float64).fill_null(1.0).to_numpy()
+    stage = u["stage"].to_list()
+    school_ids = u["school_id"].to_list()
+    model = Model("youjun-plan")
+    model.hideOutput()
+    model.setParam("limits/time", float(time_limit))
+    model.setParam("limits/gap", float(gap))
+    model.setParam("numerics/feastol", 1e-7)
+    rule = rules.school_rule
+    assert rule is not None
+    tolerance = rules.precision.tolerance
+
+    need: dict[str, np.ndarray] = {}
+    a0: dict[str, np.ndarray] = {}
+    for code, ind in rules.indicators.items():
+        standard = np.array([(ind.standard or {}).get(s, np.nan) for s in stage], dtype=float)
+        need[code] = standard * pupils / ind.per
+        a0[code] = u[f"a_{code}"].cast(pl.Float64).fill_null(0.0).to_numpy()
+
+    # Bounds keep the cone compact: at most what would lift every unit to three times the standard or to the
+    # county's highest value, whichever is more.
+    def top(code: str) -> np.ndarray:
+        rate = float(np.nanmax(np.where(pupils > 0, a0[code] / pupils, 0.0)))
+        bound: np.ndarray = np.maximum(3 * need[code], rate * pupils * 1.5) + 1.0
+        return bound
+
+    x: dict[str, list[Any]] = {}
+    for lever in LEVERS:
+        vtype = "I" if lever.integral else "C"
+        if lever.staged:
+            ub = np.ceil(top(lever.indicator))
+            x[lever.key] = [model.addVar(f"{lever.key}_{i}", vtype=vtype, lb=0, ub=float(ub[i])) for i in range(n)]
+        else:
+            per_school = np.zeros(m)
+            np.maximum.at(per_school, problem.school_of, top(lever.indicator) / np.maximum(share, 1e-9))
+            caps = (
+                limits.max_building
+                if lever.key == "teaching_area"
+                else (limits.max_ground if lever.key == "sports_ground" else {})
+            )
+            x[lever.key] = [
+                model.addVar(
+                    f"{lever.key}_{j}",
+                    vtype=vtype,
+                    lb=0,
+                    ub=float(min(math.ceil(per_school[j]), caps.get(sid, math.inf))),
+                )
+                for j, sid in enumerate(problem.schools)
+            ]
+
+    def added(code: str, i: int) -> Any:
+        terms = []
+        for lever in LEVERS:
+            if lever.indicator != code:
+                continue
+            if lever.staged:
+                terms.append(x[lever.key][i])
+            else:
+                terms.append(share[i] * x[lever.key][problem.school_of[i]])
+        return quicksum(terms)
+
+    # The per-school rule.
+    for i in range(n):
+        met = []
+        for code in rules.indicators:
+            if not math.isfinite(need[code][i]):
+                continue
+            z = model.addVar(f"met_{code}_{i}", vtype="B")
+            met.append(z)
+            # As the engine compares (its relative tolerance in favour of the school): whole teachers and rooms that
+            # meet a standard exactly count as meeting it; rounding the continuous additions up only adds.
+            low = rule.min_ratio * need[code][i] * (1 - tolerance)
+            full = need[code][i] * (1 - tolerance)
+            model.addCons(a0[code][i] + added(code, i) >= low + (full - low) * z)
+        model.addCons(quicksum(met) >= min(rule.min_met, len(met)))
+
+    # The CVs.
+    limits_cv = rules.balance.cv_limit or {}
+    for g in problem.stages:
+        limit = limits_cv.get(g)
+        idx = [i for i in range(n) if stage[i] == g]
+        if limit is None or len(idx) < 2:
+            continue
+        total = float(pupils[idx].sum())
+        c = math.sqrt((1 + (limit * (1 - margin)) ** 2) / total)
+        for code in rules.indicators:
+            ys = []
+            for i in idx:
+                y = model.addVar(f"y_{code}_{i}", lb=0, ub=None)
+                model.addCons(y * math.sqrt(pupils[i]) == a0[code][i] + added(code, i))
+                ys.append(y)
+            mass = quicksum(a0[code][i] + added(code, i) for i in idx)
+            model.addCons(sqrt(quicksum(y * y for y in ys)) <= c * mass)
+
+    spend = quicksum(costs[lv.key] * v for lv in LEVERS for v in x[lv.key])
+    if limits.budget is not None:
+        model.addCons(spend <= limits.budget)
+    if limits.max_teachers is not None:
+        model.addCons(quicksum(v for key in TEACHER_LEVERS for v in x[key]) <= limits.max_teachers)
+    model.setObjective(spend, "minimize")
+    model.optimize()
+    status = str(model.getStatus())
+    if model.getNSols() == 0:
+        return {}, status, math.inf, math.inf
+    best = model.getBestSol()
+    values = {key: np.array([model.getSolVal(best, v) for v in vs]) for key, vs in x.items()}
+    del school_ids
+    return values, status, float(model.getGap()), float(model.getObjVal())
+
+
+def _rounded(values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out = {}
+    for lever in LEVERS:
+        v = np.clip(values[lever.key], 0.0, None)
+        if lever.integral:
+            out[lever.key] = np.round(v)
+        else:
+            step = STEP[lever.key]
+            out[lever.key] = np.ceil(v / step - 1e-6) * step
+    return out
+
+
+def apply_plan(schools: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
+    """The schools' data with a plan's ``actions`` added (columns school_id, stage — null for a shared resource —,
+    lever, amount); an integer column stays integer."""
+    if actions.height == 0:
+        return schools
+    fields = {lv.key: lv.field for lv in LEVERS}
+    staged = {lv.key for lv in LEVERS if lv.staged}
+    column = pl.col("lever").replace_strict(fields, return_dtype=pl.String)
+    deltas = (
+        actions.with_columns(
+            pl.when(pl.col("lever").is_in(list(staged)))
+            .then(column + "_" + pl.col("stage"))
+            .otherwise(column)
+            .alias("_column")
+        )
+        .group_by("school_id", "_column")
+        .agg(pl.col("amount").sum())
+    )
+    wide = deltas.pivot(on="_column", index="school_id", values="amount")
+    targets = [c for c in wide.columns if c != "school_id"]
+    wide = wide.rename({c: f"__add_{c}" for c in targets})
+    out = schools.with_columns(pl.lit(0.0).alias(c) for c in targets if c not in schools.columns)
+    out = out.join(wide, on="school_id", how="left", maintain_order="left")
+    exprs = []
+    for c in targets:
+        dtype = out.schema[c]
+        new = pl.col(c).cast(pl.Float64).fill_null(0.0) + pl.col(f"__add_{c}").fill_null(0.0)
+        keep = pl.col(f"__add_{c}").is_null() & pl.col(c).is_null()
+        new = pl.when(keep).then(None).otherwise(new)
+        exprs.append((new.round(0).cast(dtype) if dtype.is_integer() else new.cast(dtype)).alias(c))
+    return out.with_columns(exprs).drop([f"__add_{c}" for c in targets])
+
+
+def _actions(problem: _Problem, values: Mapping[str, np.ndarray], costs: Mapping[str, float]) -> pl.DataFrame:
+    u = problem.units
+    names = dict(zip(u["school_id"].to_list(), u["school_name"].to_list(), strict=False))
+    rows = []
+    for lever in LEVERS:
+        amounts = values[lever.key]
+        for i, amount in enumerate(amounts):
+            if amount <= 0:
+                continue
+            sid = u["school_id"][i] if lever.staged else problem.schools[i]
+            rows.append(
+                {
+                    "school_id": sid,
+                    "school_name": names.get(sid, ""),
+                    "stage": u["stage"][i] if lever.staged else None,
+                    "lever": lever.key,
+                    "name": lever.name,
+                    "indicator": lever.indicator,
+                    "amount": float(amount),
+                    "unit": lever.unit,
+                    "cost": float(amount) * costs[lever.key],
+                }
+            )
+    schema = {
+        "school_id": pl.String,
+        "school_name": pl.String,
+        "stage": pl.String,
+        "lever": pl.String,
+        "name": pl.String,
+        "indicator": pl.String,
+        "amount": pl.Float64,
+        "unit": pl.String,
+        "cost": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema).sort("school_id", "lever")
+
+
+def _cv_table(before: ResourceEvaluation, after: ResourceEvaluation, rules: RuleSet) -> pl.DataFrame:
+    rows = []
+    b = {r["stage"]: r for r in before.stages.iter_rows(named=True)}
+    for r in after.stages.iter_rows(named=True):
+        for code in rules.indicators:
+            rows.append(
+                {
+                    "stage": r["stage"],
+                    "indicator": code,
+                    "cv_before": b.get(r["stage"], {}).get(f"cv_{code}"),
+                    "cv_after": r[f"cv_{code}"],
+                    "cv_limit": r["cv_limit"],
+                    "passed_after": r[f"cv_passed_{code}"],
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def plan(
+    schools: pl.DataFrame,
+    rules: RuleSet,
+    *,
+    county: str | None = None,
+    costs: Mapping[str, float] | None = None,
+    limits: Limits | None = None,
+    time_limit: float = 60.0,
+    gap: float = 1e-4,
+) -> Plan:
+    """The least-cost plan for one county's latest year (see the module's docstring). Raises
+    :class:`~youjun.errors.YoujunError` (in Chinese) when no plan exists, naming the constraint that blocks."""
+    if rules.school_rule is None or not rules.balance.cv_limit:
+        raise _fail(f"规则集「{rules.name}」没有校际均衡的逐校标准和差异系数限值，规划器无从计算", "plan_rules")
+    costs = dict(costs or load_costs())
+    limits = limits or Limits()
+    frame = _county(schools, county)
+    before = evaluate_resources(frame, rules)
+    if before.units.height == 0:
+        raise _fail("该县（区）没有纳入评估的学校单元", "plan_county")
+    problem = _prepare(before)
+    started = time.perf_counter()
+    margin = 1e-6
+    for _attempt in range(4):
+        values, status, proven, _objective = _solve(problem, rules, costs, limits, margin, time_limit, gap)
+        if not values:
+            raise _blocked(problem, rules, costs, limits, status, time_limit)
+        actions = _actions(problem, _rounded(values), costs)
+        applied = apply_plan(frame, actions)
+        after = evaluate_resources(applied, rules)
+        if bool(after.counties["passed"].all()):
+            break
+        margin *= 30  # rounding to whole 元 and 0.1 ㎡ crossed a bound: solve again with more room
+    else:
+        raise _fail("规划结果经评估引擎复核未能达标（数值误差），请检查数据中是否有异常大的数值", "plan_check")
+    units = before.units.select("school_id", "stage", pl.col("passed").alias("passed_before")).join(
+        after.units.select("school_id", "stage", pl.col("passed").alias("passed_after")),
+        on=["school_id", "stage"],
+        how="left",
+    )
+    return Plan(
+        county_code=str(frame["county_code"][0]),
+        county_name=str(frame["county_name"][0]) if "county_name" in frame.columns else "",
+        actions=actions,
+        cvs=_cv_table(before, after, rules),
+        units=units,
+        applied=applied,
+        cost=float(actions["cost"].sum()),
+        gap=proven if math.isfinite(proven) else 0.0,
+        status=status,
+        seconds=time.perf_counter() - started,
+        solver=_solver_name(),
+        passed_before=bool(before.counties["passed"].all()),
+        passed_after=True,
+    )
+
+
+def _solver_name() -> str:
+    from pyscipopt import Model
+
+    return f"SCIP {Model().version()}（PySCIPOpt）"
+
+
+def _blocked(
+    problem: _Problem, rules: RuleSet, costs: Mapping[str, float], limits: Limits, status: str, time_limit: float
+) -> YoujunError:
+    """Why there is no plan: the caps that make it infeasible (each relaxed in turn), or the time limit."""
+    if status not in ("infeasible", "inforunbd"):
+        return _fail(f"在 {time_limit:g} 秒内未找到可行方案（求解状态：{status}），请放宽时间限制后重试", "plan_time")
+    names = dict(zip(problem.units["school_id"].to_list(), problem.units["school_name"].to_list(), strict=False))
+    relaxations = [
+        ("budget", Limits(limits.max_building, limits.max_ground, limits.max_teachers, None), "预算上限"),
+        ("teachers", Limits(limits.max_building, limits.max_ground, None, limits.budget), "教师编制上限"),
+        ("ground", Limits(limits.max_building, {}, limits.max_teachers, limits.budget), "学校运动场地面积上限"),
+        ("building", Limits({}, limits.max_ground, limits.max_teachers, limits.budget), "学校建设面积上限"),
+    ]
+    blocking = []
+    for key, relaxed, label in relaxations:
+        active = {
+            "budget": limits.budget is not None,
+            "teachers": limits.max_teachers is not None,
+            "ground": bool(limits.max_ground),
+            "building": bool(limits.max_building),
+        }[key]
+        if not active:
+            continue
+        values, _status, _gap, objective = _solve(problem, rules, costs, relaxed, 1e-7, time_limit, 1e-2)
+        if values:
+            if key == "budget":
+                blocking.append(f"预算上限（{limits.budget:,.0f} 元）不足：达标至少需要约 {objective:,.0f} 元")
+            elif key == "teachers":
+                blocking.append(f"教师编制上限（{limits.max_teachers} 人）不足")
+            else:
+                capped = limits.max_ground if key == "ground" else limits.max_building
+                listed = "、".join(f"{names.get(s, s)}（{v:g} ㎡）" for s, v in list(capped.items())[:5])
+                blocking.append(f"{label}使指标无法达标：{listed}")
+    if not blocking:
+        blocking.append("各项上限共同作用下无法达标（单独放宽任何一项仍不可行）")
+    return _fail("无法制定达标方案：" + "；".join(blocking), "plan_infeasible")
+
+
+def greedy(
+    schools: pl.DataFrame, rules: RuleSet, *, county: str | None = None, costs: Mapping[str, float] | None = None
+) -> float:
+    """The baseline a county would compute by hand — fix the worst indicator first: bring every unit to every
+    standard (its shortfalls, whole teachers and rooms), then, while a CV is over its limit, lift the unit with the
+    lowest value of that indicator to the next one up (in steps of at least 5 % of the standard). Returns its cost."""
+    costs = dict(costs or load_costs())
+    frame = _county(schools, county)
+    cheapest = {
+        code: min((lv for lv in LEVERS if lv.indicator == code), key=lambda lv: costs[lv.key])
+        for code in rules.indicators
+    }
+    rows: list[dict[str, Any]] = []
+
+    def add(evaluation: ResourceEvaluation, i: int, code: str, amount_a: float) -> None:
+        lever = cheapest[code]
+        unit = evaluation.units.row(i, named=True)
+        amount = amount_a if lever.staged else amount_a / max(float(unit["share"] or 1.0), 1e-9)
+        if lever.integral:
+            amount = math.ceil(amount - 1e-9)
+        rows.append(
+            {
+                "school_id": unit["school_id"],
+                "stage": unit["stage"] if lever.staged else None,
+                "lever": lever.key,
+                "amount": float(amount),
+            }
+        )
+
+    current = evaluate_resources(frame, rules)
+    for i, unit in enumerate(current.units.iter_rows(named=True)):
+        for code in rules.indicators:
+            short = unit.get(f"shortfall_{code}")
+            if short:
+                add(current, i, code, float(short))
+    total_rows = list(rows)
+    applied = apply_plan(frame, _as_actions(total_rows))
+    for _round in range(2000):
+        current = evaluate_resources(applied, rules)
+        over = [
+            (r["stage"], code)
+            for r in current.stages.iter_rows(named=True)
+            for code in rules.indicators
+            if r[f"cv_passed_{code}"] is False
+        ]
+        if not over:
+            break
+        rows = []
+        for stage_, code in over:
+            sub = current.units.with_row_index("_i").filter(pl.col("stage") == stage_).sort(f"value_{code}")
+            low, nxt = sub.row(0, named=True), sub.row(min(1, sub.height - 1), named=True)
+            ind = rules.indicators[code]
+            standard = (ind.standard or {}).get(stage_, 0.0)
+            target = max(float(nxt[f"value_{code}"]), float(low[f"value_{code}"]) + 0.05 * standard)
+            add(
+                current, int(low["_i"]), code, (target - float(low[f"value_{code}"])) * float(low["students"]) / ind.per
+            )
+        total_rows += rows
+        applied = apply_plan(applied, _as_actions(rows))
+    actions = _as_actions(total_rows)
+    return float(sum(costs[k] * a for k, a in zip(actions["lever"], actions["amount"], strict=True)))
+
+
+def _as_actions(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    schema = {"school_id": pl.String, "stage": pl.String, "lever": pl.String, "amount": pl.Float64}
+    return pl.DataFrame(rows, schema=schema)
