@@ -41,8 +41,8 @@ def test_every_plan_applied_to_the_data_passes_the_engine(counties: int, seed: i
     result = plan(schools, national, time_limit=120)
     assert result.gap <= 0.01 and result.cost > 0
     # the plan, applied again from its action list alone, passes the engine's own evaluation
-    assert passes(apply_plan(schools, result.actions), national)
-    assert result.applied.equals(apply_plan(schools, result.actions))
+    assert passes(apply_plan(schools, result.changes), national)
+    assert result.applied.equals(apply_plan(schools, result.changes))
     assert result.units["passed_after"].all() and result.cvs["passed_after"].all()
     assert result.cost == pytest.approx(float(result.actions["cost"].sum()))
     teachers = result.actions.filter(pl.col("unit") == "人")["amount"]
@@ -180,3 +180,51 @@ def test_the_command_line_plans_a_county(tmp_path: Path) -> None:
     assert refused.exit_code != 0 and "应为不小于 0 的数" in str(refused.exception)
     several = CliRunner().invoke(app, ["plan", str(source)])
     assert several.exit_code != 0 and "请用 --county 指定一个" in str(several.exception)
+
+
+def test_a_rotation_plan_moves_backbone_teachers_to_where_they_are_missing(national: RuleSet) -> None:
+    """甲 has 8 backbone teachers for 500 pupils (5 needed), 乙 2 (below 85 % of 5), 丙 exactly 5: three move from
+    甲 to 乙 and 甲 keeps its 5."""
+    schools = frame(
+        [
+            school(school_id="3402070001", school_name="甲小学", backbone_teachers_primary=8),
+            school(school_id="3402070002", school_name="乙小学", backbone_teachers_primary=2),
+            school(school_id="3402070003", school_name="丙小学", backbone_teachers_primary=5),
+        ]
+    )
+    assert not passes(schools, national)
+    result = plan(schools, national, mode="rotation", eligible=40)
+    assert result.cost == 0 and result.actions.height == 0
+    moved = result.moves.filter(~pl.col("exchange"))
+    assert moved.select("from_school_id", "to_school_id", "kind", "count").rows() == [
+        ("3402070001", "3402070002", "backbone_teacher", 3)
+    ]
+    assert passes(result.applied, national)
+    after = result.applied.sort("school_id")["backbone_teachers_primary"].to_list()
+    assert after == [5, 5, 5] and result.applied["qualified_teachers_primary"].to_list()[0] == 27  # counted lost
+    # the G11 quota (10 % of 40 eligible = 4, backbone ≥ 20 %) is filled with an exchange that changes nothing
+    total, backbone = result.rotated
+    assert total >= 4 and backbone >= 0.2 * total
+    exchanged = result.moves.filter(pl.col("exchange"))
+    assert exchanged.height % 2 == 0 and exchanged.height > 0
+    assert result.applied.drop("source_file", "source_row", strict=False).equals(
+        apply_plan(schools, result.changes).drop("source_file", "source_row", strict=False)
+    )
+
+
+def test_combined_rotates_first_and_hires_for_what_remains(national: RuleSet) -> None:
+    schools = one_county(1, 11)
+    hiring = plan(schools, national, mode="cost", time_limit=120)
+    combined = plan(schools, national, mode="combined", time_limit=120)
+    assert combined.cost <= hiring.cost + 1e-6 and passes(combined.applied, national)
+    before = evaluate_resources(schools, national).units.sort("school_id", "stage")
+    after = evaluate_resources(combined.applied, national).units.sort("school_id", "stage")
+    for code in ("R1", "R2", "R3"):  # no school falls below a standard it met because it gave teachers away
+        fell = before[f"met_{code}"] & ~after[f"met_{code}"]
+        assert not fell.any(), code
+    total, backbone = combined.rotated
+    assert combined.rotation is not None and total >= combined.rotation.min_moves
+    assert backbone >= combined.rotation.backbone_share * total
+    with pytest.raises(YoujunError) as caught:
+        plan(schools, national, mode="rotation")
+    assert "仅靠教师交流轮岗无法达标" in caught.value.problems[0].message

@@ -503,6 +503,13 @@ def plan(
         int | None, typer.Option("--max-teachers", help="全县最多新增教师数（编制）", min=0)
     ] = None,
     budget: Annotated[float | None, typer.Option("--budget", help="预算上限（元）", min=0)] = None,
+    mode: Annotated[
+        str, typer.Option("--mode", help="cost 最低费用；rotation 仅交流轮岗；combined 先轮岗、再补充")
+    ] = "cost",
+    eligible: Annotated[
+        int | None,
+        typer.Option("--eligible", help="符合交流条件教师数（缺省取县级指标表，再缺省为全县专任教师数）", min=0),
+    ] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="求解时间上限（秒）", min=1)] = 60.0,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="输出格式")] = Format.table,
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件（json 缺省输出到标准输出）")] = None,
@@ -525,8 +532,23 @@ def plan(
         else Limits(max_teachers=max_teachers, budget=budget)
     )
     data = _read(files)
+    if eligible is None and data.counties is not None and "rotation_eligible_teachers" in data.counties.columns:
+        import polars as pl
+
+        chosen = data.counties.filter(pl.col("county_code") == county) if county else data.counties
+        known = chosen["rotation_eligible_teachers"].drop_nulls()
+        eligible = int(known[0]) if known.len() == 1 else None
     with err.status("正在求解达标方案……", spinner="dots"):
-        result = make_plan(data.schools, rules, county=county, costs=unit_costs, limits=caps, time_limit=time_limit)
+        result = make_plan(
+            data.schools,
+            rules,
+            county=county,
+            costs=unit_costs,
+            limits=caps,
+            time_limit=time_limit,
+            mode=mode,
+            eligible=eligible,
+        )
     if fmt is Format.json:
         cli_plan.write_json(result, out_path)
         if out_path is not None:

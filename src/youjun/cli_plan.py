@@ -98,6 +98,28 @@ def render(out: Console, result: Plan, rules: RuleSet) -> None:
             show(r["cv_limit"]),
         )
     out.print(cvs)
+    if result.moves.height:
+        moves = Table(title="交流轮岗", title_style="bold")
+        for col in ("调出学校", "调入学校", "学段", "教师", "人数", "方式"):
+            moves.add_column(col, justify="right" if col == "人数" else "left")
+        for r in result.moves.iter_rows(named=True):
+            moves.add_row(
+                r["from_school_name"],
+                r["to_school_name"],
+                stage_names.get(r["stage"], r["stage"]),
+                r["name"],
+                str(r["count"]),
+                "对调" if r["exchange"] else "调动",
+            )
+        out.print(moves)
+    if result.rotation is not None:
+        total, backbone = result.rotated
+        share = backbone / total if total else 0.0
+        out.print(
+            f"交流轮岗 {total} 人（骨干教师 {backbone} 人，占 {share:.0%}）；G11 要求不少于符合交流条件教师 "
+            f"{result.rotation.eligible} 人的 {result.rotation.rate:.0%}（{result.rotation.min_moves} 人），"
+            f"骨干教师不少于 {result.rotation.backbone_share:.0%}。对调的教师不改变两校的指标。"
+        )
     failing = result.units.filter(pl.col("passed_before").not_()).height
     out.print(f"规划前未达标的学校单元 {failing} 个；按方案新增后，评估引擎复核：全部单元和差异系数达标。")
 
@@ -113,7 +135,10 @@ def to_json(result: Plan) -> dict[str, Any]:
         "seconds": result.seconds,
         "passed_before": result.passed_before,
         "passed_after": result.passed_after,
+        "mode": result.mode,
         "actions": result.actions.to_dicts(),
+        "moves": result.moves.to_dicts(),
+        "rotated": dict(zip(("teachers", "backbone"), result.rotated, strict=True)),
         "cvs": result.cvs.to_dicts(),
         "units": result.units.to_dicts(),
     }
@@ -169,6 +194,24 @@ def write_xlsx(result: Plan, rules: RuleSet, target: Path) -> None:
                 frame=per_school,
                 headers={"school_id": "学校标识码", "school_name": "学校名称", "cost": "费用（元）"},
                 formats={"cost": "#,##0"},
+            ),
+            Sheet(
+                sheet="交流轮岗",
+                frame=result.moves.with_columns(
+                    pl.col("stage").replace_strict(stage_names, default=pl.col("stage"), return_dtype=pl.String),
+                    pl.when(pl.col("exchange")).then(pl.lit("对调")).otherwise(pl.lit("调动")).alias("exchange"),
+                ),
+                headers={
+                    "from_school_id": "调出学校标识码",
+                    "from_school_name": "调出学校",
+                    "to_school_id": "调入学校标识码",
+                    "to_school_name": "调入学校",
+                    "stage": "学段",
+                    "kind": "类别",
+                    "name": "教师",
+                    "count": "人数",
+                    "exchange": "方式",
+                },
             ),
             Sheet(
                 sheet="差异系数",

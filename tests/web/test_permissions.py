@@ -86,6 +86,7 @@ TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "organisation:close": lambda s: {"code": s["county"], "pk": _school(s)},
     "api:county_evaluation": lambda s: {"code": s["county"], "year": YEAR},
     "api:unit_detail": lambda s: {"code": s["province"]},
+    "api:monitoring": lambda s: {"code": s["province"]},
     "accounts:user_reset": lambda s: {"pk": _school_account(s)},
 }
 #: URLs that name no jurisdiction: each user gets their own (or a public page).
@@ -112,6 +113,7 @@ INSIDE: dict[str, str] = {
     "accounts:user_reset": "200/400 200/400 200/400 200/400 403/403 403/403",
     "api:county_evaluation": "200/405 200/405 200/405 200/405 404/405 200/405",
     "api:unit_detail": "200/405 200/405 404/405 404/405 404/405 200/405",  # the province: above a prefecture
+    "api:monitoring": "200/405 200/405 404/405 404/405 404/405 200/405",
     "collection:bulk_approve": "405/403 405/403 405/403 405/302 405/404 405/403",
     "collection:county": "200/405 200/405 200/405 200/405 404/405 200/405",
     "collection:county_export": "200/405 200/405 200/405 200/405 404/405 200/405",
@@ -134,6 +136,7 @@ OUTSIDE: dict[str, str] = {
     "accounts:user_reset": "404/404 404/404 404/404 403/403 403/403",
     "api:county_evaluation": "404/405 404/405 404/405 404/405 404/405",
     "api:unit_detail": "404/405 404/405 404/405 404/405 404/405",
+    "api:monitoring": "404/405 404/405 404/405 404/405 404/405",
     "collection:bulk_approve": "405/404 405/404 405/404 405/404 405/404",
     "collection:county": "404/405 404/405 404/405 404/405 404/405",
     "collection:county_export": "404/405 404/405 404/405 404/405 404/405",

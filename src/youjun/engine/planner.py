@@ -66,6 +66,29 @@ LEVERS: Final = (
     Lever("multimedia_room", "网络多媒体教室", "R7", "multimedia_rooms", False, True, "间"),
 )
 TEACHER_LEVERS: Final = tuple(lv.key for lv in LEVERS if lv.staged)
+#: Teachers that may move between schools (交流轮岗), by lever key → the unit's column of them.
+MOVES: Final = {
+    "qualified_teacher": "qualified_teachers",
+    "backbone_teacher": "backbone_teachers",
+    "pe_teacher": "pe_teachers",
+    "music_teacher": "music_teachers",
+    "art_teacher": "art_teachers",
+}
+ARTS: Final = ("pe_teacher", "music_teacher", "art_teacher")
+MODES: Final = {"cost": "最低费用", "rotation": "交流轮岗", "combined": "先轮岗、再补充"}
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """The rotation rule a plan with moves respects (G11 of the rule set): at least ``min_moves`` teachers moved,
+    backbone teachers at least ``backbone_share`` of them."""
+
+    min_moves: int
+    backbone_share: float
+    eligible: int
+    rate: float
+
+
 #: Continuous additions are rounded up to these steps before the engine checks the plan.
 STEP: Final = {"teaching_area": 0.1, "sports_ground": 0.1, "equipment": 1.0}
 
@@ -107,9 +130,10 @@ class Limits:
 @dataclass(frozen=True)
 class Plan:
     """A checked plan: ``actions`` (school_id, school_name, stage — null for shared resources —, lever, name,
-    amount, unit, cost), ``cvs`` (stage, indicator, cv_before, cv_after, cv_limit), ``units`` (school_id, stage,
-    passed_before, passed_after), ``applied`` (the schools' data with the plan applied), the total ``cost``, the
-    solver's ``status``, proven ``gap`` and ``seconds``."""
+    amount, unit, cost: what to hire, build or buy), ``moves`` (from_school_id, from_school_name, to_school_id,
+    to_school_name, stage, kind, name, count: teachers to rotate), ``cvs`` (stage, indicator, cv_before, cv_after,
+    cv_limit), ``units`` (school_id, stage, passed_before, passed_after), ``applied`` (the schools' data with the
+    plan applied), the total ``cost``, the solver's ``status``, proven ``gap`` and ``seconds``."""
 
     county_code: str
     county_name: str
@@ -124,6 +148,22 @@ class Plan:
     solver: str
     passed_before: bool
     passed_after: bool
+    moves: pl.DataFrame = field(default_factory=pl.DataFrame)
+    mode: str = "cost"
+    rotation: Rotation | None = None
+
+    @property
+    def rotated(self) -> tuple[int, int]:
+        """Teachers rotated (moves and exchanges) and backbone teachers among them."""
+        if self.moves.height == 0:
+            return 0, 0
+        backbone = self.moves.filter(pl.col("kind") == "backbone_teacher")["count"].sum()
+        return int(self.moves["count"].sum()), int(backbone)
+
+    @property
+    def changes(self) -> pl.DataFrame:
+        """Every change to the data the plan makes (hires, buildings, moves), as :func:`apply_plan` takes them."""
+        return _changes(self.actions, self.moves)
 
 
 def _fail(message: str, code: str = "plan_infeasible") -> YoujunError:
@@ -171,8 +211,11 @@ def _solve(
     margin: float,
     time_limit: float,
     gap: float,
+    mode: str = "cost",
+    rotation: Rotation | None = None,
 ) -> tuple[dict[str, np.ndarray], str, float, float]:
-    """Build and solve the MISOCP; returns lever → amounts (per unit for teachers, per school otherwise)."""
+    """Build and solve the MISOCP; returns lever → amounts (per unit for teachers, per school otherwise) and, with
+    teacher moves, ``out:<kind>`` / ``in:<kind>`` → teachers each unit gives and receives."""
     from pyscipopt import Model, quicksum, sqrt
 
     u = problem.units
@@ -205,10 +248,11 @@ def _solve(
         return bound
 
     x: dict[str, list[Any]] = {}
+    hiring = mode != "rotation"
     for lever in LEVERS:
         vtype = "I" if lever.integral else "C"
         if lever.staged:
-            ub = np.ceil(top(lever.indicator))
+            ub = np.ceil(top(lever.indicator)) if hiring else np.zeros(n)
             x[lever.key] = [model.addVar(f"{lever.key}_{i}", vtype=vtype, lb=0, ub=float(ub[i])) for i in range(n)]
         else:
             per_school = np.zeros(m)
@@ -223,10 +267,25 @@ def _solve(
                     f"{lever.key}_{j}",
                     vtype=vtype,
                     lb=0,
-                    ub=float(min(math.ceil(per_school[j]), caps.get(sid, math.inf))),
+                    ub=float(min(math.ceil(per_school[j]), caps.get(sid, math.inf))) if hiring else 0.0,
                 )
                 for j, sid in enumerate(problem.schools)
             ]
+
+    moving = mode in ("rotation", "combined")
+    outs: dict[str, list[Any]] = {}
+    ins: dict[str, list[Any]] = {}
+    if moving:
+        qualified = u["qualified_teachers"].cast(pl.Float64).fill_null(0.0).to_numpy()
+        for kind, column in MOVES.items():
+            have = u[column].cast(pl.Float64).fill_null(0.0).to_numpy() if column in u.columns else np.zeros(n)
+            outs[kind] = [model.addVar(f"out_{kind}_{i}", vtype="I", lb=0, ub=float(max(have[i], 0))) for i in range(n)]
+            ins[kind] = [model.addVar(f"in_{kind}_{i}", vtype="I", lb=0, ub=float(qualified.sum())) for i in range(n)]
+            for g in problem.stages:  # teachers move between units of the same stage
+                idx = [i for i in range(n) if stage[i] == g]
+                model.addCons(quicksum(outs[kind][i] for i in idx) == quicksum(ins[kind][i] for i in idx))
+        for i in range(n):  # every teacher given is counted as a qualified one lost (conservative for the giver)
+            model.addCons(quicksum(outs[k][i] for k in MOVES) <= qualified[i])
 
     def added(code: str, i: int) -> Any:
         terms = []
@@ -237,7 +296,24 @@ def _solve(
                 terms.append(x[lever.key][i])
             else:
                 terms.append(share[i] * x[lever.key][problem.school_of[i]])
+        if moving:
+            if code == "R1":
+                terms.append(ins["qualified_teacher"][i] - quicksum(outs[k][i] for k in MOVES))
+            elif code == "R2":
+                terms.append(ins["backbone_teacher"][i] - outs["backbone_teacher"][i])
+            elif code == "R3":
+                terms += [ins[k][i] - outs[k][i] for k in ARTS]
         return quicksum(terms)
+
+    if moving:
+        for i in range(n):  # no school falls below a standard it met because it gave teachers away
+            for code in ("R1", "R2", "R3"):
+                if math.isfinite(need[code][i]):
+                    floor = min(a0[code][i], need[code][i] * (1 - tolerance))
+                    model.addCons(a0[code][i] + added(code, i) >= floor)
+        moved = quicksum(v for vs in outs.values() for v in vs)
+        # The rotation quota is filled afterwards by exchanges (对调) of like teachers, which change no figure.
+        del rotation
 
     # The per-school rule.
     for i in range(n):
@@ -277,13 +353,21 @@ def _solve(
         model.addCons(spend <= limits.budget)
     if limits.max_teachers is not None:
         model.addCons(quicksum(v for key in TEACHER_LEVERS for v in x[key]) <= limits.max_teachers)
-    model.setObjective(spend, "minimize")
+    if mode == "rotation":
+        model.setObjective(moved, "minimize")
+    elif mode == "combined":  # rotate first: a move costs 1 元, a hire its cost
+        model.setObjective(spend + moved, "minimize")
+    else:
+        model.setObjective(spend, "minimize")
     model.optimize()
     status = str(model.getStatus())
     if model.getNSols() == 0:
         return {}, status, math.inf, math.inf
     best = model.getBestSol()
     values = {key: np.array([model.getSolVal(best, v) for v in vs]) for key, vs in x.items()}
+    for kind in outs:
+        values[f"out:{kind}"] = np.round([model.getSolVal(best, v) for v in outs[kind]])
+        values[f"in:{kind}"] = np.round([model.getSolVal(best, v) for v in ins[kind]])
     del school_ids
     return values, status, float(model.getGap()), float(model.getObjVal())
 
@@ -305,8 +389,8 @@ def apply_plan(schools: pl.DataFrame, actions: pl.DataFrame) -> pl.DataFrame:
     lever, amount); an integer column stays integer."""
     if actions.height == 0:
         return schools
-    fields = {lv.key: lv.field for lv in LEVERS}
-    staged = {lv.key for lv in LEVERS if lv.staged}
+    fields = {lv.key: lv.field for lv in LEVERS} | {"teachers": "teachers"}
+    staged = {lv.key for lv in LEVERS if lv.staged} | {"teachers"}
     column = pl.col("lever").replace_strict(fields, return_dtype=pl.String)
     deltas = (
         actions.with_columns(
@@ -397,9 +481,16 @@ def plan(
     limits: Limits | None = None,
     time_limit: float = 60.0,
     gap: float = 1e-4,
+    mode: str = "cost",
+    eligible: int | None = None,
 ) -> Plan:
-    """The least-cost plan for one county's latest year (see the module's docstring). Raises
-    :class:`~youjun.errors.YoujunError` (in Chinese) when no plan exists, naming the constraint that blocks."""
+    """The plan for one county's latest year (see the module's docstring): ``mode`` ``cost`` (least cost of
+    additions), ``rotation`` (fewest teacher moves, no hiring or building) or ``combined`` (moves first, then the
+    least cost of what remains). Moves respect the rule set's G11 rotation rule over ``eligible`` teachers (the
+    county's 符合交流条件教师数; default: all its full-time teachers). Raises :class:`~youjun.errors.YoujunError`
+    (in Chinese) when no plan exists, naming the constraint that blocks."""
+    if mode not in MODES:
+        raise _fail(f"规划方式「{mode}」无法识别（可用：{'、'.join(MODES)}）", "plan_mode")
     if rules.school_rule is None or not rules.balance.cv_limit:
         raise _fail(f"规则集「{rules.name}」没有校际均衡的逐校标准和差异系数限值，规划器无从计算", "plan_rules")
     costs = dict(costs or load_costs())
@@ -409,20 +500,28 @@ def plan(
     if before.units.height == 0:
         raise _fail("该县（区）没有纳入评估的学校单元", "plan_county")
     problem = _prepare(before)
+    rotation = _rotation(rules, problem, eligible) if mode != "cost" else None
     started = time.perf_counter()
     margin = 1e-6
+    moves = _moves(problem, {})
     for _attempt in range(4):
-        values, status, proven, _objective = _solve(problem, rules, costs, limits, margin, time_limit, gap)
+        values, status, proven, _objective = _solve(
+            problem, rules, costs, limits, margin, time_limit, gap, mode, rotation
+        )
         if not values:
-            raise _blocked(problem, rules, costs, limits, status, time_limit)
-        actions = _actions(problem, _rounded(values), costs)
-        applied = apply_plan(frame, actions)
+            raise _blocked(problem, rules, costs, limits, status, time_limit, mode)
+        rounded = _rounded(values)
+        actions = _actions(problem, rounded, costs)
+        moves = _moves(problem, values)
+        applied = apply_plan(frame, _changes(actions, moves))
         after = evaluate_resources(applied, rules)
         if bool(after.counties["passed"].all()):
             break
         margin *= 30  # rounding to whole 元 and 0.1 ㎡ crossed a bound: solve again with more room
     else:
         raise _fail("规划结果经评估引擎复核未能达标（数值误差），请检查数据中是否有异常大的数值", "plan_check")
+    if rotation is not None:
+        moves = _exchanges(problem, moves, rotation)
     units = before.units.select("school_id", "stage", pl.col("passed").alias("passed_before")).join(
         after.units.select("school_id", "stage", pl.col("passed").alias("passed_after")),
         on=["school_id", "stage"],
@@ -432,6 +531,9 @@ def plan(
         county_code=str(frame["county_code"][0]),
         county_name=str(frame["county_name"][0]) if "county_name" in frame.columns else "",
         actions=actions,
+        moves=moves,
+        mode=mode,
+        rotation=rotation,
         cvs=_cv_table(before, after, rules),
         units=units,
         applied=applied,
@@ -445,6 +547,165 @@ def plan(
     )
 
 
+def _rotation(rules: RuleSet, problem: _Problem, eligible: int | None) -> Rotation:
+    g11 = (rules.sections.get("guarantee") or {}).get("G11") or {}
+    rate = float(g11.get("min_rotation_rate", 0.0))
+    share = float(g11.get("min_backbone_share", 0.0))
+    if eligible is None:
+        eligible = int(problem.units["teachers"].cast(pl.Float64).fill_null(0.0).sum())
+    return Rotation(math.ceil(rate * eligible * (1 - 1e-12)), share, eligible, rate)
+
+
+def _moves(problem: _Problem, values: Mapping[str, np.ndarray]) -> pl.DataFrame:
+    """Who gives teachers to whom: per stage and kind, the givers' teachers matched to the receivers in order."""
+    u = problem.units
+    ids, names, stages = u["school_id"].to_list(), u["school_name"].to_list(), u["stage"].to_list()
+    labels = {lv.key: lv.name for lv in LEVERS}
+    rows = []
+    for kind in MOVES:
+        out, got = values.get(f"out:{kind}"), values.get(f"in:{kind}")
+        if out is None or got is None:
+            continue
+        for g in problem.stages:
+            givers = [[i, int(out[i])] for i in range(len(ids)) if stages[i] == g and out[i] > 0]
+            takers = [[i, int(got[i])] for i in range(len(ids)) if stages[i] == g and got[i] > 0]
+            a = b = 0
+            while a < len(givers) and b < len(takers):
+                count = min(givers[a][1], takers[b][1])
+                i, j = givers[a][0], takers[b][0]
+                rows.append(
+                    {
+                        "from_school_id": ids[i],
+                        "from_school_name": names[i],
+                        "to_school_id": ids[j],
+                        "to_school_name": names[j],
+                        "stage": g,
+                        "kind": kind,
+                        "name": labels[kind],
+                        "count": count,
+                        "exchange": False,
+                    }
+                )
+                givers[a][1] -= count
+                takers[b][1] -= count
+                a += givers[a][1] == 0
+                b += takers[b][1] == 0
+    schema = {
+        "from_school_id": pl.String,
+        "from_school_name": pl.String,
+        "to_school_id": pl.String,
+        "to_school_name": pl.String,
+        "stage": pl.String,
+        "kind": pl.String,
+        "name": pl.String,
+        "count": pl.Int64,
+        "exchange": pl.Boolean,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _exchanges(problem: _Problem, moves: pl.DataFrame, rotation: Rotation) -> pl.DataFrame:
+    """Exchanges (对调) of like teachers between pairs of schools of a stage that fill the rotation quota the gap-
+    closing moves leave: backbone teachers first (up to their share), then qualified ones. An exchange changes no
+    figure of either school; each teacher exchanged counts as one rotated."""
+    u = problem.units
+    ids, names, stages = u["school_id"].to_list(), u["school_name"].to_list(), u["stage"].to_list()
+    net = int(moves["count"].sum()) if moves.height else 0
+    net_backbone = int(moves.filter(pl.col("kind") == "backbone_teacher")["count"].sum()) if moves.height else 0
+    total = max(rotation.min_moves, net)
+    total += (total - net) % 2  # exchanges come in pairs
+    want_backbone = max(0, math.ceil(rotation.backbone_share * total * (1 - 1e-12)) - net_backbone)
+    want_backbone += want_backbone % 2
+    want_other = max(0, total - net - want_backbone)
+    want_other += want_other % 2
+    labels = {lv.key: lv.name for lv in LEVERS}
+    given = (
+        moves.group_by("from_school_id", "stage", "kind")
+        .agg(pl.col("count").sum())
+        .rows_by_key(["from_school_id", "stage", "kind"], unique=True)
+        if moves.height
+        else {}
+    )
+    rows: list[dict[str, Any]] = []
+    for kind, wanted in (("backbone_teacher", want_backbone), ("qualified_teacher", want_other)):
+        column = MOVES[kind]
+        have = u[column].cast(pl.Int64).fill_null(0).to_list()
+        free = [max(0, have[i] - int((given.get((ids[i], stages[i], kind)) or [0])[0])) for i in range(len(ids))]
+        left = wanted // 2  # pairs of teachers
+        for g in problem.stages:
+            order = sorted((i for i in range(len(ids)) if stages[i] == g and free[i] > 0), key=lambda i: -free[i])
+            for a, b in zip(order[0::2], order[1::2], strict=False):
+                if left <= 0:
+                    break
+                count = min(free[a], free[b], left, max(1, min(free[a], free[b]) // 4))
+                for i, j in ((a, b), (b, a)):
+                    rows.append(
+                        {
+                            "from_school_id": ids[i],
+                            "from_school_name": names[i],
+                            "to_school_id": ids[j],
+                            "to_school_name": names[j],
+                            "stage": g,
+                            "kind": kind,
+                            "name": labels[kind],
+                            "count": count,
+                            "exchange": True,
+                        }
+                    )
+                left -= count
+    extra = pl.DataFrame(rows, schema=moves.schema) if rows else moves.clear()
+    return pl.concat([moves, extra]) if moves.height else extra
+
+
+def _changes(actions: pl.DataFrame, moves: pl.DataFrame) -> pl.DataFrame:
+    """The field changes of hires, buildings and moves: a hire adds to its kind and to the unit's teachers; a move
+    takes the teacher (and, conservatively, a qualified teacher) from the giver and adds the kind to the receiver."""
+    rows = [
+        {"school_id": r["school_id"], "stage": r["stage"], "lever": r["lever"], "amount": r["amount"]}
+        for r in actions.iter_rows(named=True)
+    ]
+    rows += [
+        {"school_id": r["school_id"], "stage": r["stage"], "lever": "teachers", "amount": r["amount"]}
+        for r in actions.iter_rows(named=True)
+        if r["lever"] in MOVES
+    ]
+    for r in moves.iter_rows(named=True) if moves.height else []:
+        if r["exchange"]:  # an exchange of like teachers changes no figure
+            continue
+        c = float(r["count"])
+        giver, taker, g = r["from_school_id"], r["to_school_id"], r["stage"]
+        rows.append({"school_id": giver, "stage": g, "lever": r["kind"], "amount": -c})
+        if r["kind"] != "qualified_teacher":
+            rows.append({"school_id": giver, "stage": g, "lever": "qualified_teacher", "amount": -c})
+        rows.append({"school_id": giver, "stage": g, "lever": "teachers", "amount": -c})
+        rows.append({"school_id": taker, "stage": g, "lever": r["kind"], "amount": c})
+        rows.append({"school_id": taker, "stage": g, "lever": "teachers", "amount": c})
+    return _as_actions(rows)
+
+
+def _rotation_blocked(problem: _Problem, rules: RuleSet) -> YoujunError:
+    """Why moves alone cannot pass: the indicators teachers do not carry, or the teachers are too few."""
+    u = problem.units
+    failing = [
+        code
+        for code in ("R4", "R5", "R6", "R7")
+        if f"met_{code}" in u.columns
+        and u.filter(pl.col(f"ratio_{code}") < (rules.school_rule.min_ratio if rules.school_rule else 0.85)).height
+    ]
+    if failing:
+        listed = "、".join(failing)
+        return _fail(
+            f"仅靠教师交流轮岗无法达标：{listed} 有学校单元低于标准的 85%，需新增校舍、场地、设备或教室"
+            "（可改用“先轮岗、再补充”方式）",
+            "plan_infeasible",
+        )
+    return _fail(
+        "仅靠教师交流轮岗无法达标：全县教师总量不足以使各校达到标准且不使任何学校因调出教师而低于标准"
+        "（可改用“先轮岗、再补充”方式）",
+        "plan_infeasible",
+    )
+
+
 def _solver_name() -> str:
     from pyscipopt import Model
 
@@ -452,11 +713,19 @@ def _solver_name() -> str:
 
 
 def _blocked(
-    problem: _Problem, rules: RuleSet, costs: Mapping[str, float], limits: Limits, status: str, time_limit: float
+    problem: _Problem,
+    rules: RuleSet,
+    costs: Mapping[str, float],
+    limits: Limits,
+    status: str,
+    time_limit: float,
+    mode: str = "cost",
 ) -> YoujunError:
     """Why there is no plan: the caps that make it infeasible (each relaxed in turn), or the time limit."""
     if status not in ("infeasible", "inforunbd"):
         return _fail(f"在 {time_limit:g} 秒内未找到可行方案（求解状态：{status}），请放宽时间限制后重试", "plan_time")
+    if mode == "rotation":
+        return _rotation_blocked(problem, rules)
     names = dict(zip(problem.units["school_id"].to_list(), problem.units["school_name"].to_list(), strict=False))
     relaxations = [
         ("budget", Limits(limits.max_building, limits.max_ground, limits.max_teachers, None), "预算上限"),
