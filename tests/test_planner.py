@@ -174,6 +174,13 @@ def test_the_command_line_plans_a_county(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     book = pl.read_excel(sheet, sheet_id=0)
     assert list(book) == ["各校新增", "各校费用", "差异系数"]
+    rotated = tmp_path / "rotated.xlsx"
+    done = CliRunner().invoke(
+        app, ["plan", str(source), "--county", county, "--mode", "combined", "-f", "xlsx", "-o", str(rotated)]
+    )
+    assert done.exit_code == 0, done.output
+    moves = pl.read_excel(rotated, sheet_name="交流轮岗")
+    assert moves.height > 0 and set(moves["方式"].to_list()) <= {"调动", "对调"}
     limits = tmp_path / "limits.csv"
     limits.write_text("学校标识码,可新增场地面积\nx,-3\n", encoding="utf-8")
     refused = CliRunner().invoke(app, ["plan", str(source), "--county", county, "--limits", str(limits)])

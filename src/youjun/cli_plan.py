@@ -66,6 +66,11 @@ def render(out: Console, result: Plan, rules: RuleSet) -> None:
         f"[bold]{result.county_name}（{result.county_code}）资源配置达标方案[/]：{head}；"
         f"求解器 {result.solver}，状态 {result.status}，最优性差距 {result.gap:.2%}，用时 {result.seconds:.2f} 秒"
     )
+    if result.gap > 0.01:
+        out.print(
+            f"[yellow]注意：求解在时限内未能证明最优，本方案的费用可能比最优方案高出最多 {result.gap:.0%}；"
+            "可用 --time-limit 放宽时限后重试。方案本身已经评估引擎复核达标。[/]"
+        )
     stage_names = dict(rules.stage_names)
     by_school = Table(title="各校新增", title_style="bold")
     for col in ("学校", "学段", "新增", "数量", "费用（元）"):
@@ -168,33 +173,50 @@ def write_xlsx(result: Plan, rules: RuleSet, target: Path) -> None:
         f"总费用 {result.cost:,.0f} 元；求解器 {result.solver}，状态 {result.status}，最优性差距 {result.gap:.4%}。"
         "方案已由评估引擎复核：按方案新增后，全部学校单元和各项差异系数达标。单价见规划器单价文件。"
     )
-    write_tables(
-        target,
-        [
-            Sheet(
-                sheet="各校新增",
-                frame=actions,
-                headers={
-                    "school_id": "学校标识码",
-                    "school_name": "学校名称",
-                    "stage": "学段",
-                    "lever": "类别",
-                    "name": "新增内容",
-                    "indicator": "指标",
-                    "amount": "数量",
-                    "unit": "单位",
-                    "cost": "费用（元）",
-                },
-                formats={"amount": "#,##0.0", "cost": "#,##0"},
-                title=f"{result.county_name}资源配置达标方案",
-                notes=(note,),
+    sheets = [
+        Sheet(
+            sheet="各校新增",
+            frame=actions,
+            headers={
+                "school_id": "学校标识码",
+                "school_name": "学校名称",
+                "stage": "学段",
+                "lever": "类别",
+                "name": "新增内容",
+                "indicator": "指标",
+                "amount": "数量",
+                "unit": "单位",
+                "cost": "费用（元）",
+            },
+            formats={"amount": "#,##0.0", "cost": "#,##0"},
+            title=f"{result.county_name}资源配置达标方案",
+            notes=(note,),
+        ),
+        Sheet(
+            sheet="各校费用",
+            frame=per_school,
+            headers={"school_id": "学校标识码", "school_name": "学校名称", "cost": "费用（元）"},
+            formats={"cost": "#,##0"},
+        ),
+        Sheet(
+            sheet="差异系数",
+            frame=result.cvs.with_columns(
+                pl.col("stage").replace_strict(stage_names, default=pl.col("stage"), return_dtype=pl.String)
             ),
-            Sheet(
-                sheet="各校费用",
-                frame=per_school,
-                headers={"school_id": "学校标识码", "school_name": "学校名称", "cost": "费用（元）"},
-                formats={"cost": "#,##0"},
-            ),
+            headers={
+                "stage": "学段",
+                "indicator": "指标",
+                "cv_before": "规划前",
+                "cv_after": "规划后",
+                "cv_limit": "限值",
+                "passed_after": "规划后是否在限值内",
+            },
+            formats={"cv_before": "0.000", "cv_after": "0.000", "cv_limit": "0.00"},
+        ),
+    ]
+    if result.moves.height:
+        sheets.insert(
+            2,
             Sheet(
                 sheet="交流轮岗",
                 frame=result.moves.with_columns(
@@ -213,20 +235,5 @@ def write_xlsx(result: Plan, rules: RuleSet, target: Path) -> None:
                     "exchange": "方式",
                 },
             ),
-            Sheet(
-                sheet="差异系数",
-                frame=result.cvs.with_columns(
-                    pl.col("stage").replace_strict(stage_names, default=pl.col("stage"), return_dtype=pl.String)
-                ),
-                headers={
-                    "stage": "学段",
-                    "indicator": "指标",
-                    "cv_before": "规划前",
-                    "cv_after": "规划后",
-                    "cv_limit": "限值",
-                    "passed_after": "规划后是否在限值内",
-                },
-                formats={"cv_before": "0.000", "cv_after": "0.000", "cv_limit": "0.00"},
-            ),
-        ],
-    )
+        )
+    write_tables(target, sheets)

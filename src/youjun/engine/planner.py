@@ -480,7 +480,7 @@ def plan(
     costs: Mapping[str, float] | None = None,
     limits: Limits | None = None,
     time_limit: float = 60.0,
-    gap: float = 1e-4,
+    gap: float = 5e-3,
     mode: str = "cost",
     eligible: int | None = None,
 ) -> Plan:
