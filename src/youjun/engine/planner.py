@@ -213,6 +213,7 @@ def _solve(
     gap: float,
     mode: str = "cost",
     rotation: Rotation | None = None,
+    cutoff: float | None = None,
 ) -> tuple[dict[str, np.ndarray], str, float, float]:
     """Build and solve the MISOCP; returns lever → amounts (per unit for teachers, per school otherwise) and, with
     teacher moves, ``out:<kind>`` / ``in:<kind>`` → teachers each unit gives and receives."""
@@ -357,6 +358,8 @@ def _solve(
         model.setObjective(moved, "minimize")
     elif mode == "combined":  # rotate first: a move costs 1 元, a hire its cost
         model.setObjective(spend + moved, "minimize")
+        if cutoff is not None:  # the hiring-only plan's cost: a worse combination is pruned
+            model.setObjlimit(cutoff)
     else:
         model.setObjective(spend, "minimize")
     model.optimize()
@@ -505,9 +508,16 @@ def plan(
     margin = 1e-6
     moves = _moves(problem, {})
     for _attempt in range(4):
-        values, status, proven, _objective = _solve(
-            problem, rules, costs, limits, margin, time_limit, gap, mode, rotation
+        fallback: tuple[dict[str, np.ndarray], str, float, float] | None = None
+        cutoff = None
+        if mode == "combined":  # hiring alone first: it bounds the combination and stands in if the search stalls
+            fallback = _solve(problem, rules, costs, limits, margin, time_limit, gap)
+            cutoff = fallback[3] * (1 + 1e-9) + 1.0 if fallback[0] else None
+        values, status, proven, objective = _solve(
+            problem, rules, costs, limits, margin, time_limit, gap, mode, rotation, cutoff
         )
+        if fallback is not None and fallback[0] and (not values or objective > fallback[3]):
+            values, status, proven, objective = fallback
         if not values:
             raise _blocked(problem, rules, costs, limits, status, time_limit, mode)
         rounded = _rounded(values)
