@@ -75,6 +75,7 @@ MOVES: Final = {
     "art_teacher": "art_teachers",
 }
 ARTS: Final = ("pe_teacher", "music_teacher", "art_teacher")
+MOVE_NAMES: Final = {lv.key: lv.name for lv in LEVERS if lv.key in MOVES}
 MODES: Final = {"cost": "最低费用", "rotation": "交流轮岗", "combined": "先轮岗、再补充"}
 
 
@@ -566,11 +567,27 @@ def _rotation(rules: RuleSet, problem: _Problem, eligible: int | None) -> Rotati
     return Rotation(math.ceil(rate * eligible * (1 - 1e-12)), share, eligible, rate)
 
 
+def _move(
+    ids: list[Any], names: list[Any], i: int, j: int, stage: str, kind: str, count: int, *, exchange: bool
+) -> dict[str, Any]:
+    """One row of a plan's moves: ``count`` teachers of ``kind`` from unit ``i`` to unit ``j``."""
+    return {
+        "from_school_id": ids[i],
+        "from_school_name": names[i],
+        "to_school_id": ids[j],
+        "to_school_name": names[j],
+        "stage": stage,
+        "kind": kind,
+        "name": MOVE_NAMES[kind],
+        "count": count,
+        "exchange": exchange,
+    }
+
+
 def _moves(problem: _Problem, values: Mapping[str, np.ndarray]) -> pl.DataFrame:
     """Who gives teachers to whom: per stage and kind, the givers' teachers matched to the receivers in order."""
     u = problem.units
     ids, names, stages = u["school_id"].to_list(), u["school_name"].to_list(), u["stage"].to_list()
-    labels = {lv.key: lv.name for lv in LEVERS}
     rows = []
     for kind in MOVES:
         out, got = values.get(f"out:{kind}"), values.get(f"in:{kind}")
@@ -583,19 +600,7 @@ def _moves(problem: _Problem, values: Mapping[str, np.ndarray]) -> pl.DataFrame:
             while a < len(givers) and b < len(takers):
                 count = min(givers[a][1], takers[b][1])
                 i, j = givers[a][0], takers[b][0]
-                rows.append(
-                    {
-                        "from_school_id": ids[i],
-                        "from_school_name": names[i],
-                        "to_school_id": ids[j],
-                        "to_school_name": names[j],
-                        "stage": g,
-                        "kind": kind,
-                        "name": labels[kind],
-                        "count": count,
-                        "exchange": False,
-                    }
-                )
+                rows.append(_move(ids, names, i, j, g, kind, count, exchange=False))
                 givers[a][1] -= count
                 takers[b][1] -= count
                 a += givers[a][1] == 0
@@ -628,7 +633,6 @@ def _exchanges(problem: _Problem, moves: pl.DataFrame, rotation: Rotation) -> pl
     want_backbone += want_backbone % 2
     want_other = max(0, total - net - want_backbone)
     want_other += want_other % 2
-    labels = {lv.key: lv.name for lv in LEVERS}
     given = (
         moves.group_by("from_school_id", "stage", "kind")
         .agg(pl.col("count").sum())
@@ -649,19 +653,7 @@ def _exchanges(problem: _Problem, moves: pl.DataFrame, rotation: Rotation) -> pl
                     break
                 count = min(free[a], free[b], left, max(1, min(free[a], free[b]) // 4))
                 for i, j in ((a, b), (b, a)):
-                    rows.append(
-                        {
-                            "from_school_id": ids[i],
-                            "from_school_name": names[i],
-                            "to_school_id": ids[j],
-                            "to_school_name": names[j],
-                            "stage": g,
-                            "kind": kind,
-                            "name": labels[kind],
-                            "count": count,
-                            "exchange": True,
-                        }
-                    )
+                    rows.append(_move(ids, names, i, j, g, kind, count, exchange=True))
                 left -= count
     extra = pl.DataFrame(rows, schema=moves.schema) if rows else moves.clear()
     return pl.concat([moves, extra]) if moves.height else extra
