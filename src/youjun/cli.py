@@ -522,6 +522,7 @@ def plan(
     from youjun import cli_plan
     from youjun.engine.planner import Limits, load_costs
     from youjun.engine.planner import plan as make_plan
+    from youjun.io.plan_workbook import write_xlsx
     from youjun.standards import load_rule_set
 
     rules = load_rule_set(standard)
@@ -555,7 +556,7 @@ def plan(
             err.print(f"已写出达标方案 JSON：{out_path}")
     elif fmt is Format.xlsx:
         target = out_path or Path("达标方案.xlsx")
-        cli_plan.write_xlsx(result, rules, target)
+        write_xlsx(result, rules, target)
         err.print(f"已写出达标方案：{target}")
     else:
         cli_plan.render(out, result, rules)

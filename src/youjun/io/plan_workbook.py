@@ -1,0 +1,92 @@
+"""The planner's plan as an Excel workbook: per school what to add and its cost, the moves of a rotation, per
+indicator the CV before and after (used by ``youjun plan --format xlsx`` and the web planner's download)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from youjun.engine.planner import Plan
+from youjun.io.workbook import Table as Sheet
+from youjun.io.workbook import write_tables
+from youjun.standards.model import RuleSet
+
+
+def write_xlsx(result: Plan, rules: RuleSet, target: Path) -> None:
+    stage_names = dict(rules.stage_names)
+    stage = pl.col("stage").replace_strict(stage_names, default="全校", return_dtype=pl.String)
+    actions = result.actions.with_columns(stage.alias("stage"))
+    per_school = (
+        result.actions.group_by("school_id", "school_name")
+        .agg(pl.col("cost").sum().alias("cost"))
+        .sort("cost", descending=True)
+    )
+    note = (
+        f"总费用 {result.cost:,.0f} 元；求解器 {result.solver}，状态 {result.status}，最优性差距 {result.gap:.4%}。"
+        "方案已由评估引擎复核：按方案新增后，全部学校单元和各项差异系数达标。单价见规划器单价文件。"
+    )
+    sheets = [
+        Sheet(
+            sheet="各校新增",
+            frame=actions,
+            headers={
+                "school_id": "学校标识码",
+                "school_name": "学校名称",
+                "stage": "学段",
+                "lever": "类别",
+                "name": "新增内容",
+                "indicator": "指标",
+                "amount": "数量",
+                "unit": "单位",
+                "cost": "费用（元）",
+            },
+            formats={"amount": "#,##0.0", "cost": "#,##0"},
+            title=f"{result.county_name}资源配置达标方案",
+            notes=(note,),
+        ),
+        Sheet(
+            sheet="各校费用",
+            frame=per_school,
+            headers={"school_id": "学校标识码", "school_name": "学校名称", "cost": "费用（元）"},
+            formats={"cost": "#,##0"},
+        ),
+        Sheet(
+            sheet="差异系数",
+            frame=result.cvs.with_columns(
+                pl.col("stage").replace_strict(stage_names, default=pl.col("stage"), return_dtype=pl.String)
+            ),
+            headers={
+                "stage": "学段",
+                "indicator": "指标",
+                "cv_before": "规划前",
+                "cv_after": "规划后",
+                "cv_limit": "限值",
+                "passed_after": "规划后是否在限值内",
+            },
+            formats={"cv_before": "0.000", "cv_after": "0.000", "cv_limit": "0.00"},
+        ),
+    ]
+    if result.moves.height:
+        sheets.insert(
+            2,
+            Sheet(
+                sheet="交流轮岗",
+                frame=result.moves.with_columns(
+                    pl.col("stage").replace_strict(stage_names, default=pl.col("stage"), return_dtype=pl.String),
+                    pl.when(pl.col("exchange")).then(pl.lit("对调")).otherwise(pl.lit("调动")).alias("exchange"),
+                ),
+                headers={
+                    "from_school_id": "调出学校标识码",
+                    "from_school_name": "调出学校",
+                    "to_school_id": "调入学校标识码",
+                    "to_school_name": "调入学校",
+                    "stage": "学段",
+                    "kind": "类别",
+                    "name": "教师",
+                    "count": "人数",
+                    "exchange": "方式",
+                },
+            ),
+        )
+    write_tables(target, sheets)
