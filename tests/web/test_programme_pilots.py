@@ -636,7 +636,7 @@ def test_finished_stages_show_no_live_buttons(users: dict[str, User], pilot: Nom
             "审核通过实施方案",
         ]
         rows = [[td.text_content() for td in tr.xpath("./td")] for tr in tree.xpath("//table[@class='tasks']//tr")]
-        assert ["2.1", "建立年度监测制度", "督导室", "2027-06-30", "—", "未开始"] in rows
+        assert ["2.1", "建立年度监测制度", "—", "督导室", "2027-06-30", "—", "未开始"] in rows
         assert "2029 年" in visible(shown)
     county.post(reverse("programme:report_new", args=[OWN_COUNTY]), report_form(p))
     report = ProgressReport.objects.get()

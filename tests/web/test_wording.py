@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 #: Latin words a Chinese page may carry: file formats and protocols, the product's name, units and the API's terms.
 ALLOWED = {
     "excel",
+    "scip",  # the exact solver the planner names with its proof of optimality (decision 64)
     "word",
     "pdf",
     "csv",

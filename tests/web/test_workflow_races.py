@@ -142,3 +142,27 @@ def test_a_record_cannot_change_while_its_county_reports_upward() -> None:
         submitted = CountySubmission.objects.get(county=county, year=YEAR).status == SubmissionStatus.SUBMITTED
         returned = SchoolRecord.objects.get(pk=record.pk).status == RecordStatus.RETURNED
         assert submitted != returned, outcomes  # exactly one of the two happened
+
+
+def test_two_edits_of_one_scenario_version_never_both_apply() -> None:
+    from youjun.web.planning import services as planning
+    from youjun.web.planning.models import Scenario
+    from youjun.web.rulesets import services as rulesets
+
+    county = _units()["county"]
+    official = _user("planner", Role.COUNTY, county)
+    rows = [{"year": YEAR, "school_id": f"99010100{i}", "school_name": f"测试{i}小学", "county_code": county.code,
+             "teaching_aux_area": 100.0} for i in range(2)]  # fmt: skip
+    for _ in range(RACES):
+        s = Scenario.objects.create(county=county, year=YEAR, name=f"情景{Scenario.objects.count()}",
+                                    standard=rulesets.ref_for(county, YEAR), schools=rows)  # fmt: skip
+
+        def add(value: float, pk: int = s.pk) -> None:
+            mine = Scenario.objects.get(pk=pk)
+            planning.edit(official, mine, 1, planning.Edit("add", rows[0]["school_id"], "teaching_aux_area", value))
+
+        outcomes = _race(lambda: add(10.0), lambda: add(20.0))
+        assert sorted(outcomes) == ["ok", "planning_conflict"], outcomes
+        s.refresh_from_db()
+        assert s.version == 2 and len(s.edits) == 1
+        assert s.schools[0]["teaching_aux_area"] in (110.0, 120.0)

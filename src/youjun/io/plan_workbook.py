@@ -3,14 +3,29 @@ indicator the CV before and after (used by ``youjun plan --format xlsx`` and the
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
-from youjun.engine.planner import Plan
+from youjun.engine.planner import Plan, Rotation
 from youjun.io.workbook import Table as Sheet
 from youjun.io.workbook import write_tables
 from youjun.standards.model import RuleSet
+
+#: The columns of a plan's actions (as the planner makes them), for a stored plan with none.
+ACTION_SCHEMA = {
+    "school_id": pl.String,
+    "school_name": pl.String,
+    "stage": pl.String,
+    "lever": pl.String,
+    "name": pl.String,
+    "indicator": pl.String,
+    "amount": pl.Float64,
+    "unit": pl.String,
+    "cost": pl.Float64,
+}
 
 
 def write_xlsx(result: Plan, rules: RuleSet, target: Path) -> None:
@@ -90,3 +105,50 @@ def write_xlsx(result: Plan, rules: RuleSet, target: Path) -> None:
             ),
         )
     write_tables(target, sheets)
+
+
+def to_dict(result: Plan) -> dict[str, Any]:
+    """The plan as JSON-ready data (``youjun plan --format json``, the web planner's stored plan)."""
+    rotation = result.rotation
+    return {
+        "county_code": result.county_code,
+        "county_name": result.county_name,
+        "cost": result.cost,
+        "solver": result.solver,
+        "status": result.status,
+        "gap": result.gap,
+        "seconds": result.seconds,
+        "passed_before": result.passed_before,
+        "passed_after": result.passed_after,
+        "mode": result.mode,
+        "actions": result.actions.to_dicts(),
+        "moves": result.moves.to_dicts(),
+        "rotated": dict(zip(("teachers", "backbone"), result.rotated, strict=True)),
+        "rotation": None if rotation is None else dataclasses.asdict(rotation),
+        "cvs": result.cvs.to_dicts(),
+        "units": result.units.to_dicts(),
+        "changes": result.changes.to_dicts(),
+    }
+
+
+def from_dict(data: dict[str, Any], applied: pl.DataFrame) -> Plan:
+    """A plan stored by :func:`to_dict` again (for its workbook); ``applied`` is the schools' data it produced."""
+    rotation = data.get("rotation")
+    return Plan(
+        county_code=data["county_code"],
+        county_name=data["county_name"],
+        actions=pl.DataFrame(data["actions"], schema=ACTION_SCHEMA),
+        cvs=pl.DataFrame(data["cvs"]),
+        units=pl.DataFrame(data["units"]),
+        applied=applied,
+        cost=float(data["cost"]),
+        gap=float(data["gap"]),
+        status=str(data["status"]),
+        seconds=float(data["seconds"]),
+        solver=str(data["solver"]),
+        passed_before=bool(data["passed_before"]),
+        passed_after=bool(data["passed_after"]),
+        moves=pl.DataFrame(data["moves"]) if data["moves"] else pl.DataFrame(),
+        mode=str(data.get("mode", "cost")),
+        rotation=Rotation(**rotation) if rotation else None,
+    )

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "youjun.web.rulesets",
     "youjun.web.collection",
     "youjun.web.evaluation",
+    "youjun.web.planning",
     "youjun.web.api",
     "youjun.web.assessment",
     "youjun.web.survey",

@@ -21,4 +21,5 @@ urlpatterns = [
     path("todo/", include("youjun.web.todo.urls")),
     path("downloads/", include("youjun.web.downloads.urls")),
     path("monitoring/", include("youjun.web.monitoring.urls")),
+    path("planning/", include("youjun.web.planning.urls")),
 ]

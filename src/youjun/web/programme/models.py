@@ -196,6 +196,8 @@ class Plan(models.Model):
     items = models.JSONField("攻坚清单选项", default=list, blank=True)
     summary = models.TextField("主要举措", blank=True)
     reason = models.CharField("退回理由", max_length=1000, blank=True)
+    #: The planner's scenario the targets and tasks were adopted from: {"scenario", "name", "year", "cost", …}.
+    adopted = models.JSONField("采用的规划方案", default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -221,6 +223,11 @@ class PlanTask(models.Model):
     milestone = models.DateField("节点时间", null=True, blank=True)
     evidence = models.TextField("佐证材料（说明或链接）", blank=True)
     status = models.CharField("进展", max_length=16, choices=TaskStatus.choices, default=TaskStatus.PLANNED)
+    #: A task of an adopted plan: its school and cost (元); ``source`` "planner" marks the tasks a new adoption
+    #: replaces (the county's own tasks stay).
+    school_id = models.CharField("学校标识码", max_length=32, blank=True)
+    cost = models.DecimalField("费用（元）", max_digits=16, decimal_places=0, null=True, blank=True)
+    source = models.CharField("来源", max_length=16, blank=True)
 
     class Meta:
         ordering = ["code", "pk"]

@@ -35,6 +35,7 @@ urlpatterns = [
     path("county/<str:code>/", views.county, name="county"),
     path("county/<str:code>/plan/", views.plan, name="plan"),
     path("county/<str:code>/plan/do/<str:action>/", views.plan_action, name="plan_action"),
+    path("plan/adopt/<int:pk>/", views.adopt_scenario, name="adopt_scenario"),
     path("county/<str:code>/reports/new/", views.report_new, name="report_new"),
     path("report/<id:pk>/", views.report, name="report"),
     path("report/<id:pk>/do/<str:action>/", views.report_action, name="report_action"),

@@ -36,7 +36,7 @@ from youjun.web.programme.views.overview import (
     notifications_for,
     province_dashboard,
 )
-from youjun.web.programme.views.plans import plan, plan_action
+from youjun.web.programme.views.plans import adopt_scenario, plan, plan_action
 from youjun.web.programme.views.public import (
     experiences,
     public_export,
@@ -45,6 +45,7 @@ from youjun.web.programme.views.public import (
 from youjun.web.programme.views.reports import experience_publish, report, report_action, report_new
 
 __all__ = [
+    "adopt_scenario",
     "attachment",
     "attachment_delete",
     "basic_balance",

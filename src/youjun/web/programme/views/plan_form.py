@@ -12,11 +12,12 @@ from typing import Any
 
 from django.http import HttpRequest, QueryDict
 
-from youjun.formatting import parse_percent, percent_input, rule_number
+from youjun.formatting import number, parse_percent, percent, percent_input, rule_number
 from youjun.web.organisation.models import OrgUnit
 from youjun.web.programme import recommendation
 from youjun.web.programme.catalogue import catalogue
 from youjun.web.programme.models import Plan, PlanTask, TaskStatus
+from youjun.web.programme.services import adoption
 from youjun.web.programme.services.pilots import (
     cv_problem,
     milestone_problem,
@@ -121,6 +122,7 @@ class TaskRow:
     status: str = TaskStatus.PLANNED
     new: bool = False
     errors: dict[str, str] = field(default_factory=dict)
+    cost: str = ""  # an adopted plan's task: its cost in 元, as shown
 
     @property
     def status_label(self) -> str:
@@ -171,6 +173,7 @@ def _stored_rows(p: Plan | None) -> list[TaskRow]:
             t.milestone.isoformat() if t.milestone else "",
             t.evidence,
             t.status,
+            cost="" if t.cost is None else number(t.cost, 0),
         )
         for t in _ordered_tasks(p)
     ]
@@ -355,3 +358,29 @@ def _task_checks(row: TaskRow, period: tuple[dt.date, dt.date], fail: Any) -> dt
         row.errors["evidence"] = f"最多 {MAX_TEXT} 字，现有 {len(row.evidence)} 字。"
         fail(f"evidence-{key}", f"{where} · 佐证材料", row.errors["evidence"])
     return day
+
+
+# ----------------------------------------------------------------------------------------------------
+# Plans: targets against the stored results
+
+
+def progress_rows(county: OrgUnit, p: Plan, year: int | None = None) -> list[dict[str, Any]]:
+    """The plan's targets year by year beside the stored results (``adoption.progress``), labelled and formatted
+    for the pages; ``year`` keeps only the cells up to that year (a progress report's period)."""
+    labels = {t.key: t.label for t in _targets_of(county, p.target_year or p.nomination.batch.year + 1)}
+    rows = []
+    for row in adoption.progress(p):
+        cells = [c for c in row["cells"] if year is None or c["year"] <= year]
+        if not cells:
+            continue
+
+        def shown(value: float | None, share: bool = row["share"]) -> str:
+            return percent(value, 1) if share else number(value, 4)
+
+        rows.append(
+            {
+                "label": labels.get(row["key"], row["key"]),
+                "cells": [{**c, "target_text": shown(c["target"]), "actual_text": shown(c["actual"])} for c in cells],
+            }
+        )
+    return rows

@@ -13,10 +13,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from youjun.errors import YoujunError
+from youjun.formatting import number
 from youjun.web.organisation.models import Level, OrgUnit
 from youjun.web.programme import services
 from youjun.web.programme.catalogue import catalogue
 from youjun.web.programme.models import Nomination, Plan, TaskStatus
+from youjun.web.programme.services.adoption import adopt_scenario as adopt
 from youjun.web.programme.services.pilots import (
     EDITABLE_PLAN,
     REASON_REQUIRED,
@@ -40,8 +42,9 @@ from youjun.web.programme.views.plan_form import (
     _stored_form,
     _stored_rows,
     _targets_of,
+    progress_rows,
 )
-from youjun.web.shortcuts import confirmation_page, confirmed, message_of, refusal
+from youjun.web.shortcuts import confirmation_page, confirmed, message_of, refusal, status_of
 
 
 def _pilot(unit: OrgUnit) -> Nomination:
@@ -128,6 +131,8 @@ def _plan_page(
         "errors": errors,
         "fe": {e["id"].removeprefix("f-"): e["message"] for e in errors if e["id"].startswith("f-")},
         "reason": _text(request, "reason") if review_errors else "",
+        "progress": progress_rows(unit, p) if p is not None and p.targets else [],
+        "adopted_cost": number(p.adopted.get("cost"), 0) if p is not None and p.adopted else "",
     }
     return render(request, "youjun/programme/plan.html", context, status=status)
 
@@ -228,3 +233,23 @@ def plan_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
         return _refused(request, refused, back)
     messages.success(request, labels[action])
     return redirect(back)
+
+
+@member_required
+@require_POST
+def adopt_scenario(request: HttpRequest, pk: int) -> HttpResponse:
+    """The county adopts a planner scenario into its implementation plan (targets per year, tasks per school)."""
+    user = _user(request)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        p = adopt(user, pk, version)
+    except YoujunError as refused:
+        if status_of(refused) in (403, 404):
+            raise
+        messages.error(request, message_of(refused))
+        return redirect("planning:scenario", pk)
+    messages.success(request, f"已纳入实施方案：{p.adopted['tasks']} 项任务，费用 {number(p.adopted['cost'], 0)} 元。")
+    return redirect("programme:plan", p.county.code)

@@ -30,7 +30,7 @@ from youjun.web.programme.services.pilots import (
 )
 from youjun.web.programme.views.common import _text, _unit, _user, member_required
 from youjun.web.programme.views.pilots import Errors, _error, _existing_plan, _is_own_county, _is_province_of, _refused
-from youjun.web.programme.views.plan_form import _basic_title
+from youjun.web.programme.views.plan_form import _basic_title, progress_rows
 from youjun.web.programme.views.report_form import (
     ReportForm,
     _experiences_of,
@@ -68,6 +68,7 @@ def report_new(request: HttpRequest, code: str) -> HttpResponse:
         "county": unit,
         "county_name": place_name(unit),
         "trend": selectors.trend(unit, p.nomination.batch.year - 1),
+        "progress": progress_rows(unit, p),
         "batch": p.nomination.batch,
         "drafts": ProgressReport.objects.filter(plan=p, status__in=EDITABLE_REPORT),
         "can_report": p.status == PlanStatus.ACCEPTED,
@@ -117,6 +118,7 @@ def _report_page(
         ],
         "orphans": [e for e in experiences if e.item not in items],
         "trend": selectors.trend(r.county, r.plan.nomination.batch.year - 1),
+        "progress": progress_rows(r.county, r.plan),
         "batch": r.plan.nomination.batch,
         "is_county": is_county,
         "can_edit": can_edit,
