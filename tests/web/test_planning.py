@@ -4,9 +4,9 @@ writes."""
 
 from __future__ import annotations
 
-import fastexcel
 from typing import Any
 
+import fastexcel
 import lxml.html
 import polars as pl
 import pytest
@@ -102,7 +102,9 @@ def test_a_scenario_is_a_copy_edits_change_it_and_never_the_reported_data(
     assert reported() == before  # the reported data untouched
 
 
-def test_a_stale_page_and_hostile_edits_are_refused_and_change_nothing(users: dict[str, User], evaluations: Any) -> None:
+def test_a_stale_page_and_hostile_edits_are_refused_and_change_nothing(
+    users: dict[str, User], evaluations: Any
+) -> None:
     client = login(users["county"])
     s = create(client)
     school = s.schools[0]["school_id"]
@@ -113,11 +115,32 @@ def test_a_stale_page_and_hostile_edits_are_refused_and_change_nothing(users: di
         ({"version": s.version, "kind": "set", "field": "teaching_aux_area", "value": "1e400"}, "应为数字"),
         ({"version": s.version, "kind": "set", "field": "students_primary", "value": "10.5"}, "应为整数"),
         ({"version": s.version, "kind": "set", "field": "school_name", "value": "1"}, "请选择要修改的数据项"),
-        ({"version": s.version, "kind": "set", "field": "teaching_aux_area", "value": "1", "school": "x' OR 1=1"}, "没有学校"),
-        ({"version": s.version, "kind": "move", "target": school, "stage": "primary", "teacher": "backbone_teacher",
-          "count": "1"}, "不能相同"),  # fmt: skip
-        ({"version": s.version, "kind": "move", "target": s.schools[1]["school_id"], "stage": "primary",
-          "teacher": "backbone_teacher", "count": "100000"}, "不能调出"),  # fmt: skip
+        (
+            {"version": s.version, "kind": "set", "field": "teaching_aux_area", "value": "1", "school": "x' OR 1=1"},
+            "没有学校",
+        ),
+        (
+            {
+                "version": s.version,
+                "kind": "move",
+                "target": school,
+                "stage": "primary",
+                "teacher": "backbone_teacher",
+                "count": "1",
+            },
+            "不能相同",
+        ),
+        (
+            {
+                "version": s.version,
+                "kind": "move",
+                "target": s.schools[1]["school_id"],
+                "stage": "primary",
+                "teacher": "backbone_teacher",
+                "count": "100000",
+            },
+            "不能调出",
+        ),
         ({"version": s.version, "kind": "explode"}, "未知的修改方式"),
     ]
     for data, expected in cases:

@@ -85,7 +85,9 @@ def outcome(frame: pl.DataFrame, rules: RuleSet) -> Outcome:
     county = result.counties.row(0, named=True)
     dec = rules.precision.display_cv_decimals
     cvs = []
-    for row in result.stages.sort("stage").iter_rows(named=True):
+    order = {stage: i for i, stage in enumerate(rules.stages)}
+    stages = sorted(result.stages.iter_rows(named=True), key=lambda r: order.get(r["stage"], len(order)))
+    for row in stages:
         stage = row["stage"]
         for code, ind in rules.indicators.items():
             cv = row.get(f"cv_{code}")
@@ -105,8 +107,8 @@ def outcome(frame: pl.DataFrame, rules: RuleSet) -> Outcome:
                 }
             )
     failing = []
-    units = result.units.filter(pl.col("passed").not_()).sort("stage", "school_id")
-    for row in units.iter_rows(named=True):
+    units = result.units.filter(pl.col("passed").not_()).sort("school_id")
+    for row in sorted(units.iter_rows(named=True), key=lambda r: order.get(r["stage"], len(order))):
         short = []
         for code, ind in rules.indicators.items():
             if row.get(f"met_{code}") is False:

@@ -66,8 +66,13 @@ def _name(raw: str) -> str:
     return name
 
 
+def _now() -> str:
+    """The time of a write as the pages show it (local time, to the minute)."""
+    return timezone.localtime().strftime("%Y-%m-%d %H:%M")
+
+
 def _log(user: User, text: str) -> dict[str, str]:
-    return {"at": timezone.now().isoformat(timespec="seconds"), "by": user.get_username(), "text": text}
+    return {"at": _now(), "by": user.get_username(), "text": text}
 
 
 def _generation(county: OrgUnit, year: int) -> int:
@@ -331,7 +336,7 @@ def compute_plan(user: User, scenario: Scenario, version: int, options: Options)
             "max_teachers": options.max_teachers,
             "costs": costs,
         },
-        "computed_at": timezone.now().isoformat(timespec="seconds"),
+        "computed_at": _now(),
         "by": user.get_username(),
     }
     updated = Scenario.objects.filter(pk=scenario.pk, version=version).update(plan=stored, updated_at=timezone.now())

@@ -161,7 +161,7 @@ def adopt_scenario(user: User, scenario_pk: int, version: int) -> Plan:
             "name": scenario.name,
             "year": scenario.year,
             "version": scenario.version,
-            "at": timezone.now().isoformat(timespec="seconds"),
+            "at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
             "by": user.get_username(),
             "cost": cost,
             "mode": stored.get("mode", ""),

@@ -149,8 +149,11 @@ class PlanForm:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def _basic_title(code: str, title: str) -> str:
-    """A basic task is named as the catalogue names it (the notice's words), whatever the stored copy says."""
+def _basic_title(code: str, title: str, source: str = "") -> str:
+    """A basic task is named as the catalogue names it (the notice's words), whatever the stored copy says; a task
+    an adopted plan filed under a basic task (``source``) keeps its own title."""
+    if source:
+        return title
     basic = {i.code: i.name for i in catalogue().basic}
     return basic.get(code, title)
 
@@ -168,7 +171,7 @@ def _stored_rows(p: Plan | None) -> list[TaskRow]:
         TaskRow(
             str(t.pk),
             t.code,
-            _basic_title(t.code, t.title),
+            _basic_title(t.code, t.title, t.source),
             t.owner,
             t.milestone.isoformat() if t.milestone else "",
             t.evidence,

@@ -54,7 +54,7 @@ def _posted_report(request: HttpRequest, p: Plan) -> ReportForm:
         if len(note) > 1000:
             fail(
                 f"note-{t.pk}",
-                f"{t.code} {_basic_title(t.code, t.title)} · 说明",
+                f"{t.code} {_basic_title(t.code, t.title, t.source)} · 说明",
                 f"最多 1000 字，现有 {len(note)} 字。",
             )
         form.tasks[str(t.pk)] = {"status": status if status in TaskStatus.values else t.status, "note": note}
@@ -91,7 +91,7 @@ def _form_context(p: Plan, form: ReportForm) -> dict[str, Any]:
         rows.append(
             {
                 "task": t,
-                "title": _basic_title(t.code, t.title),
+                "title": _basic_title(t.code, t.title, t.source),
                 "status": posted.get("status", t.status),
                 "note": posted.get("note", ""),
                 "error": form.field_errors.get(f"note-{t.pk}", ""),

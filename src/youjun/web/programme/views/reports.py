@@ -107,7 +107,7 @@ def _report_page(
     for k, v in r.task_status.items():
         t = tasks.get(k)
         label = TaskStatus(v["status"]).label if v.get("status") in TaskStatus.values else ""
-        shown_tasks.append((t, _basic_title(t.code, t.title) if t else "", v, label))
+        shown_tasks.append((t, _basic_title(t.code, t.title, t.source) if t else "", v, label))
     context: dict[str, Any] = {
         "r": r,
         "county_name": place_name(r.county),
