@@ -83,6 +83,13 @@ def test_a_scenario_is_a_copy_edits_change_it_and_never_the_reported_data(
         base.units_passed,
         [c["cv"] for c in base.cvs],
     )
+    # The page's baseline read from the stored result is the engine's on the reported data.
+    stored = selectors.baseline(s, rules)
+    assert (stored.passed, stored.units, stored.units_passed) == (base.passed, base.units, base.units_passed)
+    assert [(c["key"], c["text"], c["passed"]) for c in stored.cvs] == [
+        (c["key"], c["text"], c["passed"]) for c in base.cvs
+    ]
+    assert [c["cv"] for c in stored.cvs] == pytest.approx([c["cv"] for c in base.cvs], rel=1e-12)
     school = smallest_area(s)
     old = next(r for r in s.schools if r["school_id"] == school)["teaching_aux_area"]
     response = client.post(

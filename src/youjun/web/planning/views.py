@@ -183,7 +183,7 @@ def scenario(request: HttpRequest, pk: int) -> HttpResponse:
     frame = selectors.frame_of(s)
     now = selectors.outcome(frame, rules)
     server_ms = (time.perf_counter() - started) * 1000
-    base = selectors.outcome(selectors.reported_frame(s.county, s.year), rules)
+    base = selectors.baseline(s, rules)
     state = EvaluationState.objects.filter(county=s.county, year=s.year).only("generation").first()
     moved_on = state is not None and state.generation != s.base_generation
     schools = sorted(
