@@ -4,8 +4,10 @@ writes."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import docx
 import fastexcel
 import lxml.html
 import polars as pl
@@ -203,6 +205,14 @@ def test_plan_apply_pass_compare_and_adopt_into_the_implementation_plan(
     assert tasks.count() >= 1
     assert float(sum(t.cost or 0 for t in tasks)) == pytest.approx(s.plan["cost"], abs=len(tasks))
     assert f"{round(s.plan['cost']):,}" in text(response)
+    # The self-evaluation report carries the adopted plan as its chapter 达标规划方案.
+    report = client.get(reverse("assessment:report_docx", args=[OWN_COUNTY, YEAR]))
+    assert report.status_code == 200
+    document = docx.Document(io.BytesIO(report.content))
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "达标规划方案" in body and f"{round(s.plan['cost']):,}" in body
+    cells = {c.text for table in document.tables for row in table.rows for c in row.cells}
+    assert {a["school_name"] for a in s.plan["actions"]} <= cells
     # A second adoption replaces the planner's tasks, keeps the county's own (B1–B4).
     client.post(reverse("programme:adopt_scenario", args=[s.pk]), {"version": s.version})
     assert PlanTask.objects.filter(plan=p, source="planner").count() == tasks.count()

@@ -18,6 +18,7 @@ from typing import Any
 from youjun.formatting import DASH, chinese_count, number
 from youjun.io.documents.chapters import CHAPTERS, PENDING, Chapter, paragraphs
 from youjun.io.documents.county import failing_units, gaps_of, part_status, stage_codes, stages_of, unmet_texts
+from youjun.io.documents.plan_chapter import add_plan_chapter
 from youjun.io.documents.terms import NOT_EVALUATED, PART_NAMES, Terms, judged_label, status_label, veto_label
 from youjun.io.docx_base import (
     Cell,
@@ -41,11 +42,13 @@ def self_evaluation_docx(
     narrative: Mapping[str, str] | None = None,
     standard_name: str | None = None,
     generated_at: datetime | None = None,
+    plan: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The county self-evaluation report (自评报告) as a .docx file, from one county object of the evaluation JSON
     computed under ``rules`` (the default rule set when None) and the county's chapters (``narrative``: chapter
     key → text; a chapter without text says 「（由县级填写）」); the cover names the rule set unless
-    ``standard_name`` is given."""
+    ``standard_name`` is given. ``plan``: the planner's plan the county adopted into its implementation plan
+    (:mod:`.plan_chapter`), printed as the chapter 达标规划方案 after 整改措施与计划."""
     t = Terms.of(rules)
     texts = narrative or {}
     generated_at = generated_at or datetime.now()
@@ -81,6 +84,9 @@ def self_evaluation_docx(
     for chapter in _placed("after_verdict"):
         heading(chapter.title)
         _chapter_text(doc, texts.get(chapter.key))
+    if plan:
+        heading("达标规划方案")
+        add_plan_chapter(doc, plan, t)
     _appendix(doc, county, t)
     add_paragraph(
         doc,

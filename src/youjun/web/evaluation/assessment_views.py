@@ -20,6 +20,7 @@ from youjun.web.assessment import services, uploads
 from youjun.web.assessment.models import FindingSource, Found, Verdict
 from youjun.web.assessment.views import UNAVAILABLE, _county_or_404, _message, _page_url, _user, evaluator_required
 from youjun.web.evaluation import assessment_pages as pages
+from youjun.web.evaluation import report_parts
 from youjun.web.evaluation.models import CountyEvaluation
 from youjun.web.evaluation.pipeline import staleness
 from youjun.web.organisation.models import Level, OrgUnit
@@ -146,7 +147,9 @@ def report_docx(request: HttpRequest, code: str, year: int) -> HttpResponse:
     def build(doc: dict[str, Any], rules: Any, unit: OrgUnit) -> tuple[bytes, str, str]:
         from youjun.io import documents
 
-        body = documents.self_evaluation_docx(doc, rules, narrative=services.narrative_texts(unit, year))
+        narrative = services.narrative_texts(unit, year)
+        plan = report_parts.adopted_plan(unit, year)
+        body = documents.self_evaluation_docx(doc, rules, narrative=narrative, plan=plan)
         return body, f"{doc.get('county_name', code)}{year}年自评报告.docx", DOCX
 
     return _document(request, code, year, build_ruled=build)

@@ -21,12 +21,13 @@ from youjun.engine.planner import MODES
 from youjun.formatting import number, rounded
 from youjun.web.accounts.models import User
 from youjun.web.evaluation.models import CountyEvaluation
+from youjun.web.organisation.models import OrgUnit
 from youjun.web.planning import selectors as planning
 from youjun.web.planning.models import Scenario
 from youjun.web.programme import recommendation
 from youjun.web.programme.models import Plan, PlanTask
 from youjun.web.programme.services.common import _conflict, audit, require_county
-from youjun.web.programme.services.pilots import EDITABLE_PLAN, plan_for, target_window
+from youjun.web.programme.services.pilots import EDITABLE_PLAN, plan_for, plan_of, target_window
 from youjun.web.shortcuts import refusal
 from youjun.web.workflow import write_if
 
@@ -35,6 +36,8 @@ SOURCE = "planner"
 CV_DECIMALS = 4
 MAX_TASKS = 200
 TEACHERS = ("R1", "R2", "R3")
+#: What an adoption keeps of the scenario's plan.
+PLAN_KEYS = ("mode", "cost", "gap", "solver", "status", "actions", "moves", "cvs", "rotated")
 
 
 def target_years(plan: Plan) -> list[int]:
@@ -170,6 +173,8 @@ def adopt_scenario(user: User, scenario_pk: int, version: int) -> Plan:
             "solver": stored.get("solver", ""),
             "years": years,
             "tasks": len(tasks),
+            # The plan as adopted (the scenario may change afterwards): the report's chapter 达标规划方案.
+            "plan": {k: stored[k] for k in PLAN_KEYS if k in stored},
         }
         write_if(
             Plan,
@@ -235,3 +240,12 @@ def progress(plan: Plan) -> list[dict[str, Any]]:
         if cells:
             rows.append({"key": key, "share": share, "cells": cells})
     return rows
+
+
+def report_plan(county: OrgUnit, year: int) -> dict[str, Any] | None:
+    """The plan the pilot adopted, for its self-evaluation report of ``year`` (a report of a year before the data
+    the plan was made from has none)."""
+    p = plan_of(county)
+    if p is None or not p.adopted or not p.adopted.get("plan") or int(p.adopted.get("year", 0)) > year:
+        return None
+    return dict(p.adopted["plan"]) | {"name": p.adopted.get("name", ""), "year": p.adopted.get("year")}
