@@ -251,5 +251,15 @@ def test_a_budget_too_small_answers_in_chinese(users: dict[str, User], evaluatio
         reverse("planning:plan", args=[s.pk]), {"version": s.version, "mode": "cost", "budget": "10"}, follow=True
     )
     assert response.status_code == 200 and "预算" in messages_of(response), messages_of(response)
+    for data, expected in (
+        ({"budget": "-1"}, "预算上限应在"),
+        ({"budget": "1e300"}, "预算上限应在"),
+        ({"max_teachers": "2.5"}, "整数"),
+        ({"cost-teaching_area": "inf"}, "应为数字"),
+        ({"cost-teaching_area": "1e30"}, "单价」应在"),
+        ({"mode": "bogus"}, "无法识别"),
+    ):
+        answer = client.post(reverse("planning:plan", args=[s.pk]), {"version": s.version} | data, follow=True)
+        assert expected in messages_of(answer), (data, messages_of(answer))
     s.refresh_from_db()
     assert not s.plan

@@ -28,6 +28,10 @@ from youjun.web.planning import selectors, services
 from youjun.web.planning.models import Scenario
 from youjun.web.shortcuts import evaluator_required, message_of, status_of, unit_or_404, user_of, year_from
 
+#: Bounds of the planner's inputs on the web (beyond them the solver's numbers lose their meaning).
+MAX_BUDGET = 1e13
+MAX_TEACHERS = 1_000_000
+MAX_UNIT_COST = 1e9
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
 
 
@@ -261,17 +265,17 @@ def _options(post: QueryDict) -> services.Options:
     mode = post.get("mode", "cost")
     budget = _float(post.get("budget", ""), "预算上限", optional=True)
     teachers = _float(post.get("max_teachers", ""), "可新增教师编制", optional=True)
-    if budget is not None and budget < 0:
-        raise YoujunError.single("planning", "预算上限应不小于 0。")
-    if teachers is not None and (teachers < 0 or teachers != int(teachers)):
-        raise YoujunError.single("planning", "可新增教师编制应为不小于 0 的整数。")
+    if budget is not None and not 0 <= budget <= MAX_BUDGET:
+        raise YoujunError.single("planning", f"预算上限应在 0 到 {MAX_BUDGET:,.0f} 元之间。")
+    if teachers is not None and (not 0 <= teachers <= MAX_TEACHERS or teachers != int(teachers)):
+        raise YoujunError.single("planning", f"可新增教师编制应为 0 到 {MAX_TEACHERS:,} 之间的整数。")
     costs = {}
     for lv in LEVERS:
         value = _float(post.get(f"cost-{lv.key}", ""), f"{lv.name}单价", optional=True)
         if value is None:
             continue
-        if value < 0:
-            raise YoujunError.single("planning", f"「{lv.name}单价」应不小于 0。")
+        if not 0 <= value <= MAX_UNIT_COST:
+            raise YoujunError.single("planning", f"「{lv.name}单价」应在 0 到 {MAX_UNIT_COST:,.0f} 元之间。")
         costs[lv.key] = value
     return services.Options(mode, budget, None if teachers is None else int(teachers), costs)
 
