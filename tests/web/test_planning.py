@@ -263,3 +263,20 @@ def test_a_budget_too_small_answers_in_chinese(users: dict[str, User], evaluatio
         assert expected in messages_of(answer), (data, messages_of(answer))
     s.refresh_from_db()
     assert not s.plan
+
+
+def test_a_solver_failure_is_a_message_not_a_server_error(
+    users: dict[str, User], evaluations: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from youjun.web.planning import services
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("SCIP: numerical trouble")
+
+    monkeypatch.setattr(services, "make_plan", broken)
+    client = login(users["county"])
+    s = create(client)
+    response = client.post(reverse("planning:plan", args=[s.pk]), {"version": s.version}, follow=True)
+    assert response.status_code == 200 and "求解器未能完成计算" in messages_of(response)
+    s.refresh_from_db()
+    assert not s.plan

@@ -7,6 +7,7 @@ Only the county's own account writes its scenarios. Every write is one condition
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from youjun.web.planning.models import Scenario
 from youjun.web.planning.selectors import EDITABLE, frame_of, reported_frame, rules_of
 from youjun.web.rulesets import services as rulesets
 
+log = logging.getLogger("youjun.planning")
 #: Scenarios a county may keep (each holds a copy of its schools).
 MAX_SCENARIOS = 30
 MAX_NAME = 60
