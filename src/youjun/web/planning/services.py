@@ -329,7 +329,15 @@ def compute_plan(user: User, scenario: Scenario, version: int, options: Options)
     rules = rules_of(scenario)
     costs = {**default_costs(), **(options.costs or {})}
     limits = Limits(max_teachers=options.max_teachers, budget=options.budget)
-    result = make_plan(frame_of(scenario), rules, costs=costs, limits=limits, time_limit=TIME_LIMIT, mode=options.mode)
+    try:
+        result = make_plan(
+            frame_of(scenario), rules, costs=costs, limits=limits, time_limit=TIME_LIMIT, mode=options.mode
+        )
+    except YoujunError:
+        raise
+    except Exception:  # the solver's own failure (numerics, memory) is reported, never a server error
+        log.exception("planner failed on scenario %s", scenario.pk)
+        raise _refuse("求解器未能完成计算（已记录日志），请检查情景中是否有异常大的数值，或稍后重试。") from None
     stored = to_dict(result) | {
         "version": version,
         "options": {
