@@ -41,7 +41,10 @@ TRY = {
     "demo-province": ("审核鸠江区综合评估、接收县（区）报送、推荐先行创建县", "/assessment/county/340207/2023/"),
     "demo-viewer": ("只读查看全省评估结果", "/evaluation/"),
     "demo-prefecture": ("查看本市各县（区）评估结果和报送进度", "/evaluation/"),
-    "demo-county": ("审核学校数据并报送；综合评估、社会认可度调查；年度监测与学位预测", "/collection/"),
+    "demo-county": (
+        "审核学校数据并报送；综合评估、社会认可度调查；年度监测与学位预测；达标规划与情景模拟",
+        "/collection/",
+    ),
     "demo-school": ("填报本校 2024 年数据，提交县（区）审核", "/collection/"),
     "demo-county2": ("作为先行创建县填写实施方案、报送进展报告（教育部确认后）", "/programme/"),
     "demo-province2": ("推荐本省先行创建县（教育部开设批次后）", "/programme/"),
