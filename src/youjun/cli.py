@@ -504,7 +504,11 @@ def plan(
     ] = None,
     budget: Annotated[float | None, typer.Option("--budget", help="预算上限（元）", min=0)] = None,
     mode: Annotated[
-        str, typer.Option("--mode", help="cost 最低费用；rotation 仅交流轮岗；combined 先轮岗、再补充")
+        str,
+        typer.Option(
+            "--mode",
+            help="cost 最低费用；rotation 仅交流轮岗；combined 先轮岗、再补充；budget 预算内最大达标（需 --budget）",
+        ),
     ] = "cost",
     eligible: Annotated[
         int | None,

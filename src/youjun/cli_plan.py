@@ -62,6 +62,8 @@ def _amount(value: float, unit: str) -> str:
 
 def render(out: Console, result: Plan, rules: RuleSet) -> None:
     head = "已达标，无需新增" if result.actions.height == 0 else f"总费用 {result.cost:,.0f} 元"
+    if result.mode == "budget":
+        head = reach_text(result) + f"，费用 {result.cost:,.0f} 元"
     out.print(
         f"[bold]{result.county_name}（{result.county_code}）资源配置达标方案[/]：{head}；"
         f"求解器 {result.solver}，状态 {result.status}，最优性差距 {result.gap:.2%}，用时 {result.seconds:.2f} 秒"
@@ -126,27 +128,23 @@ def render(out: Console, result: Plan, rules: RuleSet) -> None:
             f"骨干教师不少于 {result.rotation.backbone_share:.0%}。对调的教师不改变两校的指标。"
         )
     failing = result.units.filter(pl.col("passed_before").not_()).height
-    out.print(f"规划前未达标的学校单元 {failing} 个；按方案新增后，评估引擎复核：全部单元和差异系数达标。")
+    if result.passed_after:
+        out.print(f"规划前未达标的学校单元 {failing} 个；按方案新增后，评估引擎复核：全部单元和差异系数达标。")
+    else:
+        out.print(f"规划前未达标的学校单元 {failing} 个；按方案新增后，评估引擎复核：{reach_text(result)}。")
+
+
+def reach_text(result: Plan) -> str:
+    """What a (budget-limited) plan brings to the standard, by the engine's count."""
+    units_ok, units, cvs_ok, cvs = result.reached
+    within = "在预算内" if result.mode == "budget" else "按方案"
+    return f"{within}可使 {units_ok}/{units} 个学校单元、{cvs_ok}/{cvs} 项差异系数达标"
 
 
 def to_json(result: Plan) -> dict[str, Any]:
-    return {
-        "county_code": result.county_code,
-        "county_name": result.county_name,
-        "cost": result.cost,
-        "solver": result.solver,
-        "status": result.status,
-        "gap": result.gap,
-        "seconds": result.seconds,
-        "passed_before": result.passed_before,
-        "passed_after": result.passed_after,
-        "mode": result.mode,
-        "actions": result.actions.to_dicts(),
-        "moves": result.moves.to_dicts(),
-        "rotated": dict(zip(("teachers", "backbone"), result.rotated, strict=True)),
-        "cvs": result.cvs.to_dicts(),
-        "units": result.units.to_dicts(),
-    }
+    from youjun.io.plan_workbook import to_dict
+
+    return to_dict(result)
 
 
 def write_json(result: Plan, target: Path | None) -> None:

@@ -280,3 +280,19 @@ def test_a_solver_failure_is_a_message_not_a_server_error(
     assert response.status_code == 200 and "求解器未能完成计算" in messages_of(response)
     s.refresh_from_db()
     assert not s.plan
+
+
+def test_the_budget_mode_says_what_the_budget_reaches(users: dict[str, User], evaluations: Any) -> None:
+    client = login(users["county"])
+    s = create(client)
+    spoil(client, s)
+    response = client.post(
+        reverse("planning:plan", args=[s.pk]), {"version": s.version, "mode": "budget", "budget": "10"}, follow=True
+    )
+    assert "已生成方案" in messages_of(response), messages_of(response)
+    s.refresh_from_db()
+    assert s.plan["mode"] == "budget" and s.plan["cost"] <= 10 and not s.plan["passed_after"]
+    tree = lxml.html.fromstring(response.content.decode())
+    reached = " ".join(tree.xpath("//*[@id='plan-reached']")[0].itertext())
+    after = selectors.outcome(selectors.frame_of(s), selectors.rules_of(s))
+    assert f"{after.units_passed}/{after.units} 个学校单元" in reached

@@ -24,11 +24,14 @@ a wider safety margin.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
 import time
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -76,7 +79,7 @@ MOVES: Final = {
 }
 ARTS: Final = ("pe_teacher", "music_teacher", "art_teacher")
 MOVE_NAMES: Final = {lv.key: lv.name for lv in LEVERS if lv.key in MOVES}
-MODES: Final = {"cost": "最低费用", "rotation": "交流轮岗", "combined": "先轮岗、再补充"}
+MODES: Final = {"cost": "最低费用", "rotation": "交流轮岗", "combined": "先轮岗、再补充", "budget": "预算内最大达标"}
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,18 @@ class Plan:
         return int(self.moves["count"].sum()), int(backbone)
 
     @property
+    def reached(self) -> tuple[int, int, int, int]:
+        """Units passing after the plan, units, CVs within their limit after it, CVs (the engine's own figures)."""
+        units = self.units.height
+        cvs = self.cvs.filter(pl.col("cv_limit").is_not_null() & pl.col("cv_after").is_not_null())
+        return (
+            int(self.units["passed_after"].fill_null(False).sum()) if units else 0,
+            units,
+            int(cvs["passed_after"].fill_null(False).sum()) if cvs.height else 0,
+            cvs.height,
+        )
+
+    @property
     def changes(self) -> pl.DataFrame:
         """Every change to the data the plan makes (hires, buildings, moves), as :func:`apply_plan` takes them."""
         return _changes(self.actions, self.moves)
@@ -215,6 +230,9 @@ def _solve(
     mode: str = "cost",
     rotation: Rotation | None = None,
     cutoff: float | None = None,
+    keep: Iterable[tuple[str, str]] | None = None,
+    switch: bool = True,
+    start: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], str, float, float]:
     """Build and solve the MISOCP; returns lever → amounts (per unit for teachers, per school otherwise) and, with
     teacher moves, ``out:<kind>`` / ``in:<kind>`` → teachers each unit gives and receives."""
@@ -317,23 +335,51 @@ def _solve(
         # The rotation quota is filled afterwards by exchanges (对调) of like teachers, which change no figure.
         del rotation
 
-    # The per-school rule.
+    # The per-school rule; in budget mode it holds only for the units the plan brings in (``ok``), the others may
+    # stay as they are (additions never make a unit's rule worse).
+    best_effort = mode == "budget"
+    ok: list[Any] = []
     for i in range(n):
+        on: Any = 1
+        if best_effort:
+            on = model.addVar(f"ok_{i}", vtype="B")
+            ok.append(on)
         met = []
         for code in rules.indicators:
             if not math.isfinite(need[code][i]):
                 continue
             z = model.addVar(f"met_{code}_{i}", vtype="B")
             met.append(z)
+            if best_effort:
+                model.addCons(z <= on)
             # As the engine compares (its relative tolerance in favour of the school): whole teachers and rooms that
             # meet a standard exactly count as meeting it; rounding the continuous additions up only adds.
             low = rule.min_ratio * need[code][i] * (1 - tolerance)
             full = need[code][i] * (1 - tolerance)
-            model.addCons(a0[code][i] + added(code, i) >= low + (full - low) * z)
-        model.addCons(quicksum(met) >= min(rule.min_met, len(met)))
+            floor = low * on + (full - low) * z
+            if best_effort and a0[code][i] < 0:  # a negative numerator (R4 less the indoor ㎡) may stay as it is
+                floor = floor + float(a0[code][i]) * (1 - on)
+            model.addCons(a0[code][i] + added(code, i) >= floor)
+        model.addCons(quicksum(met) >= min(rule.min_met, len(met)) * on)
 
     # The CVs.
     limits_cv = rules.balance.cv_limit or {}
+    cv_on: list[Any] = []
+    cv_keys: list[str] = []
+    keep_cvs = set(keep or ())
+
+    def reach(code: str, i: int) -> float:
+        """The most the levers can add to unit ``i``'s numerator of ``code`` (their upper bounds)."""
+        most = 0.0
+        for lever in LEVERS:
+            if lever.indicator != code:
+                continue
+            if lever.staged:
+                most += float(x[lever.key][i].getUbOriginal())
+            else:
+                most += float(share[i]) * float(x[lever.key][problem.school_of[i]].getUbOriginal())
+        return most
+
     for g in problem.stages:
         limit = limits_cv.get(g)
         idx = [i for i in range(n) if stage[i] == g]
@@ -344,18 +390,32 @@ def _solve(
         for code in rules.indicators:
             ys = []
             for i in idx:
-                y = model.addVar(f"y_{code}_{i}", lb=0, ub=None)
+                y = model.addVar(f"y_{code}_{i}", lb=None, ub=None)  # a numerator may be negative (R4 − indoor ㎡)
                 model.addCons(y * math.sqrt(pupils[i]) == a0[code][i] + added(code, i))
                 ys.append(y)
             mass = quicksum(a0[code][i] + added(code, i) for i in idx)
-            model.addCons(sqrt(quicksum(y * y for y in ys)) <= c * mass)
+            if best_effort and (g, code) not in keep_cvs and not switch:
+                continue  # left free: this solve brings units in, not this CV
+            if best_effort and (g, code) not in keep_cvs:
+                # A CV over its limit before is brought in only when ``w`` says so: the cone is relaxed by a bound
+                # of its left side (every unit at its largest possible value) otherwise.
+                w = model.addVar(f"w_{g}_{code}", vtype="B")
+                cv_on.append(w)
+                cv_keys.append(f"w:{g}:{code}")
+                big = math.sqrt(sum((a0[code][i] + reach(code, i)) ** 2 / max(pupils[i], 1e-9) for i in idx))
+                model.addCons(sqrt(quicksum(y * y for y in ys)) <= c * mass + big * (1 - w))
+            else:
+                model.addCons(sqrt(quicksum(y * y for y in ys)) <= c * mass)
 
     spend = quicksum(costs[lv.key] * v for lv in LEVERS for v in x[lv.key])
     if limits.budget is not None:
         model.addCons(spend <= limits.budget)
     if limits.max_teachers is not None:
         model.addCons(quicksum(v for key in TEACHER_LEVERS for v in x[key]) <= limits.max_teachers)
-    if mode == "rotation":
+    if best_effort:  # most units and CVs brought in; among those plans the cheapest (spend < one unit or CV)
+        assert limits.budget is not None
+        model.setObjective(-quicksum(ok) - quicksum(cv_on) + spend / (2.0 * (limits.budget + 1.0)), "minimize")
+    elif mode == "rotation":
         model.setObjective(moved, "minimize")
     elif mode == "combined":  # rotate first: a move costs 1 元, a hire its cost
         model.setObjective(spend + moved, "minimize")
@@ -363,17 +423,46 @@ def _solve(
             model.setObjlimit(cutoff)
     else:
         model.setObjective(spend, "minimize")
-    model.optimize()
+    if start:  # a known plan (the units-first one) as a partial solution SCIP completes: the search starts from it
+        sol = model.createPartialSol()
+        for key, vs in x.items():
+            for v, value in zip(vs, start[key], strict=True):
+                model.setSolVal(sol, v, float(value))
+        for v, value in zip(ok, start.get("ok", []), strict=False):
+            model.setSolVal(sol, v, float(value))
+        model.addSol(sol)
+        with _quiet_stderr():  # SCIP's solution completion prints a harmless tolerance note past hideOutput
+            model.optimize()
+    else:
+        model.optimize()
     status = str(model.getStatus())
     if model.getNSols() == 0:
         return {}, status, math.inf, math.inf
     best = model.getBestSol()
     values = {key: np.array([model.getSolVal(best, v) for v in vs]) for key, vs in x.items()}
+    if best_effort:
+        values["ok"] = np.round([model.getSolVal(best, v) for v in ok])
+        for key, w in zip(cv_keys, cv_on, strict=True):
+            values[key] = np.round([model.getSolVal(best, w)])
     for kind in outs:
         values[f"out:{kind}"] = np.round([model.getSolVal(best, v) for v in outs[kind]])
         values[f"in:{kind}"] = np.round([model.getSolVal(best, v) for v in ins[kind]])
     del school_ids
     return values, status, float(model.getGap()), float(model.getObjVal())
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """The process's standard error (file descriptor 2) sent to the null device while the block runs."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _rounded(values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -504,33 +593,40 @@ def plan(
     if before.units.height == 0:
         raise _fail("该县（区）没有纳入评估的学校单元", "plan_county")
     problem = _prepare(before)
-    rotation = _rotation(rules, problem, eligible) if mode != "cost" else None
+    rotation = _rotation(rules, problem, eligible) if mode in ("rotation", "combined") else None
+    keep = _passing_cvs(before, rules) if mode == "budget" else None
+    if mode == "budget" and limits.budget is None:
+        raise _fail("「预算内最大达标」需要给出预算上限（--budget）", "plan_budget")
     started = time.perf_counter()
-    margin = 1e-6
-    moves = _moves(problem, {})
-    for _attempt in range(4):
-        fallback: tuple[dict[str, np.ndarray], str, float, float] | None = None
-        cutoff = None
-        if mode == "combined":  # hiring alone first: it bounds the combination and stands in if the search stalls
-            fallback = _solve(problem, rules, costs, limits, margin, time_limit, gap)
-            cutoff = fallback[3] * (1 + 1e-9) + 1.0 if fallback[0] else None
-        values, status, proven, objective = _solve(
-            problem, rules, costs, limits, margin, time_limit, gap, mode, rotation, cutoff
-        )
-        if fallback is not None and fallback[0] and (not values or objective > fallback[3]):
-            values, status, proven, objective = fallback
-        if not values:
-            raise _blocked(problem, rules, costs, limits, status, time_limit, mode)
-        rounded = _rounded(values)
-        actions = _actions(problem, rounded, costs)
-        moves = _moves(problem, values)
-        applied = apply_plan(frame, _changes(actions, moves))
-        after = evaluate_resources(applied, rules)
-        if bool(after.counties["passed"].all()):
-            break
-        margin *= 30  # rounding to whole 元 and 0.1 ㎡ crossed a bound: solve again with more room
+    if mode == "budget":
+        assert limits.budget is not None
+        try:  # when the budget covers the least-cost plan, that plan is the answer: everything passes, cheapest
+            full = plan(schools, rules, county=county, costs=costs, limits=replace(limits, budget=None),
+                        time_limit=time_limit, gap=gap)  # fmt: skip
+        except YoujunError:
+            full = None
+        if full is not None and full.cost <= limits.budget:
+            return replace(full, mode="budget", seconds=time.perf_counter() - started)
+        # Units first with the CVs over their limit left free (fast), then with each of them switched in; the engine's
+        # count of what passes chooses between the two.
+        first = _attempts(problem, frame, rules, costs, limits, time_limit / 2, gap, mode, None, keep, False)
+        chosen = first
+        if _all_cvs(before, rules) - (keep or set()):
+            second = _attempts(
+                problem, frame, rules, costs, limits, time_limit / 2, gap, mode, None, keep, True, first[0]
+            )
+            if _score(second[6], second[3]) > _score(first[6], first[3]):
+                chosen = second
+            # The proof is the second solve's: its bound on what can pass against what the chosen plan passes.
+            bound = len(keep or ()) - (second[7] - second[2] * abs(second[7]))  # kept CVs are not in the objective
+            score = _score(chosen[6], chosen[3])[0]
+            gap_now = max(0.0, (bound - score) / max(score, 1)) if second[1] != "optimal" else 0.0
+            chosen = (*chosen[:1], second[1], gap_now, *chosen[3:])
+        _values, status, proven, actions, moves, applied, after, _objective = chosen
     else:
-        raise _fail("规划结果经评估引擎复核未能达标（数值误差），请检查数据中是否有异常大的数值", "plan_check")
+        _values, status, proven, actions, moves, applied, after, _objective = _attempts(
+            problem, frame, rules, costs, limits, time_limit, gap, mode, rotation, keep, True
+        )
     if rotation is not None:
         moves = _exchanges(problem, moves, rotation)
     units = before.units.select("school_id", "stage", pl.col("passed").alias("passed_before")).join(
@@ -554,8 +650,101 @@ def plan(
         seconds=time.perf_counter() - started,
         solver=_solver_name(),
         passed_before=bool(before.counties["passed"].all()),
-        passed_after=True,
+        passed_after=bool(after.counties["passed"].all()),
     )
+
+
+def _score(after: ResourceEvaluation, actions: pl.DataFrame) -> tuple[int, float]:
+    """A budget-limited plan's worth: units and CVs passing (the engine's figures), then the less spent."""
+    units = int(after.units["passed"].sum())
+    return units + len(_passing_cvs(after, after.rules)), -float(actions["cost"].sum())
+
+
+def _all_cvs(evaluation: ResourceEvaluation, rules: RuleSet) -> set[tuple[str, str]]:
+    return {
+        (r["stage"], code)
+        for r in evaluation.stages.iter_rows(named=True)
+        for code in rules.indicators
+        if r.get("cv_limit") is not None and r.get(f"cv_{code}") is not None
+    }
+
+
+def _attempts(
+    problem: _Problem,
+    frame: pl.DataFrame,
+    rules: RuleSet,
+    costs: Mapping[str, float],
+    limits: Limits,
+    time_limit: float,
+    gap: float,
+    mode: str,
+    rotation: Rotation | None,
+    keep: set[tuple[str, str]] | None,
+    switch: bool,
+    start: Mapping[str, np.ndarray] | None = None,
+) -> tuple[dict[str, np.ndarray], str, float, pl.DataFrame, pl.DataFrame, pl.DataFrame, ResourceEvaluation, float]:
+    """Solve, round, apply and check with the engine; solve again with more room (or, budget-limited, a little
+    less to spend) until the engine confirms the plan."""
+    margin = 1e-6
+    moves = _moves(problem, {})
+    working = limits
+    for _attempt in range(6):
+        fallback: tuple[dict[str, np.ndarray], str, float, float] | None = None
+        cutoff = None
+        if mode == "combined":  # hiring alone first: it bounds the combination and stands in if the search stalls
+            fallback = _solve(problem, rules, costs, limits, margin, time_limit, gap)
+            cutoff = fallback[3] * (1 + 1e-9) + 1.0 if fallback[0] else None
+        values, status, proven, objective = _solve(
+            problem, rules, costs, working, margin, time_limit, gap, mode, rotation, cutoff, keep, switch, start
+        )
+        if fallback is not None and fallback[0] and (not values or objective > fallback[3]):
+            values, status, proven, objective = fallback
+        if not values:
+            raise _blocked(problem, rules, costs, limits, status, time_limit, mode)
+        rounded = _rounded(values)
+        actions = _actions(problem, rounded, costs)
+        moves = _moves(problem, values)
+        applied = apply_plan(frame, _changes(actions, moves))
+        after = evaluate_resources(applied, rules)
+        if mode == "budget":
+            assert limits.budget is not None and working.budget is not None
+            spent = float(actions["cost"].sum())
+            if spent > limits.budget:  # rounding up to whole 元 and 0.1 ㎡ went over: a little less to spend
+                working = replace(working, budget=max(working.budget - (spent - limits.budget) - 1.0, 0.0))
+                continue
+            if _claims_hold(problem, values, after, keep or set()):
+                break
+        elif bool(after.counties["passed"].all()):
+            break
+        margin *= 30  # rounding to whole 元 and 0.1 ㎡ crossed a bound: solve again with more room
+    else:
+        raise _fail("规划结果经评估引擎复核未能达标（数值误差），请检查数据中是否有异常大的数值", "plan_check")
+    return values, status, proven, actions, moves, applied, after, objective
+
+
+def _passing_cvs(evaluation: ResourceEvaluation, rules: RuleSet) -> set[tuple[str, str]]:
+    """The (stage, indicator) CVs within their limit: a budget-limited plan keeps them so."""
+    return {
+        (r["stage"], code)
+        for r in evaluation.stages.iter_rows(named=True)
+        for code in rules.indicators
+        if r.get(f"cv_passed_{code}") is True
+    }
+
+
+def _claims_hold(
+    problem: _Problem, values: Mapping[str, np.ndarray], after: ResourceEvaluation, keep: set[tuple[str, str]]
+) -> bool:
+    """Whether the engine confirms what a budget-limited solve claims: every unit it brings in passes, every CV it
+    brings in or keeps is within its limit."""
+    passed = {(r["school_id"], r["stage"]) for r in after.units.filter(pl.col("passed")).iter_rows(named=True)}
+    u = problem.units
+    for i, on in enumerate(values.get("ok", [])):
+        if on > 0.5 and (u["school_id"][i], u["stage"][i]) not in passed:
+            return False
+    within = _passing_cvs(after, after.rules)
+    claimed = {tuple(k.split(":")[1:]) for k, v in values.items() if k.startswith("w:") and v[0] > 0.5}
+    return keep <= within and claimed <= within
 
 
 def _rotation(rules: RuleSet, problem: _Problem, eligible: int | None) -> Rotation:

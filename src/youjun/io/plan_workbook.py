@@ -39,7 +39,12 @@ def write_xlsx(result: Plan, rules: RuleSet, target: Path) -> None:
     )
     note = (
         f"总费用 {result.cost:,.0f} 元；求解器 {result.solver}，状态 {result.status}，最优性差距 {result.gap:.4%}。"
-        "方案已由评估引擎复核：按方案新增后，全部学校单元和各项差异系数达标。单价见规划器单价文件。"
+        + (
+            "方案已由评估引擎复核：按方案新增后，全部学校单元和各项差异系数达标。"
+            if result.passed_after
+            else "方案已由评估引擎复核：按方案新增后，{}/{} 个学校单元、{}/{} 项差异系数达标。".format(*result.reached)
+        )
+        + "单价见规划器单价文件。"
     )
     sheets = [
         Sheet(
@@ -121,6 +126,7 @@ def to_dict(result: Plan) -> dict[str, Any]:
         "passed_before": result.passed_before,
         "passed_after": result.passed_after,
         "mode": result.mode,
+        "reached": dict(zip(("units_passed", "units", "cvs_within", "cvs"), result.reached, strict=True)),
         "actions": result.actions.to_dicts(),
         "moves": result.moves.to_dicts(),
         "rotated": dict(zip(("teachers", "backbone"), result.rotated, strict=True)),

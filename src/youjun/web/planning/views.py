@@ -174,6 +174,7 @@ def _plan_view(scenario: Scenario) -> dict[str, Any] | None:
         "applied": bool(stored.get("applied_version")),
         "stale": stored.get("version") != scenario.version and not stored.get("applied_version"),
         "failing_before": sum(1 for u in stored["units"] if not u["passed_before"]),
+        "reached": stored.get("reached") if not stored.get("passed_after", True) else None,
     }
 
 
@@ -289,8 +290,14 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
 
     def run() -> str:
         stored = services.compute_plan(user, s, _version(request.POST), _options(request.POST))
-        if not stored["actions"] and not stored["moves"]:
+        if not stored["actions"] and not stored["moves"] and stored["passed_after"]:
             return "本情景已达标，无需新增。"
+        if not stored["passed_after"]:
+            r = stored["reached"]
+            return (
+                f"已生成方案：费用 {number(stored['cost'], 0)} 元，在预算内可使 "
+                f"{r['units_passed']}/{r['units']} 个学校单元、{r['cvs_within']}/{r['cvs']} 项差异系数达标。"
+            )
         return f"已生成方案：费用 {number(stored['cost'], 0)} 元，最优性差距 {number(100 * stored['gap'], 2)}%。"
 
     _attempt(request, run)
