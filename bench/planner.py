@@ -72,6 +72,7 @@ def main() -> None:
             f"cost {row['cost']:,.0f} 元; greedy {row['greedy_cost']:,.0f} 元 (+{row['greedy_extra']:.1%})"
         )
     rows += rotation(rules, args.runs)
+    rows += budget(rules)
     OUT.mkdir(exist_ok=True)
     (OUT / "planner.json").write_text(json.dumps(rows, ensure_ascii=False, indent=2), encoding="utf-8")
 
@@ -127,6 +128,36 @@ def rotation(rules: object, runs: int) -> list[dict[str, object]]:
                 f"{keep:>4} schools, {mode}: {row['best_s']:.2f} s best / {row['median_s']:.2f} s median, gap "
                 f"{row['gap']:.4%}, {row['status']}; {row['moves']} moves, {total} rotated ({backbone} backbone), "
                 f"hires {row['cost']:,.0f} 元 (hiring alone: {full.cost:,.0f} 元 with buildings)"
+            )
+    return out
+
+
+def budget(rules: object) -> list[dict[str, object]]:
+    """The budget-limited variant on the 100- and 300-school counties at 25 %, 50 %, 90 % and 110 % of the
+    least-cost plan: units and CVs that pass (the engine's count), spent, time, status and proven gap."""
+    from youjun.engine.planner import Limits
+    from youjun.standards.model import RuleSet
+
+    assert isinstance(rules, RuleSet)
+    schools = generate(8, 13).schools.with_columns(
+        pl.lit("340207").alias("county_code"), pl.lit("示例区").alias("county_name")
+    )
+    out: list[dict[str, object]] = []
+    for keep in (100, 300):
+        county = schools.sort("school_id").head(keep)
+        full = plan(county, rules)
+        for share in (0.25, 0.5, 0.9, 1.1):
+            started = time.perf_counter()
+            result = plan(county, rules, mode="budget", limits=Limits(budget=full.cost * share))
+            seconds = time.perf_counter() - started
+            units_ok, units, cvs_ok, cvs = result.reached
+            row = {"case": "budget", "schools": keep, "share": share, "s": seconds, "status": result.status,
+                   "gap": result.gap, "cost": result.cost, "units_ok": units_ok, "units": units, "cvs_ok": cvs_ok,
+                   "cvs": cvs}  # fmt: skip
+            out.append(row)
+            print(
+                f"{keep:>4} schools, budget {share:.0%} of {full.cost:,.0f} 元: {seconds:.1f} s, {result.status}, gap "
+                f"{result.gap:.2%}; {units_ok}/{units} units, {cvs_ok}/{cvs} CVs, spent {result.cost:,.0f} 元"
             )
     return out
 
