@@ -296,3 +296,20 @@ def test_the_budget_mode_says_what_the_budget_reaches(users: dict[str, User], ev
     reached = " ".join(tree.xpath("//*[@id='plan-reached']")[0].itertext())
     after = selectors.outcome(selectors.frame_of(s), selectors.rules_of(s))
     assert f"{after.units_passed}/{after.units} 个学校单元" in reached
+
+
+def test_scenario_names_are_checked_for_length_characters_and_uniqueness(
+    users: dict[str, User], evaluations: Any
+) -> None:
+    client = login(users["county"])
+    create(client, "方案一")
+    for name, expected in (
+        ("", "请填写情景名称"),
+        ("长" * 61, "最多 60 字"),
+        ("方案\u202e二", "控制字符"),
+        ("方案\x00二", "控制字符"),
+        ("方案一", "已有名为"),
+    ):
+        response = client.post(reverse("planning:create"), {"year": str(YEAR), "name": name}, follow=True)
+        assert expected in messages_of(response), (name, messages_of(response))
+    assert Scenario.objects.filter(county__code=OWN_COUNTY).count() == 1

@@ -93,6 +93,18 @@ class Rotation:
     rate: float
 
 
+#: The columns of a plan's actions: what to hire, build or buy, where, how much and at what cost.
+ACTION_SCHEMA: Final = {
+    "school_id": pl.String,
+    "school_name": pl.String,
+    "stage": pl.String,
+    "lever": pl.String,
+    "name": pl.String,
+    "indicator": pl.String,
+    "amount": pl.Float64,
+    "unit": pl.String,
+    "cost": pl.Float64,
+}
 #: Continuous additions are rounded up to these steps before the engine checks the plan.
 STEP: Final = {"teaching_area": 0.1, "sports_ground": 0.1, "equipment": 1.0}
 
@@ -533,18 +545,7 @@ def _actions(problem: _Problem, values: Mapping[str, np.ndarray], costs: Mapping
                     "cost": float(amount) * costs[lever.key],
                 }
             )
-    schema = {
-        "school_id": pl.String,
-        "school_name": pl.String,
-        "stage": pl.String,
-        "lever": pl.String,
-        "name": pl.String,
-        "indicator": pl.String,
-        "amount": pl.Float64,
-        "unit": pl.String,
-        "cost": pl.Float64,
-    }
-    return pl.DataFrame(rows, schema=schema).sort("school_id", "lever")
+    return pl.DataFrame(rows, schema=ACTION_SCHEMA).sort("school_id", "lever")
 
 
 def _cv_table(before: ResourceEvaluation, after: ResourceEvaluation, rules: RuleSet) -> pl.DataFrame:

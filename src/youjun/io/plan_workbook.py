@@ -9,23 +9,10 @@ from typing import Any
 
 import polars as pl
 
-from youjun.engine.planner import Plan, Rotation
+from youjun.engine.planner import ACTION_SCHEMA, Plan, Rotation
 from youjun.io.workbook import Table as Sheet
 from youjun.io.workbook import write_tables
 from youjun.standards.model import RuleSet
-
-#: The columns of a plan's actions (as the planner makes them), for a stored plan with none.
-ACTION_SCHEMA = {
-    "school_id": pl.String,
-    "school_name": pl.String,
-    "stage": pl.String,
-    "lever": pl.String,
-    "name": pl.String,
-    "indicator": pl.String,
-    "amount": pl.Float64,
-    "unit": pl.String,
-    "cost": pl.Float64,
-}
 
 
 def write_xlsx(result: Plan, rules: RuleSet, target: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,9 +24,14 @@ def content_disposition(filename: str, fallback: str) -> str:
 
 
 def xlsx_response(tables: Sequence[Table], filename: str, fallback: str) -> HttpResponse:
+    return written_xlsx(lambda path: write_tables(path, tables), filename, fallback)
+
+
+def written_xlsx(write: Callable[[Path], None], filename: str, fallback: str) -> HttpResponse:
+    """A workbook that ``write`` makes at a path (the io writers write files), sent as a download."""
     with tempfile.TemporaryDirectory(prefix="youjun-export-") as tmp:
         path = Path(tmp) / "export.xlsx"
-        write_tables(path, tables)
+        write(path)
         content = path.read_bytes()
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = content_disposition(filename, fallback)

@@ -4,7 +4,7 @@ engine's verdict on them (resources part: each unit against the per-school rule,
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -74,7 +74,11 @@ class Outcome:
     failing: list[dict[str, Any]]
     schools: int
     milliseconds: float
-    cv_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def cv_keys(self) -> dict[str, dict[str, Any]]:
+        """The CVs by ``stage:code``."""
+        return {c["key"]: c for c in self.cvs}
 
 
 def _cv_row(
@@ -122,7 +126,6 @@ def baseline(scenario: Scenario, rules: RuleSet) -> Outcome:
         failing=[],
         schools=len(scenario.schools),
         milliseconds=(time.perf_counter() - started) * 1000,
-        cv_keys={c["key"]: c for c in cvs},
     )
 
 
@@ -169,5 +172,4 @@ def outcome(frame: pl.DataFrame, rules: RuleSet) -> Outcome:
         failing=failing,
         schools=frame.height,
         milliseconds=elapsed,
-        cv_keys={c["key"]: c for c in cvs},
     )

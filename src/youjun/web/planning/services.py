@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,8 @@ def check_writer(user: User, county: OrgUnit) -> None:
 
 
 def _name(raw: str) -> str:
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in raw if ch not in "\t\r\n"):
+        raise _refuse("情景名称含有不可见的控制字符，请重新输入。")
     name = " ".join(raw.split())
     if not name:
         raise _refuse("请填写情景名称。")

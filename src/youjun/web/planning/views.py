@@ -5,9 +5,7 @@ side. Higher levels read the scenarios of their counties; only the county writes
 from __future__ import annotations
 
 import math
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -20,9 +18,10 @@ from youjun.engine.planner import LEVERS, MODES, MOVE_NAMES
 from youjun.errors import YoujunError
 from youjun.formatting import number
 from youjun.io.plan_workbook import from_dict, write_xlsx
-from youjun.web.accounts.models import Role
+from youjun.standards.model import RuleSet
+from youjun.web.accounts.models import Role, User
 from youjun.web.evaluation.models import EvaluationState
-from youjun.web.exports import XLSX, content_disposition
+from youjun.web.exports import written_xlsx
 from youjun.web.organisation.models import Level
 from youjun.web.planning import selectors, services
 from youjun.web.planning.models import Scenario
@@ -33,6 +32,14 @@ MAX_BUDGET = 1e13
 MAX_TEACHERS = 1_000_000
 MAX_UNIT_COST = 1e9
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
+
+
+def _writable(request: HttpRequest, pk: int) -> tuple[User, Scenario]:
+    """The user and the scenario a write is asked for: 404 outside the jurisdiction, 403 for anyone but the county."""
+    user = user_of(request)
+    s = selectors.scenario_for(user, pk)
+    services.check_writer(user, s.county)
+    return user, s
 
 
 def _back(scenario: Scenario) -> HttpResponse:
@@ -128,11 +135,10 @@ def _cv_rows(base: selectors.Outcome, now: selectors.Outcome) -> list[dict[str, 
     return rows
 
 
-def _plan_view(scenario: Scenario) -> dict[str, Any] | None:
+def _plan_view(scenario: Scenario, rules: RuleSet) -> dict[str, Any] | None:
     stored = scenario.plan
     if not stored or "actions" not in stored:
         return None
-    rules = selectors.rules_of(scenario)
     stage_names = dict(rules.stage_names)
     dec = rules.precision.display_cv_decimals
     actions = [
@@ -216,7 +222,7 @@ def scenario(request: HttpRequest, pk: int) -> HttpResponse:
             "teachers": MOVE_NAMES,
             "stages": [(k, rules.stage_name(k)) for k in rules.stages],
             "writer": writer,
-            "plan": _plan_view(s),
+            "plan": _plan_view(s, rules),
             "modes": MODES,
             "levers": [
                 {"key": lv.key, "name": lv.name, "unit": lv.unit, "cost": (chosen.get("costs") or costs)[lv.key]}
@@ -255,9 +261,7 @@ def _edit_of(post: QueryDict) -> services.Edit:
 @evaluator_required
 @require_POST
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = user_of(request)
-    s = selectors.scenario_for(user, pk)
-    services.check_writer(user, s.county)
+    user, s = _writable(request, pk)
     _attempt(request, lambda: services.edit(user, s, _version(request.POST), _edit_of(request.POST)))
     return _back(s)
 
@@ -284,9 +288,7 @@ def _options(post: QueryDict) -> services.Options:
 @evaluator_required
 @require_POST
 def plan(request: HttpRequest, pk: int) -> HttpResponse:
-    user = user_of(request)
-    s = selectors.scenario_for(user, pk)
-    services.check_writer(user, s.county)
+    user, s = _writable(request, pk)
 
     def run() -> str:
         stored = services.compute_plan(user, s, _version(request.POST), _options(request.POST))
@@ -307,9 +309,7 @@ def plan(request: HttpRequest, pk: int) -> HttpResponse:
 @evaluator_required
 @require_POST
 def apply(request: HttpRequest, pk: int) -> HttpResponse:
-    user = user_of(request)
-    s = selectors.scenario_for(user, pk)
-    services.check_writer(user, s.county)
+    user, s = _writable(request, pk)
     _attempt(request, lambda: services.apply(user, s, _version(request.POST)))
     return _back(s)
 
@@ -318,9 +318,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def manage(request: HttpRequest, pk: int) -> HttpResponse:
     """Copy, rename or delete a scenario (``action``)."""
-    user = user_of(request)
-    s = selectors.scenario_for(user, pk)
-    services.check_writer(user, s.county)
+    user, s = _writable(request, pk)
     action = request.POST.get("action", "")
     name = request.POST.get("name", "")
     if action == "copy":
@@ -346,14 +344,8 @@ def plan_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
         raise YoujunError.single("not_found", "该情景还没有规划方案。")
     rules = selectors.rules_of(s)
     result = from_dict(s.plan, selectors.frame_of(s))
-    with tempfile.TemporaryDirectory(prefix="youjun-plan-") as tmp:
-        path = Path(tmp) / "plan.xlsx"
-        write_xlsx(result, rules, path)
-        content = path.read_bytes()
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition(f"{s.county.name}达标方案（{s.name}）.xlsx", "plan.xlsx")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    filename = f"{s.county.name}达标方案（{s.name}）.xlsx"
+    return written_xlsx(lambda path: write_xlsx(result, rules, path), filename, "plan.xlsx")
 
 
 # ----------------------------------------------------------------------------------------------------

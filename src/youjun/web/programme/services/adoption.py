@@ -147,7 +147,7 @@ def adopt_scenario(user: User, scenario_pk: int, version: int) -> Plan:
         raise refusal(
             f"情景「{scenario.name}」的资源配置尚未达标（{detail}），不能作为实施方案的目标；请先生成并应用达标方案。"
         )
-    base = planning.outcome(planning.reported_frame(county, scenario.year), rules)
+    base = planning.baseline(scenario, rules)
     with transaction.atomic():
         plan = plan_for(user, county)
         plan = Plan.objects.select_for_update().select_related("nomination__batch").get(pk=plan.pk)
