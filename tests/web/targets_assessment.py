@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Sum
 
+from web import targets_recognition as recognition
 from web.conftest import OTHER_COUNTY, OWN_COUNTY, YEAR
 from youjun.web.accounts.models import Role, User
 from youjun.web.assessment.models import CountyInputs, Evidence, InputChange, Narrative, Review, VetoFinding
@@ -74,6 +75,7 @@ def SNAPSHOT() -> tuple[Any, ...]:
     The matrix's evidence rows are created first, so that creating them lazily is not mistaken for a change."""
     for code in (OWN_COUNTY, OTHER_COUNTY):
         _evidence({"county": code})
+    recognition.ensure()  # its evidence file is on disk before the first picture of the files
     return (
         CountyInputs.objects.count(),
         CountyInputs.objects.aggregate(v=Sum("version"))["v"],

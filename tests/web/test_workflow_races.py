@@ -166,3 +166,33 @@ def test_two_edits_of_one_scenario_version_never_both_apply() -> None:
         s.refresh_from_db()
         assert s.version == 2 and len(s.edits) == 1
         assert s.schools[0]["teaching_aux_area"] in (110.0, 120.0)
+
+
+def test_two_reviewers_taking_a_recognition_outcome_at_once_never_both_win() -> None:
+    """The prefecture's review passed by one reviewer and returned by the other at the same moment: one outcome,
+    one step record and one audit row per race."""
+    from youjun.web.recognition import services as recognition
+    from youjun.web.recognition.models import Case, Round
+
+    units = _units()
+    county = units["county"]
+    prefecture = OrgUnit.objects.get(code="990100")
+    reviewers = [_user(f"prefecture-{i}", Role.PREFECTURE, prefecture) for i in range(2)]
+    r = Round.objects.create(kind="recognition", year=2024, procedure="recognition-2024", name="2024 年度认定")
+    case = Case.objects.create(
+        round=r, county=county, step="prefecture_review", work={"prefecture_review": {"opinion": "同意"}}
+    )
+    for race in range(RACES):
+        Case.objects.filter(pk=case.pk).update(step="prefecture_review", state="open")
+        before = Transition.objects.filter(kind="recognition_case", object_id=case.pk).count()
+        seen = [Case.objects.select_related("round", "county__parent").get(pk=case.pk) for _ in reviewers]
+        outcomes = _race(
+            lambda: recognition.act(reviewers[0], seen[0], "passed", "", seen[0].version, {}),
+            lambda: recognition.act(reviewers[1], seen[1], "returned", "材料不全", seen[1].version, {}),
+        )
+        assert sorted(outcomes) == ["conflict", "ok"], outcomes
+        moves = list(Transition.objects.filter(kind="recognition_case", object_id=case.pk).order_by("pk"))[before:]
+        assert len(moves) == 1
+        final = Case.objects.get(pk=case.pk)
+        assert final.step == ("province_evaluation" if moves[0].action.endswith("passed") else "application")
+        assert final.records.count() == race + 1

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "youjun.web.survey",
     "youjun.web.programme",
     "youjun.web.monitoring",
+    "youjun.web.recognition",
     "youjun.web.todo",
     "youjun.web.operations",
     "youjun.web.site",

@@ -22,4 +22,5 @@ urlpatterns = [
     path("downloads/", include("youjun.web.downloads.urls")),
     path("monitoring/", include("youjun.web.monitoring.urls")),
     path("planning/", include("youjun.web.planning.urls")),
+    path("recognition/", include("youjun.web.recognition.urls")),
 ]

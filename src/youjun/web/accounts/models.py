@@ -15,6 +15,8 @@ class Role(models.TextChoices):
     COUNTY = "county", "县级"
     SCHOOL = "school", "学校"
     VIEWER = "viewer", "只读查看"
+    #: An expert of the national review: bound to no unit, sees only the recognition cases assigned to them.
+    EXPERT = "expert", "评估专家"
 
 
 #: The organisation level each administrative role must be bound to.

@@ -20,10 +20,10 @@ from youjun.web.assessment import services, uploads
 from youjun.web.assessment.models import FindingSource, Found, Verdict
 from youjun.web.assessment.views import UNAVAILABLE, _county_or_404, _message, _page_url, _user, evaluator_required
 from youjun.web.evaluation import assessment_pages as pages
-from youjun.web.evaluation import report_parts
+from youjun.web.evaluation import county_documents
 from youjun.web.evaluation.models import CountyEvaluation
 from youjun.web.evaluation.pipeline import staleness
-from youjun.web.organisation.models import Level, OrgUnit
+from youjun.web.organisation.models import OrgUnit
 
 
 def _stored(county: OrgUnit, year: int) -> CountyEvaluation | None:
@@ -110,24 +110,16 @@ def _document(
     request: HttpRequest,
     code: str,
     year: int,
-    build: Callable[[dict[str, Any]], tuple[bytes, str, str]] | None = None,
-    *,
-    build_ruled: Callable[[dict[str, Any], Any, OrgUnit], tuple[bytes, str, str]] | None = None,
+    build: Callable[[OrgUnit, int, CountyEvaluation], tuple[bytes, str, str]],
 ) -> HttpResponse:
-    """A download built from the stored result: ``build(result)``, or ``build_ruled(result, rules, county)`` with
-    the rule set the result was computed under (its sentences and names follow that rule set, not the national
-    one)."""
+    """A download built from the stored result by ``build(county, year, stored)`` (``county_documents``)."""
     unit = _county_or_404(_user(request), code, year)
     stored = _stored(unit, year)
     back = _page_url(unit, year)
     if stored is None:
         return _message(request, "暂无评估结果", "该年度还没有评估结果，不能生成文档。", 404, back)
     try:
-        if build_ruled is not None:
-            body, filename, content_type = build_ruled(stored.result, services.rules_by_ref(stored.standard), unit)
-        else:
-            assert build is not None
-            body, filename, content_type = build(stored.result)
+        body, filename, content_type = build(unit, year, stored)
     except (ImportError, AttributeError):
         return _message(request, "暂不可用", UNAVAILABLE, 404, back)
     except YoujunError as exc:
@@ -137,34 +129,16 @@ def _document(
     return response
 
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @evaluator_required
 @require_GET
 def report_docx(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    def build(doc: dict[str, Any], rules: Any, unit: OrgUnit) -> tuple[bytes, str, str]:
-        from youjun.io import documents
-
-        narrative = services.narrative_texts(unit, year)
-        plan = report_parts.adopted_plan(unit, year)
-        body = documents.self_evaluation_docx(doc, rules, narrative=narrative, plan=plan)
-        return body, f"{doc.get('county_name', code)}{year}年自评报告.docx", DOCX
-
-    return _document(request, code, year, build_ruled=build)
+    return _document(request, code, year, county_documents.self_evaluation_report)
 
 
 @evaluator_required
 @require_GET
 def annex_xlsx(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    def build(doc: dict[str, Any], rules: Any, unit: OrgUnit) -> tuple[bytes, str, str]:
-        from youjun.io import documents
-
-        body = documents.assessment_annex_xlsx(doc, rules)
-        return body, f"{doc.get('county_name', code)}{year}年评估附件.xlsx", XLSX
-
-    return _document(request, code, year, build_ruled=build)
+    return _document(request, code, year, county_documents.assessment_annex)
 
 
 @evaluator_required
@@ -172,37 +146,6 @@ def annex_xlsx(request: HttpRequest, code: str, year: int) -> HttpResponse:
 def application(request: HttpRequest, code: str, year: int, fmt: str) -> HttpResponse:
     if fmt not in ("docx", "xlsx"):
         raise Http404("不支持的格式")
-
-    def build(doc: dict[str, Any]) -> tuple[bytes, str, str]:
-        import youjun.forms as forms
-
-        definition = forms.load_form("application-2019")
-        values = forms.prefill(definition, _form_context(code, year, doc))
-        writer = forms.form_docx if fmt == "docx" else forms.form_xlsx
-        name = f"{doc.get('county_name', code)}{year}年申报表.{fmt}"
-        return writer(definition, values), name, DOCX if fmt == "docx" else XLSX
-
-    return _document(request, code, year, build)
-
-
-def _form_context(code: str, year: int, doc: dict[str, Any]) -> dict[str, Any]:
-    """The pre-fill context of the application form: the county, its evaluation, inputs and school counts."""
-    from youjun.forms import make_context, registry_summary
-    from youjun.web.collection.selectors import approved_frame
-
-    unit = OrgUnit.objects.get(code=code, level=Level.COUNTY)
-    names = dict(OrgUnit.objects.filter(code__in=[code[:2] + "0000", code[:4] + "00"]).values_list("code", "name"))
-    county_info = {
-        "code": unit.code,
-        "name": unit.name,
-        "province_code": code[:2] + "0000",
-        "province_name": names.get(code[:2] + "0000", unit.province_name),
-        "prefecture_code": code[:4] + "00",
-        "prefecture_name": names.get(code[:4] + "00", ""),
-    }
-    return make_context(
-        county=county_info,
-        evaluation=doc,
-        inputs=services.county_values(unit, year),
-        registry=registry_summary(approved_frame(unit, year)),
+    return _document(
+        request, code, year, lambda unit, y, stored: county_documents.application_form(unit, y, stored, fmt)
     )

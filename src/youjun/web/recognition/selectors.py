@@ -1,0 +1,282 @@
+"""What the recognition pages read: the cases a user may see (experts: only those assigned to them; everyone else:
+their jurisdiction), a case's steps as its procedure file names them with their records, the published lists, the
+county's standing for every page about it, and what waits for the user (their to-do list)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from youjun.standards.procedures import ACTORS, FINAL_STATES
+from youjun.web.accounts.models import Role, User
+from youjun.web.accounts.scoping import scoped
+from youjun.web.organisation.models import OrgUnit
+from youjun.web.organisation.status import StatusLine
+from youjun.web.recognition.models import Case, CaseState, Finding, FindingStatus, Round, RoundStatus
+from youjun.web.recognition.services import procedure_of, raiser_may_verify, recognised_case, roles_of
+
+
+def cases_for(user: User) -> QuerySet[Case]:
+    """The cases the user may see: an expert the ones assigned to them, everyone else those of their jurisdiction
+    (school accounts none)."""
+    query = Case.objects.select_related("round", "county__parent")
+    if not user.is_authenticated or user.role == Role.SCHOOL:
+        return query.none()
+    if user.role == Role.EXPERT:
+        return query.filter(assignments__expert=user)
+    return scoped(query, user, "county__code")
+
+
+def case_for(user: User, pk: int) -> Case:
+    case = cases_for(user).filter(pk=pk).first()
+    if case is None:
+        raise Http404("不存在或不在管辖范围内")
+    return case
+
+
+def finding_for(user: User, pk: int) -> Finding:
+    finding = Finding.objects.select_related("case__round", "case__county").filter(pk=pk).first()
+    if finding is None or not cases_for(user).filter(pk=finding.case_id).exists():
+        raise Http404("不存在或不在管辖范围内")
+    return finding
+
+
+def rounds_for(user: User) -> QuerySet[Round]:
+    """Every round is listed to the administrations (they are national); experts see the rounds of their cases."""
+    if user.role == Role.EXPERT:
+        return Round.objects.filter(cases__assignments__expert=user).distinct()
+    return Round.objects.all()
+
+
+def round_for(user: User, pk: int) -> Round:
+    r = rounds_for(user).filter(pk=pk).first()
+    if r is None:
+        raise Http404("未找到该批次")
+    return r
+
+
+@dataclass(frozen=True)
+class StepView:
+    key: str
+    name: str
+    actor: str
+    kind: str
+    needs: tuple[str, ...]
+    note: str
+    status: str  # done | current | waiting | skipped
+    records: tuple[Any, ...]
+    deadline: dt.date | None
+    quota: int | None
+
+
+def steps_of(case: Case) -> list[StepView]:
+    """The case's steps in the file's order, each with its records (a step done twice after a return shows both)."""
+    procedure = procedure_of(case)
+    records = list(case.records.select_related("actor"))
+    index = procedure.index(case.step) if procedure.step(case.step) else 0
+    out = []
+    for i, s in enumerate(procedure.steps):
+        mine = tuple(r for r in records if r.step == s.key)
+        if case.state == CaseState.OPEN and s.key == case.step:
+            status = "current"
+        elif mine:
+            status = "done"
+        elif i < index:
+            status = "skipped"
+        else:
+            status = "waiting" if case.state == CaseState.OPEN else "skipped"
+        out.append(StepView(s.key, s.name, ACTORS[s.actor], s.kind, s.needs, s.note, status, mine, s.deadline, s.quota))
+    return out
+
+
+def outcome_label(case: Case, step: str, outcome: str) -> str:
+    found = procedure_of(case).step(step)
+    o = found.outcome(outcome) if found else None
+    return o.label if o else outcome
+
+
+def published_rounds() -> QuerySet[Round]:
+    return Round.objects.filter(kind="recognition", status=RoundStatus.PUBLISHED).order_by("-year")
+
+
+def recognised_rows(r: Round) -> list[dict[str, Any]]:
+    """The round's recognised counties by province, as the published list has them."""
+    cases = (
+        Case.objects.filter(round=r, state=CaseState.RECOGNISED)
+        .select_related("county__parent")
+        .order_by("county__code")
+    )
+    provinces = dict(
+        OrgUnit.objects.filter(code__in={c.county.code[:2] + "0000" for c in cases}).values_list("code", "name")
+    )
+    return [
+        {"province": provinces.get(c.county.code[:2] + "0000", ""), "code": c.county.code, "county": c.county.name,
+         "prefecture": c.county.parent.name if c.county.parent and c.county.parent.code != c.county.code[:2] + "0000"
+         else "", "year": c.data_year}
+        for c in cases
+    ]  # fmt: skip
+
+
+def by_province(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["province"], []).append(row)
+    return list(groups.items())
+
+
+# ----------------------------------------------------------------------------------------------------
+# The county's standing on every page about it
+
+
+def status_lines(county: OrgUnit) -> list[StatusLine]:
+    """pilot → applied → recognised in the 2024 batch → re-checked, from the programme and the recognition."""
+    from youjun.web.programme.models import Nomination, NominationStatus
+
+    lines = []
+    pilot = Nomination.objects.filter(county=county, status=NominationStatus.CONFIRMED).select_related("batch").first()
+    if pilot is not None:
+        lines.append(StatusLine(f"{pilot.batch.name}先行创建县", "", "", 10))
+    cases = list(Case.objects.filter(county=county).select_related("round").order_by("round__year", "pk"))
+    for c in cases:
+        url = reverse("recognition:case", args=[c.pk])
+        if c.round.kind == "recognition":
+            if c.state == CaseState.OPEN:
+                lines.append(StatusLine(f"已申请{c.round.year}年度国家认定", "warn", url, 20 + c.round.year))
+            elif c.state == CaseState.RECOGNISED:
+                published = c.round.status == RoundStatus.PUBLISHED
+                number = f"（{c.round.document_number}）" if published and c.round.document_number else ""
+                lines.append(
+                    StatusLine(f"{c.round.year}年度批次认定为优质均衡县{number}", "good", url, 20 + c.round.year)
+                )
+            else:
+                lines.append(
+                    StatusLine(f"{c.round.year}年度国家认定：{c.get_state_display()}", "bad", url, 20 + c.round.year)
+                )
+        else:
+            tone = {"maintained": "good", "rectify": "warn", "revoked": "bad"}.get(c.state, "")
+            text = "复查中" if c.state == CaseState.OPEN else c.get_state_display()
+            if c.state == CaseState.RECTIFY and c.deadline:
+                text += f"（{c.deadline:%Y-%m-%d} 前）"
+            lines.append(StatusLine(f"{c.round.year}年度复查：{text}", tone, url, 30 + c.round.year))
+    return lines
+
+
+def standing(county: OrgUnit) -> str:
+    """One word for lists: 已认定 / 认定中 / 先行创建 / —."""
+    if recognised_case(county) is not None:
+        return "已认定"
+    if Case.objects.filter(county=county, round__kind="recognition", state=CaseState.OPEN).exists():
+        return "认定中"
+    return ""
+
+
+# ----------------------------------------------------------------------------------------------------
+# What waits for the user
+
+
+@dataclass(frozen=True)
+class Pending:
+    key: str
+    text: str
+    count: int
+    url: str
+    names: tuple[str, ...]
+    deadline: dt.date | None = None
+
+
+def pending_for(user: User) -> list[Pending]:
+    """Cases waiting at a step the user acts at, findings to rectify (county) or to verify (the raising level),
+    and overdue findings — grouped, with a count each."""
+    if not user.is_authenticated or user.role in (Role.SCHOOL, Role.VIEWER):
+        return []
+    cases = list(cases_for(user).filter(state=CaseState.OPEN)[:2000])
+    waiting: dict[str, list[Case]] = {}
+    for c in cases:
+        step = procedure_of(c).step(c.step)
+        if step is not None and step.actor in roles_of(user, c):
+            waiting.setdefault(step.name, []).append(c)
+    out = []
+    for name, found in waiting.items():
+        url = reverse("recognition:case", args=[found[0].pk]) if len(found) == 1 else reverse("recognition:index")
+        out.append(Pending(f"recognition:step:{name}", f"国家认定「{name}」待办理", len(found), url,
+                           tuple(c.county.name for c in found[:5])))  # fmt: skip
+    visible = cases_for(user).values("pk")
+    findings = Finding.objects.filter(case__in=visible).select_related("case__county")
+    today = timezone.localdate()
+    if user.role == Role.COUNTY:
+        todo = list(findings.filter(status=FindingStatus.OPEN).order_by("deadline"))
+        if todo:
+            overdue = [f for f in todo if f.deadline < today]
+            text = "问题清单待整改" + (f"（已逾期 {len(overdue)} 项）" if overdue else "")
+            url = reverse("recognition:case", args=[todo[0].case_id]) + "#findings"
+            out.append(Pending("recognition:rectify", text, len(todo), url, (), todo[0].deadline))
+    submitted = [f for f in findings.filter(status=FindingStatus.SUBMITTED) if raiser_may_verify(user, f)]
+    if submitted:
+        out.append(Pending("recognition:verify", "整改情况待核验", len(submitted),
+                           reverse("recognition:finding", args=[submitted[0].pk]),
+                           tuple(f.case.county.name for f in submitted[:5])))  # fmt: skip
+    if user.role != Role.COUNTY:
+        late = findings.filter(status=FindingStatus.OPEN, deadline__lt=today).count()
+        if late:
+            out.append(
+                Pending("recognition:overdue", "问题整改已逾期", late, reverse("recognition:index") + "#overdue", ())
+            )
+    return out
+
+
+def overdue_findings(user: User) -> list[Finding]:
+    today = timezone.localdate()
+    return list(
+        Finding.objects.filter(case__in=cases_for(user).values("pk"), status=FindingStatus.OPEN, deadline__lt=today)
+        .select_related("case__county", "case__round")
+        .order_by("deadline")[:200]
+    )
+
+
+def final_label(state: str) -> str:
+    return FINAL_STATES.get(state, "办理中")
+
+
+_FIXED = {
+    "assign": "指派专家", "unassign": "取消指派专家", "save": "保存整改措施", "submit": "提交整改情况",
+    "file": "上传整改佐证材料", "verify": "整改核验通过", "reopen": "退回继续整改", "publish": "公布认定名单",
+}  # fmt: skip
+
+
+def action_label(action: str, case: Case | None = None) -> str:
+    """An audited action in Chinese: 「核查评估」：核查评估通过, 保存「指标审核」记录, 开设批次 …"""
+    head, _, tail = action.partition(":")
+    procedure = procedure_of(case) if case is not None else None
+    step = procedure.step(head) if procedure is not None else None
+    if head in _FIXED and not tail:
+        return _FIXED[head]
+    if head == "open":
+        return "开设批次"
+    if head == "start":
+        return "建立申请"
+    if head == "raise":
+        s = procedure.step(tail) if procedure is not None else None
+        return f"登记问题（{s.name if s else tail}）"
+    if head == "record":
+        s = procedure.step(tail) if procedure is not None else None
+        return f"保存「{s.name if s else tail}」记录"
+    if head == "file":
+        from youjun.web.recognition.models import FileKind
+
+        return "上传" + (FileKind(tail).label if tail in FileKind.values else "材料")
+    if step is not None:
+        o = step.outcome(tail)
+        return f"「{step.name}」：{o.label if o else tail}"
+    return action
+
+
+def history_rows(kind: str, obj: Any, case: Case | None) -> list[tuple[Any, str]]:
+    from youjun.web.audit.services import history
+
+    return [(t, action_label(t.action, case)) for t in history(kind, obj)]
