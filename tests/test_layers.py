@@ -34,6 +34,7 @@ WEB_LAYERS: list[tuple[str, ...]] = [
     ("youjun.web.evaluation",),
     ("youjun.web.planning",),
     ("youjun.web.programme", "youjun.web.api", "youjun.web.monitoring"),
+    ("youjun.web.recognition",),
     ("youjun.web.todo", "youjun.web.operations"),
     ("youjun.web.site", "youjun.web.views", "youjun.web.urls", "youjun.web.settings", "youjun.web.wsgi"),
     ("youjun.web.manage",),

@@ -42,6 +42,8 @@ def actors(users: dict[str, User], evaluations: Any) -> dict[str, User]:
     CountyEvaluation.objects.filter(county=county).update(passed=True)
     flow.eligible(county)
     expert, _ = services.create_expert(users["ministry"], "expert-a", "王专家")
+    User.objects.filter(pk=expert.pk).update(must_change_password=False)  # as after the first login
+    expert.refresh_from_db()
     return {**users, "expert": expert}
 
 
@@ -74,7 +76,16 @@ def test_each_procedure_file_drives_its_own_steps(actors: dict[str, User], year:
     procedure = procedures.load_procedure(f"recognition-{year}")
     assert r.procedure == procedure.id
     case = _case(actors, r)
-    taken = flow.drive(case, actors)
+    taken, client = [], Client()
+    while case.state == CaseState.OPEN:  # each step's page renders for its actor, with its form, then it is taken
+        step = services.current_step(case)
+        assert step is not None
+        client.force_login(actors[step.actor])
+        page = client.get(reverse("recognition:case", args=[case.pk])).content.decode()
+        assert 'id="outcome-form"' in page and f'id="current-step">{step.name}<' in page
+        taken.append(flow.take_step(case, actors))
+    client.force_login(actors["county"])
+    assert "已认定" in client.get(reverse("recognition:case", args=[case.pk])).content.decode()
     assert taken == [s.key for s in procedure.steps]  # 340207 lies under a prefecture: no step is skipped
     assert case.state == CaseState.RECOGNISED
     names = {s.name for s in procedure.steps}
@@ -369,6 +380,18 @@ def test_a_recheck_follows_its_own_file_and_records_its_outcome(actors: dict[str
     assert again.state == CaseState.RECTIFY and again.deadline == flow.soon(90)
     texts = [x.text for x in status_of(case.county)]
     assert texts[-1].startswith("2026年度复查：限期整改")
+    # the re-check's page shows the county's latest monitoring warnings (a recognised county stays monitored)
+    from youjun.web.monitoring.models import Snapshot as Monitored
+    from youjun.web.monitoring.models import Warning
+
+    watch = Monitored.objects.create(province=OrgUnit.objects.get(code="340000"), stamp="t", computed_at=timezone.now())
+    for year, message in ((2025, "去年的预警"), (2026, "生均体育运动场馆面积低于标准")):
+        Warning.objects.create(snapshot=watch, county=case.county, year=year, rule="r", rule_name="n", level="预警",
+                               severity=1, message=message)  # fmt: skip
+    client = Client()
+    client.force_login(actors["province"])
+    page = client.get(reverse("recognition:case", args=[again.pk])).content.decode()
+    assert "生均体育运动场馆面积低于标准" in page and "去年的预警" not in page
     # a revoked recognition ends the standing
     Case.objects.filter(pk=again.pk).update(state=CaseState.REVOKED)
     assert services.recognised_case(case.county) is None

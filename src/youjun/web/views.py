@@ -39,6 +39,8 @@ def home(request: HttpRequest) -> HttpResponse:
         for n in todo_services.open_notifications(user).filter(read=False)[:NOTICES_SHOWN]
     ]
     windows = [w for w in CollectionYear.objects.select_related("scope").order_by("-year")[:20] if _concerns(user, w)]
+    if user.role == Role.EXPERT:  # an expert collects nothing
+        windows = []
     latest = None
     if user.role == Role.COUNTY and unit is not None:
         latest = CountyEvaluation.objects.filter(county=unit).order_by("-year").only("year", "passed").first()
@@ -57,6 +59,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def _groups(user: User) -> list[tuple[str, list[Link]]]:
     """The main links of the user's role, grouped by the work they belong to."""
     unit = user.org_unit
+    if user.role == Role.EXPERT:
+        review = Link(reverse("recognition:index"), "国家认定审核", "指派给本人的县（区）：指标审核、核查评估、问题清单与整改核验")
+        return [("国家认定", [review])]
     if user.role == Role.SCHOOL:
         fill = Link("/collection/", "填报本校年度数据", "填写或上传本校数据，处理提醒，提交县（区）审核")
         return [("数据采集", [fill])]
@@ -73,13 +78,14 @@ def _groups(user: User) -> list[tuple[str, list[Link]]]:
         Link(reverse("programme:index"), "优质均衡先行创建", "创建批次、推荐先行创建县、实施方案与进展报告"),
         Link(reverse("programme:notifications"), "通知", "推荐、审核、退回与截止提醒"),
         Link(reverse("programme:public"), "先行创建县名单", "已公布的先行创建县名单与典型经验"),
+        Link(reverse("recognition:index"), "国家认定与复查", "申请国家认定、各级审核、问题整改、认定名单与复查"),
     ]
     accounts = []
     if user.role in ADMINISTRATORS or (user.is_superuser and unit is None):
         accounts.append(Link(reverse("accounts:users"), "下级账号", "开设、停用下级单位和学校的账号，重置密码"))
     accounts.append(Link(reverse("rulesets:index"), "评估规则", "各省适用的评估标准（规则集）"))
     accounts.append(Link(reverse("tokens"), "数据接口", "申请和管理数据接口令牌"))
-    return [("数据采集", collection), ("评估与调查", results), ("先行创建", programme), ("账号与设置", accounts)]
+    return [("数据采集", collection), ("评估与调查", results), ("先行创建与认定", programme), ("账号与设置", accounts)]
 
 
 def _concerns(user: User, window: CollectionYear) -> bool:

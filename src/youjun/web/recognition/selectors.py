@@ -19,7 +19,7 @@ from youjun.web.accounts.scoping import scoped
 from youjun.web.organisation.models import OrgUnit
 from youjun.web.organisation.status import StatusLine
 from youjun.web.recognition.models import Case, CaseState, Finding, FindingStatus, Round, RoundStatus
-from youjun.web.recognition.services import procedure_of, raiser_may_verify, recognised_case, roles_of
+from youjun.web.recognition.services import VERDICTS, procedure_of, raiser_may_verify, recognised_case, roles_of
 
 
 def cases_for(user: User) -> QuerySet[Case]:
@@ -75,14 +75,44 @@ class StepView:
     quota: int | None
 
 
+def record_summary(kind: str, data: dict[str, Any]) -> str:
+    """What a step recorded, in one Chinese sentence (the page's list of steps; the full record is kept as data)."""
+    parts = []
+    if data.get("opinion"):
+        parts.append(f"意见：{data['opinion']}")
+    if data.get("on_site"):
+        parts.append(f"实地核查：{data['on_site']}")
+    if kind == "quality" and data.get("rows"):
+        rows = "；".join(f"{r['item']} {r['result']}".strip() for r in data["rows"][:6])
+        parts.append(f"质量监测结果 {len(data['rows'])} 项：{rows}")
+    if kind == "survey" and data.get("rate") is not None:
+        source = "导入的国家调查结果" if data.get("source") == "import" else "本系统调查"
+        valid = f"，有效问卷 {data['valid']} 份" if data.get("valid") is not None else ""
+        parts.append(f"社会认可度 {data['rate']:g}%（{source}{valid}）")
+    if kind == "indicator_review" and data.get("items"):
+        verdicts = [v.get("verdict") for v in data["items"].values()]
+        counted = "、".join(f"{label} {verdicts.count(key)} 项" for key, label in VERDICTS.items() if key in verdicts)
+        parts.append(f"逐项审核 {len(verdicts)} 项：{counted}")
+    if kind == "inspection" and data.get("schools"):
+        parts.append(f"核查学校 {len(data['schools'])} 所" + (f"；{data['note']}" if data.get("note") else ""))
+    if kind == "eligibility" and data.get("checks"):
+        parts.append("；".join(f"{c['label']}：{c['text']}" for c in data["checks"]))
+    return "；".join(parts)
+
+
 def steps_of(case: Case) -> list[StepView]:
-    """The case's steps in the file's order, each with its records (a step done twice after a return shows both)."""
+    """The case's steps in the file's order, each with its records (a step done twice after a return shows both):
+    (record, the outcome's label, what the step recorded)."""
     procedure = procedure_of(case)
-    records = list(case.records.select_related("actor"))
+    records = [
+        (r, outcome_label(case, r.step, r.outcome), record_summary(procedure.step(r.step).kind, r.data)  # type: ignore[union-attr]
+         if procedure.step(r.step) else "")
+        for r in case.records.select_related("actor")
+    ]  # fmt: skip
     index = procedure.index(case.step) if procedure.step(case.step) else 0
     out = []
     for i, s in enumerate(procedure.steps):
-        mine = tuple(r for r in records if r.step == s.key)
+        mine = tuple(r for r in records if r[0].step == s.key)
         if case.state == CaseState.OPEN and s.key == case.step:
             status = "current"
         elif mine:
@@ -280,3 +310,33 @@ def history_rows(kind: str, obj: Any, case: Case | None) -> list[tuple[Any, str]
     from youjun.web.audit.services import history
 
     return [(t, action_label(t.action, case)) for t in history(kind, obj)]
+
+
+def monitoring_warnings(county: OrgUnit, limit: int = 10) -> list[Any]:
+    """The county's warnings of the latest monitored year (a recognised county stays under annual monitoring)."""
+    from youjun.web.monitoring.models import Warning
+
+    latest = Warning.objects.filter(county=county).order_by("-year").values_list("year", flat=True).first()
+    if latest is None:
+        return []
+    return list(Warning.objects.filter(county=county, year=latest).order_by("-severity", "id")[:limit])
+
+
+def warning_counts(counties: list[OrgUnit]) -> dict[int, int]:
+    """Warnings of the latest monitored year per county (the re-check round's list of recognised counties)."""
+    from django.db.models import Max
+
+    from youjun.web.monitoring.models import Warning
+
+    ids = [c.pk for c in counties]
+    latest = dict(
+        Warning.objects.filter(county_id__in=ids)
+        .values("county_id")
+        .annotate(y=Max("year"))
+        .values_list("county_id", "y")
+    )
+    counts: dict[int, int] = {}
+    for county_id, year in Warning.objects.filter(county_id__in=ids).values_list("county_id", "year"):
+        if latest.get(county_id) == year:
+            counts[county_id] = counts.get(county_id, 0) + 1
+    return counts

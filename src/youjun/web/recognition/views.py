@@ -143,7 +143,9 @@ def round_page(request: HttpRequest, pk: int) -> HttpResponse:
 
         scheduled = {c.county_id for c in Case.objects.filter(round=r)}
         candidates = visible_units(user).filter(level=Level.COUNTY, recognition_cases__state=CaseState.RECOGNISED)
-        recognised = [u for u in candidates.distinct().order_by("code")[:500] if u.pk not in scheduled]
+        found = [u for u in candidates.distinct().order_by("code")[:500] if u.pk not in scheduled]
+        counts = selectors.warning_counts(found)
+        recognised = [(u, counts.get(u.pk, 0)) for u in found]
     context = {
         "title": r.name,
         "round": r,
@@ -221,9 +223,8 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "work": work,
         "needs": [NEEDS[n] for n in step.needs] if step else [],
         "steps": selectors.steps_of(case),
-        "records": [(r, selectors.outcome_label(case, r.step, r.outcome)) for r in case.records.all()],
         "snapshot": snap,
-        "files": list(case.files.filter(finding=None)),
+        "files": list(case.files.filter(finding=None, snapshot=None)),
         "findings": [
             (f, f.deadline < today and f.status != FindingStatus.VERIFIED, ACTORS.get(f.raised_by, f.raised_by))
             for f in findings
@@ -236,14 +237,23 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         if services.is_ministry(user) else [],
         "assigned": [a.expert for a in case.assignments.select_related("expert")],
         "verdicts": services.VERDICTS,
+        "monitored": case.round.kind == "recheck" or case.state == CaseState.RECOGNISED,
+        "warnings": selectors.monitoring_warnings(case.county)
+        if case.round.kind == "recheck" or case.state == CaseState.RECOGNISED else [],
+        "is_expert": user.role == Role.EXPERT,
         "rows": range(8),
     }  # fmt: skip
     if step is not None:
         if step.kind == "eligibility":
             context["checks"] = services.eligibility(case)
         if step.kind == "survey":
-            context["survey"] = services.survey_figures(case)
+            survey = services.survey_figures(case)
+            context["survey"] = survey
             context["threshold"] = services.survey_threshold(case)
+            rate = work.get("rate") if work.get("rate") is not None else (survey or {}).get("rate")
+            valid = work.get("valid") if work.get("valid") is not None else (survey or {}).get("valid")
+            context["survey_rate"] = "" if rate is None else f"{rate:.2f}".rstrip("0").rstrip(".")
+            context["survey_valid"] = "" if valid is None else str(valid)
         if step.kind == "indicator_review":
             items = work.get("items") or {}
             context["items"] = [(i, items.get(i["code"], {})) for i in services.indicator_items(case)]

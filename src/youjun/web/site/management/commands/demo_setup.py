@@ -35,7 +35,7 @@ PASSWORD = "youjun-demo-2024"
 
 
 #: The programme first: it records the counties' basic-balance years, which the assessment's results depend on.
-DEMO_APPS = ("programme", "assessment", "survey")
+DEMO_APPS = ("programme", "assessment", "survey", "recognition")
 #: What each demo account should try, and the page its login link leads to (the order accounts are listed in).
 TRY = {
     "demo-province": ("审核鸠江区综合评估、接收县（区）报送、推荐先行创建县", "/assessment/county/340207/2023/"),
@@ -48,7 +48,8 @@ TRY = {
     "demo-school": ("填报本校 2024 年数据，提交县（区）审核", "/collection/"),
     "demo-county2": ("作为先行创建县填写实施方案、报送进展报告（教育部确认后）", "/programme/"),
     "demo-province2": ("推荐本省先行创建县（教育部开设批次后）", "/programme/"),
-    "demo-ministry": ("开设先行创建批次；全国评估结果", "/programme/"),
+    "demo-ministry": ("开设先行创建批次；国家认定：审核、指派专家、公布名单；全国评估结果", "/programme/"),
+    "demo-expert": ("国家认定专家：审核指派给本人的县（区），登记问题、核验整改", "/recognition/"),
 }
 #: Prefecture-level names that are not places (direct-controlled cities, counties under the province).
 PSEUDO_PREFECTURES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
