@@ -58,9 +58,9 @@ def take_step(case: Case, users: dict[str, User], *, end_state: str = "recognise
     step = services.current_step(case)
     assert step is not None, case.get_state_display()
     actor = users[step.actor]
-    if step.kind in ("application", "self_check") and not case.files.filter(kind=FileKind.EVIDENCE).exists():
-        if "evidence" in step.needs:
-            services.add_file(actor, case, FileKind.EVIDENCE, pdf(), "佐证.pdf")
+    first = step.kind in ("application", "self_check") and "evidence" in step.needs
+    if first and not case.files.filter(kind=FileKind.EVIDENCE).exists():
+        services.add_file(actor, case, FileKind.EVIDENCE, pdf(), "佐证.pdf")
     if step.kind not in ("application", "province_application"):
         services.save_record(actor, case, case.version, record_for(case, step))
     extra = {"deadline": soon()} if end_state == "rectify" else {}

@@ -65,6 +65,8 @@ TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "recognition:round": lambda s: {"pk": _round(s)},
     "recognition:round_publish": lambda s: {"pk": _round(s)},
     "recognition:start": lambda s: {"pk": _round(s)},
+    "recognition:round_quality": lambda s: {"pk": _round(s)},
+    "recognition:quality_template": lambda s: {"pk": _round(s)},
     "recognition:case": lambda s: {"pk": _case(s)},
     "recognition:case_record": lambda s: {"pk": _case(s)},
     "recognition:case_act": lambda s: {"pk": _case(s)},
@@ -110,6 +112,8 @@ INSIDE = {
     "recognition:round": _READ,
     "recognition:round_publish": _MINISTRY_WRITES,
     "recognition:start": _COUNTY_WRITES,  # the county already applied: back with a message
+    "recognition:round_quality": _MINISTRY_WRITES,
+    "recognition:quality_template": "200/405 403/405 403/405 403/405 403/403 403/405",
     "recognition:case": _READ,
     "recognition:case_record": _PROVINCE_WRITES,
     "recognition:case_act": _PROVINCE_WRITES,
@@ -128,6 +132,8 @@ _HIDDEN_WRITE = "405/404 405/404 405/404 403/403 405/404"
 OUTSIDE = {k: _HIDDEN if v == _READ else _HIDDEN_WRITE for k, v in INSIDE.items()}
 OUTSIDE |= {
     "recognition:round": "200/405 200/405 200/405 403/403 200/405",  # rounds are national
+    "recognition:quality_template": "403/405 403/405 403/405 403/403 403/405",
+    "recognition:round_quality": "405/403 405/403 405/403 403/403 405/403",
     "recognition:round_publish": "405/403 405/403 405/403 403/403 405/403",
     "recognition:start": "405/403 405/403 405/302 403/403 405/403",  # the county's own application
 }

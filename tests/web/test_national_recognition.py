@@ -13,6 +13,7 @@ from typing import Any
 
 import fastexcel
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -404,7 +405,7 @@ def test_a_recheck_follows_its_own_file_and_records_its_outcome(actors: dict[str
 def test_experts_see_only_the_cases_assigned_to_them(actors: dict[str, User], client: Client) -> None:
     case = _case(actors, _round(actors))
     flow.drive(case, actors, until="indicator_review")
-    other, password = services.create_expert(actors["ministry"], "expert-b", "李专家")
+    other, _ = services.create_expert(actors["ministry"], "expert-b", "李专家")
     assert User.objects.get(pk=other.pk).must_change_password
     assert selectors.cases_for(actors["expert"]).filter(pk=case.pk).exists()
     assert not selectors.cases_for(other).exists()
@@ -453,8 +454,8 @@ def test_the_web_forms_drive_a_step(actors: dict[str, User], client: Client) -> 
     assert response["Location"] == reverse("recognition:case", args=[case.pk])
     upload = client.post(reverse("recognition:case_file", args=[case.pk]), {"kind": "evidence", "file": flow.pdf()})
     assert upload.status_code == 302 and case.files.filter(kind=FileKind.EVIDENCE).count() == 1
-    bomb = client.post(reverse("recognition:case_file", args=[case.pk]),
-                       {"kind": "evidence", "file": flow.SimpleUploadedFile("x.pdf", b"MZ\x90\x00", "application/pdf")})  # fmt: skip
+    disguised = SimpleUploadedFile("x.pdf", b"MZ\x90\x00", "application/pdf")  # a program named .pdf
+    bomb = client.post(reverse("recognition:case_file", args=[case.pk]), {"kind": "evidence", "file": disguised})
     assert bomb.status_code == 302 and case.files.filter(kind=FileKind.EVIDENCE).count() == 1
     case.refresh_from_db()
     stale = client.post(reverse("recognition:case_act", args=[case.pk]), {"outcome": "submitted", "version": "0"})
@@ -501,3 +502,41 @@ def test_an_expert_account_sees_nothing_but_its_assigned_cases(users: dict[str, 
     assert all(other[name] == 404 for name in mine)
     for name in ("home", "recognition:index", "accounts:password_change"):
         assert client.get(reverse(name)).status_code == 200, name
+
+
+def test_quality_results_are_imported_whole_or_not_at_all(actors: dict[str, User], client: Client) -> None:
+    r = _round(actors)
+    case = _case(actors, r)
+    flow.drive(case, actors, until="quality_monitoring")
+    other = Case.objects.create(round=r, county=OrgUnit.objects.get(code="340202"), step="quality_monitoring")
+    client.force_login(actors["ministry"])
+    url = reverse("recognition:round_quality", args=[r.pk])
+
+    def send(body: bytes, name: str = "质量监测.csv") -> list[str]:
+        response = client.post(url, {"file": SimpleUploadedFile(name, body)}, follow=True)
+        return [str(m) for m in response.context["messages"]]
+
+    good = "县级区划代码,监测项目,结果,说明\n340207,四年级数学,良好,\n340207,八年级语文,中等,\n"
+    good += "340202,四年级数学,优秀,抽样\n"
+    bad = good + "34020,四年级科学,良好,\n340207,四年级数学,重复,\n"
+    said = send(bad.encode("gb18030"))
+    assert any("第 5 行" in m and "县级区划代码" in m and "6 位数字" in m for m in said), said
+    assert any("第 6 行" in m and "重复（与第 2 行）" in m for m in said), said
+    assert "没有任何改动" in said[-1]
+    assert not (Case.objects.get(pk=case.pk).work or {}).get("quality_monitoring")
+    stranger = good + "110101,四年级数学,良好,\n"
+    assert any("110101" in m and "未导入任何结果" in m for m in send(stranger.encode())), "a county not waiting"
+    assert any("不是有效的 Excel" in m for m in send(b"PK\x03\x04 not a workbook", "结果.xlsx"))
+    said = send(good.encode("utf-8-sig"))
+    assert said == ["已导入 2 个县（区）的质量监测结果，共 3 项。"], said
+    case.refresh_from_db()
+    other.refresh_from_db()
+    assert [row["item"] for row in case.work["quality_monitoring"]["rows"]] == ["四年级数学", "八年级语文"]
+    assert other.work["quality_monitoring"]["rows"] == [{"item": "四年级数学", "result": "优秀", "note": "抽样"}]
+    services.act(actors["ministry"], case, "passed", "", case.version, {})
+    # the template lists the county still waiting, with the columns to fill
+    book = fastexcel.read_excel(client.get(reverse("recognition:quality_template", args=[r.pk])).content)
+    frame = book.load_sheet(0, header_row=1).to_polars()
+    assert frame["县级区划代码"].to_list() == ["340202"] and "监测项目" in frame.columns
+    client.force_login(actors["province"])
+    assert client.post(url, {"file": SimpleUploadedFile("q.csv", good.encode())}).status_code == 403

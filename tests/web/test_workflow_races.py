@@ -187,8 +187,8 @@ def test_two_reviewers_taking_a_recognition_outcome_at_once_never_both_win() -> 
         before = Transition.objects.filter(kind="recognition_case", object_id=case.pk).count()
         seen = [Case.objects.select_related("round", "county__parent").get(pk=case.pk) for _ in reviewers]
         outcomes = _race(
-            lambda: recognition.act(reviewers[0], seen[0], "passed", "", seen[0].version, {}),
-            lambda: recognition.act(reviewers[1], seen[1], "returned", "材料不全", seen[1].version, {}),
+            lambda seen=seen: recognition.act(reviewers[0], seen[0], "passed", "", seen[0].version, {}),
+            lambda seen=seen: recognition.act(reviewers[1], seen[1], "returned", "材料不全", seen[1].version, {}),
         )
         assert sorted(outcomes) == ["conflict", "ok"], outcomes
         moves = list(Transition.objects.filter(kind="recognition_case", object_id=case.pk).order_by("pk"))[before:]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
 import polars as pl
 
 from youjun.errors import Location, Problem, YoujunError
+from youjun.io.grid import SPACE, read_grid, table_rows
 from youjun.io.limits import InputLimits, check_input
 
 Kind = Literal["grades", "births"]
@@ -60,61 +60,15 @@ YEAR_RANGE: Final = (1980, 2100)
 SHEETS: Final[dict[Kind, tuple[str, ...]]] = {"grades": ("分年级在校生数", "分年级在校生"), "births": ("出生人口",)}
 WHAT: Final[dict[Kind, str]] = {"grades": "分年级在校生数", "births": "出生人口"}
 MAX_PROBLEMS: Final = 50
-_SPACE = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class _Grid:
-    sheet: str | None
-    frame: pl.DataFrame  # every cell as text, columns c0, c1, …
-    first_row: int  # the user's row number of the frame's first row
 
 
 def _header_key(text: str | None, kind: Kind) -> str | None:
     if text is None:
         return None
-    name = _SPACE.sub("", str(text)).replace("(", "（").replace(")", "）")
+    name = SPACE.sub("", str(text)).replace("(", "（").replace(")", "）")
     lookup = {v: k for k, v in HEADERS[kind].items()} | {k: k for k in HEADERS[kind]}
     key = lookup.get(name) or ALIASES.get(name)
     return key if key in HEADERS[kind] else None
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel saves CSV in the system code page (GBK) on Chinese Windows
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace")
-
-
-def _grid(data: bytes, suffix: str, kind: Kind, shown: str) -> _Grid:
-    if suffix == ".csv":
-        text = _decode(data)
-        try:
-            frame = pl.read_csv(text.encode("utf-8"), has_header=False, infer_schema=False, truncate_ragged_lines=True)
-        except pl.exceptions.PolarsError:
-            raise YoujunError.single("forecast_file", "无法读取该 CSV 文件（格式不正确）", file=shown) from None
-        return _Grid(None, frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)}), 1)
-    import fastexcel
-
-    try:
-        reader = fastexcel.read_excel(data)
-        names = list(reader.sheet_names)
-        wanted = next((n for n in names if _SPACE.sub("", n) in SHEETS[kind]), names[0] if names else None)
-        if wanted is None:
-            raise YoujunError.single("forecast_file", "工作簿中没有工作表", file=shown)
-        frame = reader.load_sheet(wanted, header_row=None, skip_rows=0, dtypes="string").to_polars()
-    except YoujunError:
-        raise
-    except Exception:
-        raise YoujunError.single(
-            "forecast_file",
-            "无法打开：这不是有效的 Excel 工作簿（文件可能已损坏，或是其他格式的文件改了扩展名）",
-            file=shown,
-        ) from None
-    frame = frame.select(pl.col(c).cast(pl.String).alias(f"c{i}") for i, c in enumerate(frame.columns))
-    return _Grid(wanted, frame, 1)
 
 
 def _whole(text: str | None) -> int | None:
@@ -156,10 +110,9 @@ def read_table(
     if refused:
         raise YoujunError(refused)
     body = data.read_bytes() if isinstance(data, Path) else bytes(data)
-    grid = _grid(body, suffix, kind, name)
+    grid = read_grid(body, suffix, SHEETS[kind], name, "forecast_file")
     frame = grid.frame
-    blank = pl.all_horizontal(pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in frame.columns)
-    rows = frame.with_row_index("_at").filter(~blank) if frame.width else frame.with_row_index("_at")
+    rows = table_rows(grid)
     if rows.height == 0:
         raise YoujunError.single(
             "forecast_file", f"{WHAT[kind]}数据为空：没有表头和数据行", file=name, sheet=grid.sheet

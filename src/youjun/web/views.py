@@ -60,7 +60,8 @@ def _groups(user: User) -> list[tuple[str, list[Link]]]:
     """The main links of the user's role, grouped by the work they belong to."""
     unit = user.org_unit
     if user.role == Role.EXPERT:
-        review = Link(reverse("recognition:index"), "国家认定审核", "指派给本人的县（区）：指标审核、核查评估、问题清单与整改核验")
+        what = "指派给本人的县（区）：指标审核、核查评估、问题清单与整改核验"
+        review = Link(reverse("recognition:index"), "国家认定审核", what)
         return [("国家认定", [review])]
     if user.role == Role.SCHOOL:
         fill = Link("/collection/", "填报本校年度数据", "填写或上传本校数据，处理提醒，提交县（区）审核")

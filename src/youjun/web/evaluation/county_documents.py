@@ -68,4 +68,3 @@ def _form_context(unit: OrgUnit, year: int, doc: dict[str, Any]) -> dict[str, An
         inputs=services.county_values(unit, year),
         registry=registry_summary(approved_frame(unit, year)),
     )
-

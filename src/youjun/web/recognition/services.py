@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from youjun.errors import YoujunError
 from youjun.standards.procedures import ACTORS, FINAL_STATES, Outcome, Procedure, Step, load_procedure, procedure_for
 from youjun.web.accounts.models import Role, User
 from youjun.web.assessment import uploads
@@ -734,3 +735,56 @@ def assign(user: User, case: Case, expert_id: int, remove: bool = False) -> str:
         _audit("recognition_case", case, user, case.state, case.state, "unassign" if remove else "assign",
                expert.username, case)  # fmt: skip
     return f"已{'取消指派' if remove else '指派'}专家 {expert}。"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Quality-monitoring results imported for the whole round
+
+
+def quality_cases(r: Round) -> list[Case]:
+    """The round's cases waiting at a quality-monitoring step, by county code."""
+    procedure = procedure_of(r)
+    keys = [s.key for s in procedure.steps if s.kind == "quality"]
+    return list(Case.objects.filter(round=r, state=CaseState.OPEN, step__in=keys).select_related("county"))
+
+
+def import_quality(user: User, r: Round, name: str, content: bytes) -> tuple[int, int]:
+    """The ministry imports the quality-monitoring results of many counties at once: every row's county must be
+    waiting at the quality step of this round; each county's rows replace its recorded ones. All or nothing;
+    audited per county. Returns (counties, rows)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from youjun.io.limits import WEB_LIMITS
+    from youjun.io.quality_results import read_quality
+
+    if not is_ministry(user):
+        raise refusal("质量监测结果由教育部录入或导入。", 403)
+    shown = Path(name or "质量监测结果.xlsx").name[:100]
+    limits = WEB_LIMITS.with_file_bytes(int(settings.YOUJUN_MAX_UPLOAD_BYTES))
+    rows = read_quality(content, Path(shown).suffix or ".csv", limits, shown=shown)
+    waiting = {c.county.code: c for c in quality_cases(r)}
+    unknown = sorted({row["county_code"] for row in rows} - set(waiting))
+    if unknown:
+        listed = "、".join(unknown[:10]) + (f" 等 {len(unknown)} 个" if len(unknown) > 10 else "")
+        raise YoujunError.single(
+            "quality_county", f"县级区划代码 {listed} 不是本批次中正在「质量监测」环节的县（区），未导入任何结果。",
+            file=shown, column="县级区划代码",
+        )  # fmt: skip
+    by_county: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_county.setdefault(row["county_code"], []).append({k: row[k] for k in ("item", "result", "note")})
+    crowded = sorted(code for code, found in by_county.items() if len(found) > MAX_ROWS)
+    if crowded:
+        raise _invalid(f"每个县（区）最多 {MAX_ROWS} 个监测项目，{'、'.join(crowded[:5])} 超过了，未导入任何结果。")
+    with transaction.atomic():
+        for code, found in by_county.items():
+            case = Case.objects.select_for_update().select_related("round", "county").get(pk=waiting[code].pk)
+            if case.state != CaseState.OPEN or case.step != waiting[code].step:
+                raise _conflict(f"{case.county.name}的申请已进入下一环节，未导入任何结果，请刷新后重试。")
+            work = dict(case.work or {})
+            work[case.step] = {**(work.get(case.step) or {}), "rows": found, "source": "import"}
+            Case.objects.filter(pk=case.pk).update(work=work, version=case.version + 1, updated_at=timezone.now())
+            _audit("recognition_case", case, user, case.state, case.state, f"record:{case.step}", shown, case)
+    return len(by_county), len(rows)

@@ -83,6 +83,13 @@ def _too_large(request: HttpRequest, kwargs: Mapping[str, Any]) -> HttpResponse:
 recognition_upload = body_limited(uploads.limit_bytes, _too_large, uploads.keep_names)
 
 
+def _round_too_large(request: HttpRequest, kwargs: Mapping[str, Any]) -> HttpResponse:
+    return uploads.refuse_too_large(request, reverse("recognition:round", args=[kwargs["pk"]]))
+
+
+round_upload = body_limited(uploads.limit_bytes, _round_too_large)
+
+
 # ----------------------------------------------------------------------------------------------------
 # Overview and rounds
 
@@ -157,6 +164,7 @@ def round_page(request: HttpRequest, pk: int) -> HttpResponse:
         if services.is_ministry(user) else [],
         "recognised": recognised if r.kind == "recheck" else [],
         "rows": selectors.recognised_rows(r) if r.kind == "recognition" else [],
+        "quality": services.quality_cases(r) if services.is_ministry(user) else [],
         "history": selectors.history_rows("recognition_round", r, None),
     }  # fmt: skip
     return render(request, "youjun/recognition/round.html", context)
@@ -169,6 +177,63 @@ def round_publish(request: HttpRequest, pk: int) -> HttpResponse:
     r = selectors.round_for(user, pk)
     action = lambda: services.publish(user, r, request.POST.get("number", ""), _date(request.POST.get("date")))  # noqa: E731
     return _act(request, action, reverse("recognition:round", args=[r.pk]), "认定名单已公布。")
+
+
+@round_upload
+@member_required
+@require_POST
+def round_quality(request: HttpRequest, pk: int) -> HttpResponse:
+    """The ministry imports the quality-monitoring results of the round's counties (CSV or Excel), all or nothing."""
+    user = user_of(request)
+    r = selectors.round_for(user, pk)
+    if not services.is_ministry(user):
+        raise YoujunError.single("forbidden", "质量监测结果由教育部录入或导入。")
+    back = reverse("recognition:round", args=[r.pk]) + "#quality"
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择要导入的质量监测结果文件。")
+        return redirect(back)
+    try:
+        counties, rows = services.import_quality(user, r, upload.name or "", upload.read())
+    except YoujunError as refused:
+        if status_of(refused) == 403:
+            raise
+        for p in refused.problems[:20]:
+            where = p.location
+            at = "，".join(x for x in (where.sheet, f"第 {where.row} 行" if where.row else "", where.column) if x)
+            messages.error(request, f"{at}：{p.message}" if at else p.message)
+        if len(refused.problems) > 20:
+            messages.error(request, f"另有 {len(refused.problems) - 20} 处问题未列出。")
+        messages.error(request, "导入未完成，已录入的质量监测结果没有任何改动。")
+    else:
+        messages.success(request, f"已导入 {counties} 个县（区）的质量监测结果，共 {rows} 项。")
+    return redirect(back)
+
+
+@member_required
+@require_GET
+def quality_template(request: HttpRequest, pk: int) -> HttpResponse:
+    """The import template: a row per county waiting at the quality step, with the columns to fill."""
+    from youjun.io.quality_results import HEADERS
+
+    user = user_of(request)
+    r = selectors.round_for(user, pk)
+    if not services.is_ministry(user):
+        raise YoujunError.single("forbidden", "质量监测结果由教育部录入或导入。")
+    rows = [{"county_code": c.county.code, "county": c.county.name, "item": "", "result": "", "note": ""}
+            for c in sorted(services.quality_cases(r), key=lambda c: c.county.code)]  # fmt: skip
+    keys = ("county_code", "county", "item", "result", "note")
+    frame = pl.DataFrame(rows, schema={k: pl.String for k in keys})
+    headers = {"county_code": HEADERS["county_code"], "county": "县（区）（仅供参考）", "item": HEADERS["item"],
+               "result": HEADERS["result"], "note": HEADERS["note"]}  # fmt: skip
+    notes = pl.DataFrame({"text": [
+        "每行一个县（区）的一个监测项目；同一县可有多行（最多 30 项）。",
+        "县级区划代码为 6 位数字，须是本批次中正在「质量监测」环节的县（区）。",
+        "导入时逐项检查，有任何问题则整份不导入；导入后替换该县（区）已录入的结果。",
+    ]})  # fmt: skip
+    tables = [Table("质量监测结果", frame, headers, title=f"{r.name}：质量监测结果导入表"),
+              Table("填写说明", notes, {"text": "说明"})]  # fmt: skip
+    return xlsx_response(tables, f"{r.year}年度质量监测结果导入表.xlsx", f"quality-{r.year}.xlsx")
 
 
 @member_required
