@@ -440,6 +440,13 @@ def test_pages_for_each_level(actors: dict[str, User], client: Client) -> None:
         ):
             response = client.get(url)
             assert response.status_code == 200, (role, url)
+    client.force_login(actors["ministry"])
+    round_url = reverse("recognition:round", args=[case.round_id])
+    summary = client.get(round_url).content.decode()
+    assert 'href="?step=verification"' in summary  # the one case waiting there, as a link to the filter
+    assert "鸠江区" in client.get(round_url + "?province=34&step=verification").content.decode()
+    assert "鸠江区" not in client.get(round_url + "?province=11").content.decode()
+    assert "鸠江区" not in client.get(round_url + "?step=decision").content.decode()
     client.force_login(actors["other_county"])
     assert client.get(reverse("recognition:case", args=[case.pk])).status_code == 404
     assert client.get(reverse("recognition:finding", args=[finding.pk])).status_code == 404

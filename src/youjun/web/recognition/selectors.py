@@ -8,18 +8,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from youjun.standards.procedures import ACTORS, FINAL_STATES
+from youjun.standards.procedures import ACTORS, FINAL_STATES, load_procedure
 from youjun.web.accounts.models import Role, User
 from youjun.web.accounts.scoping import scoped
 from youjun.web.organisation.models import OrgUnit
 from youjun.web.organisation.status import StatusLine
 from youjun.web.recognition.models import Case, CaseState, Finding, FindingStatus, Round, RoundStatus
-from youjun.web.recognition.services import VERDICTS, procedure_of, raiser_may_verify, recognised_case, roles_of
+from youjun.web.recognition.services import VERDICTS, is_ministry, procedure_of, recognised_case
 
 
 def cases_for(user: User) -> QuerySet[Case]:
@@ -131,14 +131,30 @@ def outcome_label(case: Case, step: str, outcome: str) -> str:
     return o.label if o else outcome
 
 
+def round_summary(cases: QuerySet[Case], procedure: Any) -> list[dict[str, Any]]:
+    """Cases per step (open) and per end state, from two aggregate queries, in the file's order."""
+    open_counts = dict(
+        cases.filter(state=CaseState.OPEN).values_list("step").annotate(n=Count("pk")).values_list("step", "n")
+    )
+    ended = dict(
+        cases.exclude(state=CaseState.OPEN).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
+    )
+    rows = [{"key": s.key, "label": s.name, "count": open_counts.get(s.key, 0), "step": True} for s in procedure.steps]
+    rows += [
+        {"key": k, "label": FINAL_STATES[k], "count": n, "step": False} for k, n in ended.items() if k in FINAL_STATES
+    ]
+    return rows
+
+
 def published_rounds() -> QuerySet[Round]:
     return Round.objects.filter(kind="recognition", status=RoundStatus.PUBLISHED).order_by("-year")
 
 
-def recognised_rows(r: Round) -> list[dict[str, Any]]:
-    """The round's recognised counties by province, as the published list has them."""
+def recognised_rows(r: Round, among: QuerySet[Case] | None = None) -> list[dict[str, Any]]:
+    """The round's recognised counties by province, as the published list has them (``among``: of these cases)."""
     cases = (
-        Case.objects.filter(round=r, state=CaseState.RECOGNISED)
+        (among if among is not None else Case.objects.filter(round=r))
+        .filter(state=CaseState.RECOGNISED)
         .select_related("county__parent")
         .order_by("county__code")
     )
@@ -220,38 +236,62 @@ class Pending:
     deadline: dt.date | None = None
 
 
+#: The procedures' actor a user is, by role (within the cases their jurisdiction, or their assignments, lets them see).
+ACTOR_OF_ROLE = {Role.MINISTRY: "ministry", Role.PROVINCE: "province", Role.PREFECTURE: "prefecture",
+                 Role.COUNTY: "county", Role.EXPERT: "expert"}  # fmt: skip
+
+
+def actor_of(user: User) -> str:
+    return "ministry" if is_ministry(user) else ACTOR_OF_ROLE.get(Role(user.role), "")
+
+
 def pending_for(user: User) -> list[Pending]:
     """Cases waiting at a step the user acts at, findings to rectify (county) or to verify (the raising level),
-    and overdue findings — grouped, with a count each."""
+    and overdue findings — grouped, with a count each, from a handful of aggregate queries whatever the number of
+    cases (the ministry's list at national scale)."""
     if not user.is_authenticated or user.role in (Role.SCHOOL, Role.VIEWER):
         return []
-    cases = list(cases_for(user).filter(state=CaseState.OPEN)[:2000])
-    waiting: dict[str, list[Case]] = {}
-    for c in cases:
-        step = procedure_of(c).step(c.step)
-        if step is not None and step.actor in roles_of(user, c):
-            waiting.setdefault(step.name, []).append(c)
+    actor = actor_of(user)
+    visible = cases_for(user)
+    open_cases = visible.filter(state=CaseState.OPEN)
+    groups = open_cases.values("round__procedure", "step").annotate(n=Count("pk")).order_by("round__procedure", "step")
+    waiting: dict[str, list[tuple[str, str, int]]] = {}
+    for g in groups:
+        step = load_procedure(g["round__procedure"]).step(g["step"])
+        if step is not None and step.actor == actor:
+            waiting.setdefault(step.name, []).append((g["round__procedure"], g["step"], g["n"]))
     out = []
-    for name, found in waiting.items():
-        url = reverse("recognition:case", args=[found[0].pk]) if len(found) == 1 else reverse("recognition:index")
-        out.append(Pending(f"recognition:step:{name}", f"国家认定「{name}」待办理", len(found), url,
-                           tuple(c.county.name for c in found[:5])))  # fmt: skip
-    visible = cases_for(user).values("pk")
-    findings = Finding.objects.filter(case__in=visible).select_related("case__county")
+    for name, parts in waiting.items():
+        count = sum(n for _, _, n in parts)
+        query = Q()
+        for procedure, key, _ in parts:
+            query |= Q(round__procedure=procedure, step=key)
+        first = list(open_cases.filter(query).order_by("county__code").values_list("pk", "county__name")[:5])
+        url = reverse("recognition:case", args=[first[0][0]]) if count == 1 else reverse("recognition:index")
+        out.append(Pending(f"recognition:step:{name}", f"国家认定「{name}」待办理", count, url,
+                           tuple(n for _, n in first)))  # fmt: skip
+    findings = Finding.objects.filter(case__in=visible.values("pk"))
     today = timezone.localdate()
-    if user.role == Role.COUNTY:
-        todo = list(findings.filter(status=FindingStatus.OPEN).order_by("deadline"))
-        if todo:
-            overdue = [f for f in todo if f.deadline < today]
-            text = "问题清单待整改" + (f"（已逾期 {len(overdue)} 项）" if overdue else "")
-            url = reverse("recognition:case", args=[todo[0].case_id]) + "#findings"
-            out.append(Pending("recognition:rectify", text, len(todo), url, (), todo[0].deadline))
-    submitted = [f for f in findings.filter(status=FindingStatus.SUBMITTED) if raiser_may_verify(user, f)]
-    if submitted:
-        out.append(Pending("recognition:verify", "整改情况待核验", len(submitted),
-                           reverse("recognition:finding", args=[submitted[0].pk]),
-                           tuple(f.case.county.name for f in submitted[:5])))  # fmt: skip
-    if user.role != Role.COUNTY:
+    if actor == "county":
+        todo = findings.filter(status=FindingStatus.OPEN)
+        count = todo.count()
+        if count:
+            head = todo.order_by("deadline", "pk").values_list("case_id", "deadline").first()
+            assert head is not None
+            late = todo.filter(deadline__lt=today).count()
+            text = "问题清单待整改" + (f"（已逾期 {late} 项）" if late else "")
+            url = reverse("recognition:case", args=[head[0]]) + "#findings"
+            out.append(Pending("recognition:rectify", text, count, url, (), head[1]))
+    raisers = {"ministry": ("ministry", "expert")}.get(actor, (actor,))
+    submitted = findings.filter(status=FindingStatus.SUBMITTED, raised_by__in=raisers)
+    count = submitted.count()
+    if count and user.can_write:
+        first_findings = list(submitted.order_by("deadline", "pk").values_list("pk", "case__county__name")[:5])
+        url = (
+            reverse("recognition:finding", args=[first_findings[0][0]]) if count == 1 else reverse("recognition:index")
+        )
+        out.append(Pending("recognition:verify", "整改情况待核验", count, url, tuple(n for _, n in first_findings)))
+    if actor != "county":
         late = findings.filter(status=FindingStatus.OPEN, deadline__lt=today).count()
         if late:
             out.append(

@@ -25,7 +25,7 @@ from youjun.standards.procedures import ACTORS, NEEDS
 from youjun.web.accounts.models import Role, User
 from youjun.web.assessment import uploads
 from youjun.web.exports import xlsx_response
-from youjun.web.organisation.models import Level
+from youjun.web.organisation.models import Level, OrgUnit
 from youjun.web.recognition import selectors, services
 from youjun.web.recognition.models import Case, CaseFile, CaseState, FileKind, FindingStatus, Round
 from youjun.web.shortcuts import TITLES, message_of, message_page, status_of, unit_or_404, user_of, year_from
@@ -79,6 +79,9 @@ def _too_large(request: HttpRequest, kwargs: Mapping[str, Any]) -> HttpResponse:
     back = reverse("recognition:case", args=[kwargs["pk"]]) if "pk" in kwargs else ""
     return uploads.refuse_too_large(request, back)
 
+
+#: Cases listed on a round's page (the rest through the filters: a province, a step).
+CASES_SHOWN = 300
 
 recognition_upload = body_limited(uploads.limit_bytes, _too_large, uploads.keep_names)
 
@@ -143,12 +146,21 @@ def round_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
     r = selectors.round_for(user, pk)
     procedure = services.procedure_of(r)
-    cases = list(selectors.cases_for(user).filter(round=r).prefetch_related("assignments__expert"))
+    visible = selectors.cases_for(user).filter(round=r)
+    province = str(request.GET.get("province", ""))[:2]
+    step_key = str(request.GET.get("step", ""))[:40]
+    shown = visible
+    if province.isdigit() and len(province) == 2:
+        shown = shown.filter(county__code__startswith=province)
+    if procedure.step(step_key) is not None:
+        shown = shown.filter(step=step_key, state=CaseState.OPEN)
+    total = shown.count()
+    cases = list(shown.order_by("county__code").prefetch_related("assignments__expert")[:CASES_SHOWN])
     recognised = []
-    if (r.kind == "recheck" and user.role in (Role.PROVINCE, Role.MINISTRY)) or services.is_ministry(user):
+    if r.kind == "recheck" and (user.role == Role.PROVINCE or services.is_ministry(user)):
         from youjun.web.accounts.scoping import visible_units
 
-        scheduled = {c.county_id for c in Case.objects.filter(round=r)}
+        scheduled = set(Case.objects.filter(round=r).values_list("county_id", flat=True))
         candidates = visible_units(user).filter(level=Level.COUNTY, recognition_cases__state=CaseState.RECOGNISED)
         found = [u for u in candidates.distinct().order_by("code")[:500] if u.pk not in scheduled]
         counts = selectors.warning_counts(found)
@@ -158,12 +170,16 @@ def round_page(request: HttpRequest, pk: int) -> HttpResponse:
         "round": r,
         "procedure": procedure,
         "steps": [(s, ACTORS[s.actor]) for s in procedure.steps],
-        "cases": [(c, services.current_step(c)) for c in cases],
+        "cases": [(c, procedure.step(c.step) if c.state == CaseState.OPEN else None) for c in cases],
+        "total": total,
+        "shown_max": CASES_SHOWN,
+        "by_step": selectors.round_summary(visible, procedure),
+        "province": province,
+        "step_key": step_key,
+        "provinces": OrgUnit.objects.filter(level=Level.PROVINCE).order_by("code").values_list("code", "name"),
         "is_ministry": services.is_ministry(user),
-        "experts": list(User.objects.filter(role=Role.EXPERT, is_active=True).order_by("username")[:200])
-        if services.is_ministry(user) else [],
-        "recognised": recognised if r.kind == "recheck" else [],
-        "rows": selectors.recognised_rows(r) if r.kind == "recognition" else [],
+        "recognised": recognised,
+        "groups": selectors.by_province(selectors.recognised_rows(r, visible)) if r.kind == "recognition" else [],
         "quality": services.quality_cases(r) if services.is_ministry(user) else [],
         "history": selectors.history_rows("recognition_round", r, None),
     }  # fmt: skip
