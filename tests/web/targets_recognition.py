@@ -72,6 +72,7 @@ TARGETS: dict[str, Callable[[Side], dict[str, Any]]] = {
     "recognition:case_act": lambda s: {"pk": _case(s)},
     "recognition:case_file": lambda s: {"pk": _case(s)},
     "recognition:case_assign": lambda s: {"pk": _case(s)},
+    "recognition:case_survey": lambda s: {"pk": _case(s)},
     "recognition:finding_new": lambda s: {"pk": _case(s)},
     "recognition:rectification_report": lambda s: {"pk": _case(s)},
     "recognition:file": lambda s: {"pk": _file(s)},
@@ -119,6 +120,7 @@ INSIDE = {
     "recognition:case_act": _PROVINCE_WRITES,
     "recognition:case_file": _PROVINCE_WRITES,
     "recognition:case_assign": _MINISTRY_WRITES,
+    "recognition:case_survey": _PROVINCE_WRITES,  # the province holds the step: refused with a message
     "recognition:finding_new": _PROVINCE_WRITES,
     "recognition:rectification_report": _READ,
     "recognition:file": _READ,

@@ -547,3 +547,37 @@ def test_quality_results_are_imported_whole_or_not_at_all(actors: dict[str, User
     assert frame["县级区划代码"].to_list() == ["340202"] and "监测项目" in frame.columns
     client.force_login(actors["province"])
     assert client.post(url, {"file": SimpleUploadedFile("q.csv", good.encode())}).status_code == 403
+
+
+def test_the_ministry_runs_the_national_survey_in_the_survey_module(actors: dict[str, User], client: Client) -> None:
+    """At the survey step the ministry organises the county's survey in the product's survey module: a campaign
+    the ministry alone manages (not the county it assesses), kept apart from the county's own survey."""
+    from youjun.web.survey.models import Campaign
+    from youjun.web.survey.services import county_recognition, is_national
+
+    case = _case(actors, _round(actors))
+    flow.drive(case, actors, until="survey")
+    client.force_login(actors["county"])
+    assert client.post(reverse("recognition:case_survey", args=[case.pk]), {"population": "300000"}).status_code == 403
+    client.force_login(actors["ministry"])
+    response = client.post(reverse("recognition:case_survey", args=[case.pk]), {"population": "300000"})
+    campaign = Campaign.objects.get(county=case.county, year=2024)
+    assert response["Location"] == reverse("survey:campaign", args=[campaign.pk])
+    assert is_national(campaign) and campaign.population == 300000 and "国家认定" in campaign.title
+    again = client.post(reverse("recognition:case_survey", args=[case.pk]), {"population": "1"})
+    assert again["Location"] == response["Location"] and Campaign.objects.filter(county=case.county).count() == 1
+    page = client.get(reverse("recognition:case", args=[case.pk])).content.decode()
+    assert 'id="national-survey"' in page
+    # the ministry manages it; the county sees it but cannot open, close or print its links
+    links, group = reverse("survey:links", args=[campaign.pk]), next(iter(campaign.quotas))
+    asked = client.post(links, {"group": group, "count": "5"})
+    assert asked.status_code == 200 and "请确认" in asked.content.decode()  # the confirmation, as the county gets it
+    client.force_login(actors["county"])
+    assert client.post(reverse("survey:status", args=[campaign.pk]), {"action": "open"}).status_code == 403
+    assert client.get(reverse("survey:links_export", args=[campaign.pk])).status_code == 403
+    assert client.post(links, {"group": group, "count": "5"}).status_code == 403
+    # the county's own assessment never reads the national survey
+    Campaign.objects.filter(pk=campaign.pk).update(status="open")
+    assert county_recognition(case.county, 2024) is None
+    assert county_recognition(case.county, 2024, national=True) is not None
+    assert services.survey_figures(case) is not None and services.survey_figures(case)["source"] == "national"

@@ -460,18 +460,55 @@ def save_record(user: User, case: Case, version: int, data: dict[str, Any]) -> N
     case.work, case.version = work, version + 1
 
 
+def national_campaign(case: Case) -> Any:
+    """The ministry's own survey of the county for the round's year (the survey module), if it organised one."""
+    from youjun.web.survey.models import Campaign
+    from youjun.web.survey.services.figures import NATIONAL
+
+    return Campaign.objects.filter(NATIONAL, county=case.county, year=case.round.year).order_by("-id").first()
+
+
+def start_national_survey(user: User, case: Case, population: int | None) -> Any:
+    """The ministry organises the social-recognition survey of the county in the product's survey module (a draft
+    campaign it alone manages: links, QR codes, opening and closing), for the round's year."""
+    from youjun.web.rulesets import services as rulesets
+    from youjun.web.survey import services as survey
+
+    step = _require_actor(user, case)
+    if step.kind != "survey" or not is_ministry(user):
+        raise _invalid("只有在「社会认可度调查」环节，教育部才能发起调查。")
+    found = national_campaign(case)
+    if found is not None:
+        return found
+    if population is not None and not 0 < population < 10**9:
+        raise _invalid("常住人口应为正整数。")
+    standard = rulesets.ref_for(case.county, case.round.year)
+    title = f"{case.county.name}{case.round.year}年度义务教育优质均衡发展社会认可度调查（国家认定）"
+    with transaction.atomic():
+        campaign = survey.create_campaign(case.county, case.round.year, title, population,
+                                          survey.initial_quotas(population, standard), user)  # fmt: skip
+        _audit("recognition_case", case, user, case.state, case.state, "survey", title, case)
+    return campaign
+
+
 def survey_figures(case: Case) -> dict[str, Any] | None:
-    """The county's own survey (the product's survey module) for the round's year, as the step shows it."""
+    """The survey result the step offers: the ministry's own campaign for the county (the national survey), else
+    the county's own survey of the round's year or the year before (shown as such)."""
     from youjun.web.survey.services.figures import county_recognition
 
-    found = county_recognition(case.county, case.round.year) or county_recognition(case.county, case.round.year - 1)
+    found, source = county_recognition(case.county, case.round.year, national=True), "national"
+    if found is None:
+        found, source = county_recognition(case.county, case.round.year), "county"
+    if found is None:
+        found, source = county_recognition(case.county, case.round.year - 1), "county"
     if found is None:
         return None
     rate = found.get("recognition_rate")
     valid, positive = found.get("recognition_valid") or 0, found.get("recognition_positive") or 0
     if rate is None and valid:
         rate = positive / valid
-    return {"rate": None if rate is None else 100 * float(rate), "valid": valid, "final": found.get("final")}
+    return {"rate": None if rate is None else 100 * float(rate), "valid": valid, "final": found.get("final"),
+            "source": source, "campaign": found.get("campaign_id")}  # fmt: skip
 
 
 def survey_threshold(case: Case) -> float:

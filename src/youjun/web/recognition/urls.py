@@ -24,6 +24,7 @@ urlpatterns = [
     path("case/<id:pk>/act/", views.case_act, name="case_act"),
     path("case/<id:pk>/file/", views.case_file, name="case_file"),
     path("case/<id:pk>/assign/", views.case_assign, name="case_assign"),
+    path("case/<id:pk>/survey/", views.case_survey, name="case_survey"),
     path("case/<id:pk>/findings/new/", views.finding_new, name="finding_new"),
     path("case/<id:pk>/rectification.docx", views.rectification_report, name="rectification_report"),
     path("file/<id:pk>/", views.case_file_download, name="file"),

@@ -330,6 +330,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         if step.kind == "survey":
             survey = services.survey_figures(case)
             context["survey"] = survey
+            context["national_survey"] = services.national_campaign(case)
             context["threshold"] = services.survey_threshold(case)
             rate = work.get("rate") if work.get("rate") is not None else (survey or {}).get("rate")
             valid = work.get("valid") if work.get("valid") is not None else (survey or {}).get("valid")
@@ -402,6 +403,20 @@ def case_file(request: HttpRequest, pk: int) -> HttpResponse:
         services.add_file(user, case, request.POST.get("kind", ""), upload, name)
 
     return _act(request, run, _back(case, "#files"), "已上传。")
+
+
+@member_required
+@require_POST
+def case_survey(request: HttpRequest, pk: int) -> HttpResponse:
+    """The ministry organises the county's social-recognition survey in the survey module, then manages it there."""
+    user = user_of(request)
+    case = selectors.case_for(user, pk)
+    raw = str(request.POST.get("population", "")).strip().replace(",", "")
+    population = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    made: list[Any] = []
+    back = _act(request, lambda: made.append(services.start_national_survey(user, case, population)),
+                _back(case, "#step"), "已建立调查（草稿）：在调查页生成链接和二维码后即可开始。")  # fmt: skip
+    return redirect("survey:campaign", made[0].pk) if made else back
 
 
 @member_required

@@ -64,7 +64,11 @@ def _user(request: HttpRequest) -> User:
     return user_of(request)
 
 
-def _manages(user: User, county: OrgUnit) -> bool:
+def _manages(user: User, county: OrgUnit, campaign: Campaign | None = None) -> bool:
+    """The county manages its own campaigns; a national campaign (organised by the ministry for the national
+    recognition) is managed by the ministry alone — never by the county it assesses."""
+    if campaign is not None and services.is_national(campaign):
+        return user.role == Role.MINISTRY or (user.is_superuser and user.org_unit_id is None)
     return user.role == Role.COUNTY and user.org_unit_id == county.pk
 
 
@@ -189,7 +193,7 @@ def _campaign_page(
     links_form: LinksForm | None = None,
 ) -> HttpResponse:
     user = _user(request)
-    manages = _manages(user, c.county)
+    manages = _manages(user, c.county, c)
     progress = services.progress(c)
     groups = _groups(c)
     link_counts = {(kind, group): n for kind, group, n in _link_counts(c)}
@@ -289,7 +293,7 @@ def _question_rows(c: Campaign, progress: services.Progress) -> list[dict[str, A
 def _write_access(request: HttpRequest, pk: int) -> tuple[Campaign | None, HttpResponse | None]:
     """The campaign for a write, or the refusal (404 outside the jurisdiction, 403 read-only)."""
     c = _campaign(request, pk)
-    if not _manages(_user(request), c.county):
+    if not _manages(_user(request), c.county, c):
         return None, _refuse(request, READ_ONLY)
     return c, None
 
@@ -488,7 +492,7 @@ def qr_sheet(request: HttpRequest, pk: int) -> HttpResponse:
         "whole": whole,
         "schools": len({link.school_id for link in found}),
         "missing": missing,
-        "manages": _manages(_user(request), c.county) and c.status != CampaignStatus.CLOSED,
+        "manages": _manages(_user(request), c.county, c) and c.status != CampaignStatus.CLOSED,
     }
     return render(request, "youjun/survey/qr_sheet.html", context)
 
@@ -496,8 +500,8 @@ def qr_sheet(request: HttpRequest, pk: int) -> HttpResponse:
 @survey_user_required
 def links_export(request: HttpRequest, pk: int) -> HttpResponse:
     c = _campaign(request, pk)
-    if not _manages(_user(request), c.county):
-        return _refuse(request, "一次性链接只有本县（区）教育行政部门可以下载。")
+    if not _manages(_user(request), c.county, c):
+        return _refuse(request, "一次性链接只有调查的组织单位可以下载。")
     base = absolute_url(request, reverse("survey:answer", args=["TOKEN"])).removesuffix("TOKEN/")
     return exports.links_xlsx(c, base)
 

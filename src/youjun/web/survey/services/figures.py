@@ -187,17 +187,25 @@ def progress(campaign: Campaign) -> Progress:
     )
 
 
-def latest_campaign(county: OrgUnit, year: int) -> Campaign | None:
-    """The county's latest campaign of the year that has been opened (a draft has no answers to count)."""
-    return (
-        Campaign.objects.filter(county=county, year=year)
-        .exclude(status=CampaignStatus.DRAFT)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+#: Campaigns the ministry organised for the national recognition (社会认可度调查 of the national review): they are
+#: the recognition's, not the county's own survey, so the county's assessment does not read them.
+NATIONAL = Q(created_by__role="ministry") | Q(created_by__is_superuser=True, created_by__org_unit__isnull=True)
 
 
-def county_recognition(county: OrgUnit, year: int) -> dict[str, Any] | None:
+def is_national(campaign: Campaign) -> bool:
+    user = campaign.created_by
+    return user is not None and (user.role == "ministry" or (user.is_superuser and user.org_unit_id is None))
+
+
+def latest_campaign(county: OrgUnit, year: int, *, national: bool = False) -> Campaign | None:
+    """The county's latest campaign of the year that has been opened (a draft has no answers to count): its own
+    (the assessment's S1), or with ``national`` the ministry's (the recognition's survey step)."""
+    query = Campaign.objects.filter(county=county, year=year)
+    query = query.filter(NATIONAL) if national else query.exclude(NATIONAL)
+    return query.exclude(status=CampaignStatus.DRAFT).order_by("-created_at", "-id").first()
+
+
+def county_recognition(county: OrgUnit, year: int, *, national: bool = False) -> dict[str, Any] | None:
     """The survey result for the verdict (S1 / V7): counts of the county's latest campaign of the year.
 
     ``recognition_rate`` is given only when the rule set weights the groups (the rate is then not positive ÷
@@ -205,7 +213,7 @@ def county_recognition(county: OrgUnit, year: int) -> dict[str, Any] | None:
     sample) let the engine hold S1 undecided below the rule set's ``valid_return_min``; ``final`` is true once the
     campaign is closed. ``None`` when the county has no opened campaign that year.
     """
-    campaign = latest_campaign(county, year)
+    campaign = latest_campaign(county, year, national=national)
     if campaign is None:
         return None
     frame, rules = answers_frame(campaign), campaign_rules(campaign)
