@@ -195,6 +195,12 @@ def test_a_year_of_national_recognition(server: str, new_page: Any, tmp_path: An
     assert "已公布" in messages(m, "success")
     c.goto(case_url)
     assert f"2024年度批次认定为优质均衡县（{NUMBER}）" in c.locator(".county-status").inner_text()
+    phone = _as(new_page, server, county, PHONE)
+    phone.goto(case_url)
+    assert phone.locator("#case-state").inner_text() == "已认定"
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1, width  # nothing wider than the phone: long tables scroll in their box
+    shot(phone, "recognition-county-case-phone")
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         anonymous = new_page(viewport)
         anonymous.goto(f"{server}/recognition/list/")

@@ -381,6 +381,10 @@ def test_a_recheck_follows_its_own_file_and_records_its_outcome(actors: dict[str
     assert again.state == CaseState.RECTIFY and again.deadline == flow.soon(90)
     texts = [x.text for x in status_of(case.county)]
     assert texts[-1].startswith("2026年度复查：限期整改")
+    from youjun.web.todo.selectors import todos_for
+
+    due = [t for t in todos_for(actors["county"]) if t.key.startswith("recognition:recheck:")]
+    assert len(due) == 1 and due[0].text == "2026年度复查限期整改" and due[0].remind and due[0].days_left == 90
     # the re-check's page shows the county's latest monitoring warnings (a recognised county stays monitored)
     from youjun.web.monitoring.models import Snapshot as Monitored
     from youjun.web.monitoring.models import Warning
@@ -557,6 +561,9 @@ def test_the_ministry_runs_the_national_survey_in_the_survey_module(actors: dict
 
     case = _case(actors, _round(actors))
     flow.drive(case, actors, until="survey")
+    step = services.current_step(case)
+    assert step is not None
+    assert "请先发起调查" in _refused(lambda: services.parse_record(case, step, {"source": "survey"}, {}))
     client.force_login(actors["county"])
     assert client.post(reverse("recognition:case_survey", args=[case.pk]), {"population": "300000"}).status_code == 403
     client.force_login(actors["ministry"])
@@ -581,3 +588,8 @@ def test_the_ministry_runs_the_national_survey_in_the_survey_module(actors: dict
     assert county_recognition(case.county, 2024) is None
     assert county_recognition(case.county, 2024, national=True) is not None
     assert services.survey_figures(case) is not None and services.survey_figures(case)["source"] == "national"
+    # its figures are taken as the survey counts them (never typed over), and only once it has ended
+    record = services.parse_record(case, step, {"source": "survey", "rate": "99"}, {})
+    assert record["source"] == "survey" and record["rate"] is None and record["final"] is False
+    services.save_record(actors["ministry"], case, case.version, record)
+    _refused(lambda: services.act(actors["ministry"], case, "passed", "", case.version, {}))

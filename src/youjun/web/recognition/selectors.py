@@ -86,7 +86,7 @@ def record_summary(kind: str, data: dict[str, Any]) -> str:
         rows = "；".join(f"{r['item']} {r['result']}".strip() for r in data["rows"][:6])
         parts.append(f"质量监测结果 {len(data['rows'])} 项：{rows}")
     if kind == "survey" and data.get("rate") is not None:
-        source = "导入的国家调查结果" if data.get("source") == "import" else "本系统调查"
+        source = "导入的国家调查结果" if data.get("source") == "import" else "教育部在本系统组织的调查"
         valid = f"，有效问卷 {data['valid']} 份" if data.get("valid") is not None else ""
         parts.append(f"社会认可度 {data['rate']:g}%（{source}{valid}）")
     if kind == "indicator_review" and data.get("items"):
@@ -282,6 +282,10 @@ def pending_for(user: User) -> list[Pending]:
             text = "问题清单待整改" + (f"（已逾期 {late} 项）" if late else "")
             url = reverse("recognition:case", args=[head[0]]) + "#findings"
             out.append(Pending("recognition:rectify", text, count, url, (), head[1]))
+        rectify = visible.filter(round__kind="recheck", state=CaseState.RECTIFY, deadline__isnull=False)
+        for c in rectify.order_by("deadline")[:5]:
+            out.append(Pending(f"recognition:recheck:{c.pk}", f"{c.round.year}年度复查限期整改", 1,
+                               reverse("recognition:case", args=[c.pk]), (), c.deadline))  # fmt: skip
     raisers = {"ministry": ("ministry", "expert")}.get(actor, (actor,))
     submitted = findings.filter(status=FindingStatus.SUBMITTED, raised_by__in=raisers)
     count = submitted.count()

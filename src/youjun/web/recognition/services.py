@@ -115,7 +115,7 @@ def may_act(user: User, case: Case) -> bool:
     return step is not None and step.actor in roles_of(user, case) and user.can_write
 
 
-def _require_actor(user: User, case: Case) -> Step:
+def require_actor(user: User, case: Case) -> Step:
     step = current_step(case)
     if step is None:
         raise _conflict(f"该申请已{case.get_state_display()}，不能再办理。")
@@ -333,7 +333,7 @@ UPLOAD_KINDS = {
 def add_file(user: User, case: Case, kind: str, upload: UploadedFile[bytes], name: str) -> CaseFile:
     """Evidence of the application (the county, while the application is with it) or an on-site check record (the
     reviewing level, at its step)."""
-    step = _require_actor(user, case)
+    step = require_actor(user, case)
     if kind not in UPLOAD_KINDS or step.actor not in UPLOAD_KINDS[FileKind(kind)]:
         raise _invalid(f"「{step.name}」环节不能上传此类材料。")
     if kind == FileKind.ON_SITE and "on_site_record" not in step.needs:
@@ -422,8 +422,16 @@ def parse_record(case: Case, step: Step, post: Mapping[str, Any], lists: Mapping
     if step.kind == "quality":
         return {"rows": _rows(post, "q_", ("item", "result", "note"), ("监测项目", "结果", "说明"))}
     if step.kind == "survey":
+        if post.get("source") == "survey":  # the ministry's own survey in the survey module: its figures, as counted
+            found = survey_figures(case)
+            if found is None or found["source"] != "national":
+                raise _invalid(
+                    "本系统中没有教育部组织的该县（区）社会认可度调查，请先发起调查，或选择「导入的国家调查结果」。"
+                )
+            return {"source": "survey", "rate": found["rate"], "valid": found["valid"], "campaign": found["campaign"],
+                    "final": bool(found["final"]), "note": _text(post.get("note"), "说明", 500)}  # fmt: skip
         return {
-            "source": "import" if post.get("source") == "import" else "survey",
+            "source": "import",
             "rate": _percent(post.get("rate"), "认可度（%）"),
             "valid": _count(post.get("valid"), "有效问卷数"),
             "note": _text(post.get("note"), "说明", 500),
@@ -450,7 +458,7 @@ def parse_record(case: Case, step: Step, post: Mapping[str, Any], lists: Mapping
 
 def save_record(user: User, case: Case, version: int, data: dict[str, Any]) -> None:
     """Keep the current step's record (a draft until its outcome is taken)."""
-    step = _require_actor(user, case)
+    step = require_actor(user, case)
     work = dict(case.work or {})
     work[step.key] = data
     with transaction.atomic():
@@ -474,7 +482,7 @@ def start_national_survey(user: User, case: Case, population: int | None) -> Any
     from youjun.web.rulesets import services as rulesets
     from youjun.web.survey import services as survey
 
-    step = _require_actor(user, case)
+    step = require_actor(user, case)
     if step.kind != "survey" or not is_ministry(user):
         raise _invalid("只有在「社会认可度调查」环节，教育部才能发起调查。")
     found = national_campaign(case)
@@ -573,6 +581,8 @@ def _needs_met(case: Case, step: Step, outcome: Outcome, extra: Mapping[str, Any
         rate, threshold = work.get("rate"), survey_threshold(case)
         if rate is None:
             raise _invalid("请先录入社会认可度调查结果（认可度）。")
+        if work.get("source") == "survey" and not work.get("final"):
+            raise _invalid("教育部组织的调查尚未结束，结束后再保存结果并判定。")
         if rate < threshold:
             raise _invalid(f"社会认可度 {rate:g}% 低于 {threshold:g}%，不能判为通过。")
     if step.kind == "indicator_review":
@@ -601,7 +611,7 @@ def _needs_met(case: Case, step: Step, outcome: Outcome, extra: Mapping[str, Any
 
 def act(user: User, case: Case, outcome_key: str, reason: str, version: int, extra: Mapping[str, Any]) -> str:
     """Take an outcome of the current step: go on, go back or end, as the procedure file says. Returns a message."""
-    step = _require_actor(user, case)
+    step = require_actor(user, case)
     procedure = procedure_of(case)
     outcome = step.outcome(outcome_key)
     if outcome is None:
@@ -654,7 +664,7 @@ def act(user: User, case: Case, outcome_key: str, reason: str, version: int, ext
 
 def raise_finding(user: User, case: Case, post: Mapping[str, Any]) -> Finding:
     """A problem found at the current step by the level acting at it (an inspection or an indicator review)."""
-    step = _require_actor(user, case)
+    step = require_actor(user, case)
     if "findings" not in step.needs and step.kind not in ("indicator_review", "review", "decision"):
         raise _invalid(f"「{step.name}」环节不登记问题。")
     text = _text(post.get("text"), "问题描述", 1000, required=True)
@@ -674,7 +684,7 @@ def raise_finding(user: User, case: Case, post: Mapping[str, Any]) -> Finding:
     return f
 
 
-def _require_county(user: User, finding: Finding) -> None:
+def require_rectifier(user: User, finding: Finding) -> None:
     if "county" not in roles_of(user, finding.case) or not user.can_write:
         raise refusal("整改由县级教育行政部门填报。", 403)
 
@@ -687,7 +697,7 @@ def raiser_may_verify(user: User, finding: Finding) -> bool:
 
 def rectify(user: User, finding: Finding, post: Mapping[str, Any], version: int, submit: bool) -> str:
     """The county writes its measures (and the unit responsible) and, with ``submit``, sends them for verification."""
-    _require_county(user, finding)
+    require_rectifier(user, finding)
     if finding.status == FindingStatus.VERIFIED:
         raise _conflict("该问题整改已核验，不能再修改。")
     measures = _text(post.get("measures"), "整改措施", MAX_TEXT, required=submit)
@@ -707,7 +717,7 @@ def rectify(user: User, finding: Finding, post: Mapping[str, Any], version: int,
 
 
 def add_rectification_file(user: User, finding: Finding, upload: UploadedFile[bytes], name: str) -> CaseFile:
-    _require_county(user, finding)
+    require_rectifier(user, finding)
     if finding.status == FindingStatus.VERIFIED:
         raise _conflict("该问题整改已核验，不能再上传材料。")
     with transaction.atomic():

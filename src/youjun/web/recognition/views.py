@@ -371,7 +371,7 @@ def case_record(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for(user, pk)
 
     def run() -> None:
-        step = services._require_actor(user, case)
+        step = services.require_actor(user, case)
         lists = {"schools": request.POST.getlist("schools")}
         data = services.parse_record(case, step, request.POST, lists)
         services.save_record(user, case, _version(request), data)
@@ -398,7 +398,7 @@ def case_file(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for(user, pk)
 
     def run() -> None:
-        services._require_actor(user, case)
+        services.require_actor(user, case)
         upload, name, _kind = uploads.checked_upload(request)
         services.add_file(user, case, request.POST.get("kind", ""), upload, name)
 
@@ -528,7 +528,7 @@ def finding_file(request: HttpRequest, pk: int) -> HttpResponse:
     f = selectors.finding_for(user, pk)
 
     def run() -> None:
-        services._require_county(user, f)
+        services.require_rectifier(user, f)
         upload, name, _kind = uploads.checked_upload(request)
         services.add_rectification_file(user, f, upload, name)
 

@@ -36,7 +36,7 @@ def recognition_todos(user: User, now: dt.datetime) -> list[Todo]:
             end = dt.datetime.combine(p.deadline, dt.time(23, 59))
             deadline = timezone.make_aware(end, timezone.get_default_timezone())
         out.append(Todo(p.key, p.text, p.count, p.url, names=p.names, deadline=deadline, today=today,
-                        remind=p.key == "recognition:rectify"))  # fmt: skip
+                        remind=p.key == "recognition:rectify" or p.key.startswith("recognition:recheck:")))  # fmt: skip
     return out
 
 
