@@ -58,6 +58,19 @@ def message_page(request: HttpRequest, title: str, message: str, status: int = 2
     return render(request, "youjun/message.html", context, status=status)
 
 
+def problem_messages(request: HttpRequest, exc: YoujunError, limit: int = 20) -> None:
+    """An upload's problems as error messages, each with its sheet, row and column (「质量监测结果，第 5 行，县级区划
+    代码：应为 6 位数字…」), the first ``limit`` of them and how many more."""
+    from django.contrib import messages
+
+    for p in exc.problems[:limit]:
+        where = p.location
+        at = "，".join(x for x in (where.sheet, f"第 {where.row} 行" if where.row else "", where.column) if x)
+        messages.error(request, f"{at}：{p.message}" if at else p.message)
+    if len(exc.problems) > limit:
+        messages.error(request, f"另有 {len(exc.problems) - limit} 处问题未列出。")
+
+
 def refusal_page(request: HttpRequest, exc: YoujunError, back: str = "") -> HttpResponse:
     status = status_of(exc)
     messages = [p.message for p in exc.problems[:8]]

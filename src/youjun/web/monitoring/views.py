@@ -28,7 +28,7 @@ from youjun.web.monitoring import charts, documents, forecasting, maps, services
 from youjun.web.monitoring.models import Snapshot, Warning
 from youjun.web.organisation import boundaries
 from youjun.web.organisation.models import Level, OrgUnit
-from youjun.web.shortcuts import evaluator_required, message_page, user_of
+from youjun.web.shortcuts import evaluator_required, message_page, problem_messages, user_of
 from youjun.web.uploads import body_limited
 
 
@@ -481,15 +481,7 @@ def forecast_upload(request: HttpRequest, code: str) -> HttpResponse:
         try:
             stored = forecasting.store(user, org, kind, upload.name or "", upload.read())  # type: ignore[arg-type]
         except YoujunError as exc:
-            for p in exc.problems[:20]:
-                where = "，".join(
-                    x
-                    for x in (p.location.sheet, f"第 {p.location.row} 行" if p.location.row else "", p.location.column)
-                    if x
-                )
-                messages.error(request, f"{where}：{p.message}" if where else p.message)
-            if len(exc.problems) > 20:
-                messages.error(request, f"另有 {len(exc.problems) - 20} 处问题未列出。")
+            problem_messages(request, exc)
             messages.error(request, "上传未完成，已保存的预测数据没有任何改动。")
         else:
             years = "、".join(map(str, stored.years))

@@ -28,7 +28,16 @@ from youjun.web.exports import xlsx_response
 from youjun.web.organisation.models import Level, OrgUnit
 from youjun.web.recognition import selectors, services
 from youjun.web.recognition.models import Case, CaseFile, CaseState, FileKind, FindingStatus, Round
-from youjun.web.shortcuts import TITLES, message_of, message_page, status_of, unit_or_404, user_of, year_from
+from youjun.web.shortcuts import (
+    TITLES,
+    message_of,
+    message_page,
+    problem_messages,
+    status_of,
+    unit_or_404,
+    user_of,
+    year_from,
+)
 from youjun.web.uploads import body_limited
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -214,12 +223,7 @@ def round_quality(request: HttpRequest, pk: int) -> HttpResponse:
     except YoujunError as refused:
         if status_of(refused) == 403:
             raise
-        for p in refused.problems[:20]:
-            where = p.location
-            at = "，".join(x for x in (where.sheet, f"第 {where.row} 行" if where.row else "", where.column) if x)
-            messages.error(request, f"{at}：{p.message}" if at else p.message)
-        if len(refused.problems) > 20:
-            messages.error(request, f"另有 {len(refused.problems) - 20} 处问题未列出。")
+        problem_messages(request, refused)
         messages.error(request, "导入未完成，已录入的质量监测结果没有任何改动。")
     else:
         messages.success(request, f"已导入 {counties} 个县（区）的质量监测结果，共 {rows} 项。")
