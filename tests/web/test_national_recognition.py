@@ -353,6 +353,9 @@ def test_recognised_published_and_shown_everywhere(actors: dict[str, User]) -> N
     for url in (reverse("recognition:case", args=[case.pk]), reverse("programme:county", args=[OWN_COUNTY]),
                 reverse("assessment:county", args=[OWN_COUNTY, YEAR])):  # fmt: skip
         assert "2024年度批次认定为优质均衡县" in client.get(url).content.decode(), url
+    # once published, a county still with its province is not applied for in this round any more
+    late = Case.objects.create(round=r, county=OrgUnit.objects.get(code="340202"), step="province_application")
+    assert "名单已公布" in _refused(lambda: services.act(actors["province"], late, "applied", "", late.version, {}))
     # a recognised county does not apply again
     _refused(lambda: services.start_case(actors["county"], _round(actors, 2025), case.county))
 

@@ -595,6 +595,8 @@ def _needs_met(case: Case, step: Step, outcome: Outcome, extra: Mapping[str, Any
             raise _invalid(f"{'、'.join(bad[:5])} 审核为不符合，不能判为通过。")
     if step.kind == "inspection" and not work.get("schools"):
         raise _invalid("请先记录核查的学校。")
+    if step.kind == "province_application" and case.round.status != RoundStatus.OPEN:
+        raise _invalid(f"「{case.round.name}」的认定名单已公布，不能再申报；请在下一年度批次中申请。")
     if step.kind == "province_application" and step.quota is not None:
         used = (
             StepRecord.objects.filter(case__round=case.round, case__county__code__startswith=case.county.code[:2],

@@ -49,7 +49,7 @@ TRY = {
     "demo-county2": ("作为先行创建县填写实施方案、报送进展报告（教育部确认后）", "/programme/"),
     "demo-province2": ("推荐本省先行创建县（教育部开设批次后）", "/programme/"),
     "demo-ministry": ("开设先行创建批次；国家认定：审核、指派专家、公布名单；全国评估结果", "/programme/"),
-    "demo-expert": ("国家认定专家：审核指派给本人的县（区），登记问题、核验整改", "/recognition/"),
+    "demo-expert": ("审核教育部指派给本人的县（区）：指标审核、核查评估，登记问题、核验整改", "/recognition/"),
 }
 #: Prefecture-level names that are not places (direct-controlled cities, counties under the province).
 PSEUDO_PREFECTURES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
