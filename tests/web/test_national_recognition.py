@@ -596,3 +596,30 @@ def test_the_ministry_runs_the_national_survey_in_the_survey_module(actors: dict
     assert record["source"] == "survey" and record["rate"] is None and record["final"] is False
     services.save_record(actors["ministry"], case, case.version, record)
     _refused(lambda: services.act(actors["ministry"], case, "passed", "", case.version, {}))
+
+
+def test_a_submission_that_loses_its_race_leaves_no_file_behind(actors: dict[str, User], monkeypatch: Any) -> None:
+    """The snapshot's documents are written before the move; a move that loses (another tab submitted meanwhile)
+    rolls back its rows and removes its files."""
+    from youjun.web.assessment import uploads
+
+    case = _case(actors, _round(actors))
+    services.add_file(actors["county"], case, FileKind.EVIDENCE, flow.pdf(), "佐证.pdf")
+    folder = uploads.evidence_dir()
+    before = sorted(p.name for p in folder.iterdir())
+
+    def lost(*args: Any, **kwargs: Any) -> str:
+        raise kwargs["conflict"]("操作未执行：该申请的状态已被他人改变。")
+
+    monkeypatch.setattr(services, "advance", lost)
+    _refused(lambda: services.act(actors["county"], case, "submitted", "", case.version, {}), 409)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert not case.snapshots.exists() and case.files.count() == 1
+
+
+def test_assigning_an_expert_twice_is_audited_once(actors: dict[str, User]) -> None:
+    case = _case(actors, _round(actors))  # assigned once here
+    services.assign(actors["ministry"], case, actors["expert"].pk)
+    moves = Transition.objects.filter(kind="recognition_case", object_id=case.pk, action="assign")
+    assert moves.count() == 1 and case.assignments.count() == 1
+    assert Transition.objects.filter(kind="expert_account", object_id=actors["expert"].pk, action="open").count() == 1

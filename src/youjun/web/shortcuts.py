@@ -58,6 +58,32 @@ def message_page(request: HttpRequest, title: str, message: str, status: int = 2
     return render(request, "youjun/message.html", context, status=status)
 
 
+def act_then(request: HttpRequest, action: Callable[[], Any], back: str, done: str = "") -> HttpResponse:
+    """Run a service call and go ``back``: a refusal of the request (400, 409) becomes the page's error message, a
+    role or jurisdiction refusal (403, 404) the refusal page; on success ``done`` (or the message the call returned)
+    is shown."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    try:
+        result = action()
+    except YoujunError as refused:
+        if status_of(refused) in (403, 404):
+            raise
+        messages.error(request, message_of(refused))
+    else:
+        messages.success(request, done or (result if isinstance(result, str) else "已保存。"))
+    return redirect(back)
+
+
+def version_of(data: Any) -> int:
+    """The ``version`` a form was rendered with (-1 when missing or not a number: a conflict, never a match)."""
+    try:
+        return int(data.get("version", ""))
+    except (TypeError, ValueError):
+        return -1
+
+
 def problem_messages(request: HttpRequest, exc: YoujunError, limit: int = 20) -> None:
     """An upload's problems as error messages, each with its sheet, row and column (「质量监测结果，第 5 行，县级区划
     代码：应为 6 位数字…」), the first ``limit`` of them and how many more."""

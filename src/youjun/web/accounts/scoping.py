@@ -17,6 +17,11 @@ from youjun.web.organisation.models import OrgUnit
 M = TypeVar("M", bound=Model)
 
 
+def is_ministry(user: User) -> bool:
+    """Whether the user acts for the ministry: a ministry account, or a superuser bound to no unit."""
+    return user.role == Role.MINISTRY or (user.is_superuser and user.org_unit_id is None)
+
+
 def jurisdiction_prefix(user: User) -> str:
     """The code prefix of everything the user may see ('' = the whole country)."""
     if user.is_superuser and user.org_unit_id is None:

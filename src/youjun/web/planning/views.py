@@ -25,7 +25,7 @@ from youjun.web.exports import written_xlsx
 from youjun.web.organisation.models import Level
 from youjun.web.planning import selectors, services
 from youjun.web.planning.models import Scenario
-from youjun.web.shortcuts import evaluator_required, message_of, status_of, unit_or_404, user_of, year_from
+from youjun.web.shortcuts import evaluator_required, message_of, status_of, unit_or_404, user_of, version_of, year_from
 
 #: Bounds of the planner's inputs on the web (beyond them the solver's numbers lose their meaning).
 MAX_BUDGET = 1e13
@@ -62,10 +62,7 @@ def _attempt(request: HttpRequest, action: Any, done: str = "") -> bool:
 
 
 def _version(post: QueryDict) -> int:
-    try:
-        return int(post.get("version", ""))
-    except ValueError:
-        return -1
+    return version_of(post)
 
 
 def _float(raw: str, label: str, *, optional: bool = False) -> float | None:

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from youjun.standards.procedures import ACTORS, FINAL_STATES, load_procedure
 from youjun.web.accounts.models import Role, User
-from youjun.web.accounts.scoping import scoped
+from youjun.web.accounts.scoping import is_ministry, scoped
 from youjun.web.organisation.models import OrgUnit
 from youjun.web.organisation.status import StatusLine
 from youjun.web.recognition.models import Case, CaseState, Finding, FindingStatus, Round, RoundStatus
-from youjun.web.recognition.services import VERDICTS, is_ministry, procedure_of, recognised_case
+from youjun.web.recognition.services import VERDICTS, procedure_of, recognised_case
 
 
 def cases_for(user: User) -> QuerySet[Case]:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from youjun.errors import YoujunError
 from youjun.standards.procedures import ACTORS, FINAL_STATES, Outcome, Procedure, Step, load_procedure, procedure_for
 from youjun.web.accounts.models import Role, User
+from youjun.web.accounts.scoping import is_ministry
 from youjun.web.assessment import uploads
 from youjun.web.audit.services import record as audit_record
 from youjun.web.collection.selectors import approved_frame
@@ -75,10 +76,6 @@ def _text(raw: object, label: str, limit: int = MAX_TEXT, *, required: bool = Fa
 
 # ----------------------------------------------------------------------------------------------------
 # Who
-
-
-def is_ministry(user: User) -> bool:
-    return user.role == Role.MINISTRY or (user.is_superuser and user.org_unit_id is None)
 
 
 def procedure_of(case_or_round: Case | Round) -> Procedure:
@@ -272,7 +269,7 @@ def check_snapshot(county: OrgUnit) -> CountyEvaluation:
     return stored
 
 
-def _freeze(user: User, case: Case, step: Step) -> Snapshot:
+def _freeze(user: User, case: Case, step: Step, written: list[str]) -> Snapshot:
     """Freeze the county's data and result, and build the self-evaluation report and the 申报表 from them: all of
     it is kept with the application and never changes when the county edits its data afterwards."""
     stored = check_snapshot(case.county)
@@ -298,8 +295,9 @@ def _freeze(user: User, case: Case, step: Step) -> Snapshot:
         (FileKind.FORM_XLSX, county_documents.application_form(case.county, year, stored, "xlsx")),
     ]
     for kind, (body, name, content_type) in documents:
-        _keep(user, case, kind, step.key, SimpleUploadedFile(name, body, content_type), name, snapshot=snap,
-              checked=content_type)  # fmt: skip
+        kept = _keep(user, case, kind, step.key, SimpleUploadedFile(name, body, content_type), name, snapshot=snap,
+                     checked=content_type)  # fmt: skip
+        written.append(kept.stored_name)
     return snap
 
 
@@ -485,14 +483,15 @@ def start_national_survey(user: User, case: Case, population: int | None) -> Any
     step = require_actor(user, case)
     if step.kind != "survey" or not is_ministry(user):
         raise _invalid("只有在「社会认可度调查」环节，教育部才能发起调查。")
-    found = national_campaign(case)
-    if found is not None:
-        return found
     if population is not None and not 0 < population < 10**9:
         raise _invalid("常住人口应为正整数。")
     standard = rulesets.ref_for(case.county, case.round.year)
     title = f"{case.county.name}{case.round.year}年度义务教育优质均衡发展社会认可度调查（国家认定）"
     with transaction.atomic():
+        Case.objects.select_for_update().filter(pk=case.pk).first()  # two clicks at once make one campaign
+        found = national_campaign(case)
+        if found is not None:
+            return found
         campaign = survey.create_campaign(case.county, case.round.year, title, population,
                                           survey.initial_quotas(population, standard), user)  # fmt: skip
         _audit("recognition_case", case, user, case.state, case.state, "survey", title, case)
@@ -646,17 +645,26 @@ def act(user: User, case: Case, outcome_key: str, reason: str, version: int, ext
         changes["decided_at"] = timezone.now()
         if deadline is not None:
             changes["deadline"] = deadline
-    with transaction.atomic():
-        if step.kind in ("application", "self_check") and outcome.effect == "next" and "snapshot" in step.needs:
-            snap = _freeze(user, case, step)
-            changes["data_year"] = snap.year
-            data["snapshot"] = snap.sha256
-        before = case.state
-        changes["state"] = new_state
-        advance(case, new_step, [step.key], what="该申请", changes=changes, versioned=True, field="step",
-                conflict=_conflict)  # fmt: skip
-        StepRecord.objects.create(case=case, step=step.key, outcome=outcome.key, reason=reason, data=data, actor=user)
-        _audit("recognition_case", case, user, before, new_state, f"{step.key}:{outcome.key}", reason, case)
+    freezing = step.kind in ("application", "self_check") and outcome.effect == "next" and "snapshot" in step.needs
+    written: list[str] = []  # files of the snapshot's documents, removed if the move rolls back
+    try:
+        with transaction.atomic():
+            if freezing:
+                snap = _freeze(user, case, step, written)
+                changes["data_year"] = snap.year
+                data["snapshot"] = snap.sha256
+            before = case.state
+            changes["state"] = new_state
+            advance(case, new_step, [step.key], what="该申请", changes=changes, versioned=True, field="step",
+                    conflict=_conflict)  # fmt: skip
+            StepRecord.objects.create(case=case, step=step.key, outcome=outcome.key, reason=reason, data=data,
+                                      actor=user)  # fmt: skip
+            _audit("recognition_case", case, user, before, new_state, f"{step.key}:{outcome.key}", reason, case)
+    except BaseException:
+        if freezing:  # the documents written for a snapshot that was rolled back (a lost race) leave no file behind
+            for name in written:  # rows rolled back with the move; their files go too
+                uploads.remove(name)
+        raise
     return text
 
 
@@ -764,7 +772,9 @@ def create_expert(user: User, username: str, name: str) -> tuple[User, str]:
                   must_change_password=True)  # fmt: skip
     expert.set_password(password)
     try:
-        expert.save()
+        with transaction.atomic():
+            expert.save()
+            audit_record("expert_account", expert, "", "active", user, expert.display_name, action="open")
     except IntegrityError:
         raise _conflict(f"用户名「{username}」已被使用。") from None
     return expert, password
@@ -778,11 +788,12 @@ def assign(user: User, case: Case, expert_id: int, remove: bool = False) -> str:
         raise _invalid("请选择专家账号。")
     with transaction.atomic():
         if remove:
-            Assignment.objects.filter(case=case, expert=expert).delete()
+            changed = Assignment.objects.filter(case=case, expert=expert).delete()[0] > 0
         else:
-            Assignment.objects.get_or_create(case=case, expert=expert, defaults={"assigned_by": user})
-        _audit("recognition_case", case, user, case.state, case.state, "unassign" if remove else "assign",
-               expert.username, case)  # fmt: skip
+            changed = Assignment.objects.get_or_create(case=case, expert=expert, defaults={"assigned_by": user})[1]
+        if changed:  # assigning twice is audited once
+            _audit("recognition_case", case, user, case.state, case.state, "unassign" if remove else "assign",
+                   expert.username, case)  # fmt: skip
     return f"已{'取消指派' if remove else '指派'}专家 {expert}。"
 
 

@@ -10,9 +10,7 @@ from typing import Any
 
 import polars as pl
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,58 +21,26 @@ from youjun.io.documents.rectification import rectification_docx
 from youjun.io.workbook import Table
 from youjun.standards.procedures import ACTORS, NEEDS
 from youjun.web.accounts.models import Role, User
+from youjun.web.accounts.scoping import is_ministry
 from youjun.web.assessment import uploads
 from youjun.web.exports import xlsx_response
 from youjun.web.organisation.models import Level, OrgUnit
 from youjun.web.recognition import selectors, services
 from youjun.web.recognition.models import Case, CaseFile, CaseState, FileKind, FindingStatus, Round
 from youjun.web.shortcuts import (
-    TITLES,
-    message_of,
+    act_then,
+    evaluator_required,
     message_page,
     problem_messages,
     status_of,
     unit_or_404,
     user_of,
+    version_of,
     year_from,
 )
 from youjun.web.uploads import body_limited
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def member_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Login required; school accounts see the refusal page (the recognition is the administrations' and experts')."""
-
-    @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if user_of(request).role == Role.SCHOOL:
-            return message_page(request, TITLES[403], "学校账号不参与国家认定的办理。", 403)
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-def _act(request: HttpRequest, action: Callable[[], Any], back: str, done: str = "") -> HttpResponse:
-    """Run a service call; a refusal other than 403/404 becomes the page's error message."""
-    try:
-        result = action()
-    except YoujunError as refused:
-        if status_of(refused) in (403, 404):
-            raise
-        messages.error(request, message_of(refused))
-    else:
-        messages.success(request, done or (result if isinstance(result, str) else "已保存。"))
-    return redirect(back)
-
-
-def _version(request: HttpRequest) -> int:
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
-        return -1
 
 
 def _date(raw: str | None) -> dt.date | None:
@@ -106,7 +72,7 @@ round_upload = body_limited(uploads.limit_bytes, _round_too_large)
 # Overview and rounds
 
 
-@member_required
+@evaluator_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
@@ -114,9 +80,7 @@ def index(request: HttpRequest) -> HttpResponse:
     cases = list(selectors.cases_for(user).order_by("-round__year", "county__code")[:500])
     county = user.org_unit if user.role == Role.COUNTY and user.org_unit else None
     mine = {c.round_id: c for c in cases if county is not None and c.county_id == county.pk}
-    experts = (
-        list(User.objects.filter(role=Role.EXPERT).order_by("username")[:200]) if services.is_ministry(user) else []
-    )
+    experts = list(User.objects.filter(role=Role.EXPERT).order_by("username")[:200]) if is_ministry(user) else []
     context = {
         "title": "国家认定与复查",
         "rounds": [(r, mine.get(r.pk)) for r in rounds],
@@ -124,7 +88,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "county": county,
         "pending": selectors.pending_for(user),
         "overdue": selectors.overdue_findings(user),
-        "is_ministry": services.is_ministry(user),
+        "is_ministry": is_ministry(user),
         "experts": experts,
         "this_year": timezone.localdate().year,
         "new_expert": request.session.pop("recognition_new_expert", None),
@@ -132,11 +96,11 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "youjun/recognition/index.html", context)
 
 
-@member_required
+@evaluator_required
 @require_POST
 def round_new(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    if not services.is_ministry(user):
+    if not is_ministry(user):
         raise YoujunError.single("forbidden", "认定批次由教育部开设。")
     kind = "recheck" if request.POST.get("kind") == "recheck" else "recognition"
     year = year_from(request.POST.get("year"), 0)
@@ -144,12 +108,12 @@ def round_new(request: HttpRequest) -> HttpResponse:
         messages.error(request, "请填写年度。")
         return redirect("recognition:index")
     made: list[Round] = []
-    back = _act(request, lambda: made.append(services.open_round(user, kind, year, request.POST.get("name", ""))),
+    back = act_then(request, lambda: made.append(services.open_round(user, kind, year, request.POST.get("name", ""))),
                 reverse("recognition:index"), "已开设批次。")  # fmt: skip
     return redirect("recognition:round", made[0].pk) if made else back
 
 
-@member_required
+@evaluator_required
 @require_GET
 def round_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
@@ -166,7 +130,7 @@ def round_page(request: HttpRequest, pk: int) -> HttpResponse:
     total = shown.count()
     cases = list(shown.order_by("county__code").prefetch_related("assignments__expert")[:CASES_SHOWN])
     recognised = []
-    if r.kind == "recheck" and (user.role == Role.PROVINCE or services.is_ministry(user)):
+    if r.kind == "recheck" and (user.role == Role.PROVINCE or is_ministry(user)):
         from youjun.web.accounts.scoping import visible_units
 
         scheduled = set(Case.objects.filter(round=r).values_list("county_id", flat=True))
@@ -186,32 +150,32 @@ def round_page(request: HttpRequest, pk: int) -> HttpResponse:
         "province": province,
         "step_key": step_key,
         "provinces": OrgUnit.objects.filter(level=Level.PROVINCE).order_by("code").values_list("code", "name"),
-        "is_ministry": services.is_ministry(user),
+        "is_ministry": is_ministry(user),
         "recognised": recognised,
         "groups": selectors.by_province(selectors.recognised_rows(r, visible)) if r.kind == "recognition" else [],
-        "quality": services.quality_cases(r) if services.is_ministry(user) else [],
+        "quality": services.quality_cases(r) if is_ministry(user) else [],
         "history": selectors.history_rows("recognition_round", r, None),
     }  # fmt: skip
     return render(request, "youjun/recognition/round.html", context)
 
 
-@member_required
+@evaluator_required
 @require_POST
 def round_publish(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
     r = selectors.round_for(user, pk)
     action = lambda: services.publish(user, r, request.POST.get("number", ""), _date(request.POST.get("date")))  # noqa: E731
-    return _act(request, action, reverse("recognition:round", args=[r.pk]), "认定名单已公布。")
+    return act_then(request, action, reverse("recognition:round", args=[r.pk]), "认定名单已公布。")
 
 
 @round_upload
-@member_required
+@evaluator_required
 @require_POST
 def round_quality(request: HttpRequest, pk: int) -> HttpResponse:
     """The ministry imports the quality-monitoring results of the round's counties (CSV or Excel), all or nothing."""
     user = user_of(request)
     r = selectors.round_for(user, pk)
-    if not services.is_ministry(user):
+    if not is_ministry(user):
         raise YoujunError.single("forbidden", "质量监测结果由教育部录入或导入。")
     back = reverse("recognition:round", args=[r.pk]) + "#quality"
     upload = request.FILES.get("file")
@@ -230,7 +194,7 @@ def round_quality(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
-@member_required
+@evaluator_required
 @require_GET
 def quality_template(request: HttpRequest, pk: int) -> HttpResponse:
     """The import template: a row per county waiting at the quality step, with the columns to fill."""
@@ -238,7 +202,7 @@ def quality_template(request: HttpRequest, pk: int) -> HttpResponse:
 
     user = user_of(request)
     r = selectors.round_for(user, pk)
-    if not services.is_ministry(user):
+    if not is_ministry(user):
         raise YoujunError.single("forbidden", "质量监测结果由教育部录入或导入。")
     rows = [{"county_code": c.county.code, "county": c.county.name, "item": "", "result": "", "note": ""}
             for c in sorted(services.quality_cases(r), key=lambda c: c.county.code)]  # fmt: skip
@@ -256,7 +220,7 @@ def quality_template(request: HttpRequest, pk: int) -> HttpResponse:
     return xlsx_response(tables, f"{r.year}年度质量监测结果导入表.xlsx", f"quality-{r.year}.xlsx")
 
 
-@member_required
+@evaluator_required
 @require_POST
 def start(request: HttpRequest, pk: int) -> HttpResponse:
     """A county applies in the round; in a re-check round a province schedules one of its recognised counties."""
@@ -269,17 +233,17 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         county = unit_or_404(user, str(request.POST.get("code", ""))[:12])
     made: list[Case] = []
-    back = _act(request, lambda: made.append(services.start_case(user, r, county)),
+    back = act_then(request, lambda: made.append(services.start_case(user, r, county)),
                 reverse("recognition:round", args=[r.pk]), "已建立。")  # fmt: skip
     return redirect("recognition:case", made[0].pk) if made else back
 
 
-@member_required
+@evaluator_required
 @require_POST
 def expert_new(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     made: list[tuple[User, str]] = []
-    back = _act(request, lambda: made.append(services.create_expert(user, request.POST.get("username", ""),
+    back = act_then(request, lambda: made.append(services.create_expert(user, request.POST.get("username", ""),
                                                                      request.POST.get("name", ""))),
                 reverse("recognition:index") + "#experts", "已开设专家账号。")  # fmt: skip
     if made:
@@ -316,10 +280,10 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         ],
         "actor_label": ACTORS[step.actor] if step else "",
         "history": selectors.history_rows("recognition_case", case, case),
-        "is_ministry": services.is_ministry(user),
+        "is_ministry": is_ministry(user),
         "is_county": "county" in roles,
         "experts": list(User.objects.filter(role=Role.EXPERT, is_active=True).order_by("username")[:200])
-        if services.is_ministry(user) else [],
+        if is_ministry(user) else [],
         "assigned": [a.expert for a in case.assignments.select_related("expert")],
         "verdicts": services.VERDICTS,
         "monitored": case.round.kind == "recheck" or case.state == CaseState.RECOGNISED,
@@ -357,7 +321,7 @@ def _case_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     return context
 
 
-@member_required
+@evaluator_required
 @require_GET
 def case_page(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_for(user_of(request), pk)
@@ -368,7 +332,7 @@ def _back(case: Case, anchor: str = "") -> str:
     return reverse("recognition:case", args=[case.pk]) + anchor
 
 
-@member_required
+@evaluator_required
 @require_POST
 def case_record(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
@@ -378,24 +342,24 @@ def case_record(request: HttpRequest, pk: int) -> HttpResponse:
         step = services.require_actor(user, case)
         lists = {"schools": request.POST.getlist("schools")}
         data = services.parse_record(case, step, request.POST, lists)
-        services.save_record(user, case, _version(request), data)
+        services.save_record(user, case, version_of(request.POST), data)
 
-    return _act(request, run, _back(case, "#step"), "已保存本环节记录。")
+    return act_then(request, run, _back(case, "#step"), "已保存本环节记录。")
 
 
-@member_required
+@evaluator_required
 @require_POST
 def case_act(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
     case = selectors.case_for(user, pk)
     extra = {"deadline": _date(request.POST.get("deadline"))}
     action = lambda: services.act(user, case, request.POST.get("outcome", ""), request.POST.get("reason", ""),  # noqa: E731
-                                  _version(request), extra)  # fmt: skip
-    return _act(request, action, _back(case))
+                                  version_of(request.POST), extra)  # fmt: skip
+    return act_then(request, action, _back(case))
 
 
 @recognition_upload
-@member_required
+@evaluator_required
 @require_POST
 def case_file(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
@@ -406,10 +370,10 @@ def case_file(request: HttpRequest, pk: int) -> HttpResponse:
         upload, name, _kind = uploads.checked_upload(request)
         services.add_file(user, case, request.POST.get("kind", ""), upload, name)
 
-    return _act(request, run, _back(case, "#files"), "已上传。")
+    return act_then(request, run, _back(case, "#files"), "已上传。")
 
 
-@member_required
+@evaluator_required
 @require_POST
 def case_survey(request: HttpRequest, pk: int) -> HttpResponse:
     """The ministry organises the county's social-recognition survey in the survey module, then manages it there."""
@@ -418,12 +382,12 @@ def case_survey(request: HttpRequest, pk: int) -> HttpResponse:
     raw = str(request.POST.get("population", "")).strip().replace(",", "")
     population = int(raw) if raw.isdigit() and len(raw) < 10 else None
     made: list[Any] = []
-    back = _act(request, lambda: made.append(services.start_national_survey(user, case, population)),
+    back = act_then(request, lambda: made.append(services.start_national_survey(user, case, population)),
                 _back(case, "#step"), "已建立调查（草稿）：在调查页生成链接和二维码后即可开始。")  # fmt: skip
     return redirect("survey:campaign", made[0].pk) if made else back
 
 
-@member_required
+@evaluator_required
 @require_POST
 def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
@@ -433,20 +397,20 @@ def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError:
         expert = -1
     remove = request.POST.get("remove") == "1"
-    return _act(request, lambda: services.assign(user, case, expert, remove), _back(case, "#experts"))
+    return act_then(request, lambda: services.assign(user, case, expert, remove), _back(case, "#experts"))
 
 
-@member_required
+@evaluator_required
 @require_POST
 def finding_new(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
     case = selectors.case_for(user, pk)
     post = {k: request.POST.get(k, "") for k in ("text", "indicator", "school_id", "responsible")}
     post["deadline"] = _date(request.POST.get("deadline"))  # type: ignore[assignment]  # a date or None
-    return _act(request, lambda: services.raise_finding(user, case, post), _back(case, "#findings"), "已登记问题。")
+    return act_then(request, lambda: services.raise_finding(user, case, post), _back(case, "#findings"), "已登记问题。")
 
 
-@member_required
+@evaluator_required
 @require_GET
 def rectification_report(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
@@ -471,22 +435,22 @@ def rectification_report(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@member_required
+@evaluator_required
 @require_GET
-def case_file_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+def case_file_download(request: HttpRequest, pk: int) -> HttpResponse:
     f = get_object_or_404(CaseFile.objects.select_related("case"), pk=pk)
     selectors.case_for(user_of(request), f.case_id)
     response = uploads.file_response(f.stored_name, f.content_type, f.original_name)
     if response is None:
         return message_page(request, "文件不存在", "该文件已不在服务器上，请联系上传单位。", 404)
-    return response
+    return response  # type: ignore[return-value]  # a FileResponse streams the file; the decorators take it as is
 
 
 # ----------------------------------------------------------------------------------------------------
 # A finding
 
 
-@member_required
+@evaluator_required
 @require_GET
 def finding_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
@@ -507,12 +471,12 @@ def finding_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "youjun/recognition/finding.html", context)
 
 
-@member_required
+@evaluator_required
 @require_POST
 def finding_do(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = user_of(request)
     f = selectors.finding_for(user, pk)
-    version = _version(request)
+    version = version_of(request.POST)
     actions: dict[str, Callable[[], str]] = {
         "save": lambda: services.rectify(user, f, request.POST, version, submit=False),
         "submit": lambda: services.rectify(user, f, request.POST, version, submit=True),
@@ -521,11 +485,11 @@ def finding_do(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     }
     if action not in actions:
         raise Http404("未知的操作")
-    return _act(request, actions[action], reverse("recognition:finding", args=[f.pk]))
+    return act_then(request, actions[action], reverse("recognition:finding", args=[f.pk]))
 
 
 @recognition_upload
-@member_required
+@evaluator_required
 @require_POST
 def finding_file(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
@@ -536,7 +500,7 @@ def finding_file(request: HttpRequest, pk: int) -> HttpResponse:
         upload, name, _kind = uploads.checked_upload(request)
         services.add_rectification_file(user, f, upload, name)
 
-    return _act(request, run, reverse("recognition:finding", args=[f.pk]), "已上传整改佐证材料。")
+    return act_then(request, run, reverse("recognition:finding", args=[f.pk]), "已上传整改佐证材料。")
 
 
 # ----------------------------------------------------------------------------------------------------

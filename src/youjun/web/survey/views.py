@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 
 from youjun.errors import YoujunError
 from youjun.web.accounts.models import Role, User
-from youjun.web.accounts.scoping import can_see_unit, scoped
+from youjun.web.accounts.scoping import can_see_unit, is_ministry, scoped
 from youjun.web.organisation.models import Level, OrgUnit, School
 from youjun.web.rulesets import services as rulesets
 from youjun.web.shortcuts import absolute_url, confirmation_page, confirmed, user_of
@@ -68,7 +68,7 @@ def _manages(user: User, county: OrgUnit, campaign: Campaign | None = None) -> b
     """The county manages its own campaigns; a national campaign (organised by the ministry for the national
     recognition) is managed by the ministry alone — never by the county it assesses."""
     if campaign is not None and services.is_national(campaign):
-        return user.role == Role.MINISTRY or (user.is_superuser and user.org_unit_id is None)
+        return is_ministry(user)
     return user.role == Role.COUNTY and user.org_unit_id == county.pk
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from youjun.errors import YoujunError
 from youjun.web.accounts.models import Role, User
+from youjun.web.accounts.scoping import is_ministry as is_ministry
 from youjun.web.audit.models import Transition
 from youjun.web.audit.services import history as audit_history
 from youjun.web.audit.services import record as audit_record
@@ -36,10 +37,6 @@ def _advance(obj: Any, target: str, sources: Iterable[str], what: str, **changes
 
 # ----------------------------------------------------------------------------------------------------
 # Who
-
-
-def is_ministry(user: User) -> bool:
-    return user.role == Role.MINISTRY or (user.is_superuser and user.org_unit_id is None)
 
 
 def require_ministry(user: User) -> None:

@@ -7,11 +7,10 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,7 +22,7 @@ from youjun.web.organisation.models import OrgUnit
 from youjun.web.programme.models import (
     Nomination,
 )
-from youjun.web.shortcuts import message_of, message_page, status_of, user_of
+from youjun.web.shortcuts import act_then, message_page, user_of
 from youjun.web.uploads import body_limited
 
 View = Callable[..., HttpResponseBase]
@@ -66,15 +65,7 @@ def _nomination(request: HttpRequest, pk: int) -> Nomination:
 
 def _act(request: HttpRequest, action: Callable[[], Any], success: str, back: str) -> HttpResponse:
     """Run a transition; a state/quota/deadline refusal becomes an error message, a role refusal a 403 page."""
-    try:
-        action()
-    except YoujunError as refused:
-        if status_of(refused) in (403, 404):
-            raise
-        messages.error(request, message_of(refused))
-    else:
-        messages.success(request, success)
-    return redirect(back)
+    return act_then(request, action, back, success)
 
 
 def _text(request: HttpRequest, name: str) -> str:

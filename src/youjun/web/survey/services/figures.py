@@ -24,6 +24,7 @@ from youjun.engine.recognition import (
     valid_returns,
 )
 from youjun.formatting import number, percent, rule_number
+from youjun.web.accounts.scoping import is_ministry
 from youjun.web.organisation.models import OrgUnit
 from youjun.web.survey import questionnaires
 from youjun.web.survey.models import Campaign, CampaignStatus, Refusal, RefusalReason, Response
@@ -193,8 +194,7 @@ NATIONAL = Q(created_by__role="ministry") | Q(created_by__is_superuser=True, cre
 
 
 def is_national(campaign: Campaign) -> bool:
-    user = campaign.created_by
-    return user is not None and (user.role == "ministry" or (user.is_superuser and user.org_unit_id is None))
+    return campaign.created_by is not None and is_ministry(campaign.created_by)
 
 
 def latest_campaign(county: OrgUnit, year: int, *, national: bool = False) -> Campaign | None:
